@@ -1,0 +1,139 @@
+#include "codecs/status.hpp"
+
+#include <cstdio>
+
+namespace pgingest {
+
+const char* errc_reason(Errc code) noexcept {
+    switch (code) {
+        case Errc::ok: return "ok";
+        case Errc::field_too_large: return "field exceeds the server's 1 GiB field limit";
+        case Errc::invalid_utf8: return "invalid UTF-8 byte sequence";
+        case Errc::nul_in_text: return "NUL byte (0x00) is not allowed in text";
+        case Errc::string_too_long: return "string longer than the column's declared length";
+        case Errc::invalid_bool: return "not a boolean (expected true/false, t/f, yes/no, on/off, 1/0)";
+        case Errc::invalid_integer: return "not an integer";
+        case Errc::integer_out_of_range: return "integer out of range for the column's type";
+        case Errc::invalid_float: return "not a floating-point number";
+        case Errc::float_out_of_range: return "number out of range for the column's float type";
+        case Errc::invalid_numeric: return "not a decimal number, NaN or Infinity";
+        case Errc::numeric_out_of_range: return "value overflows numeric format";
+        case Errc::invalid_uuid: return "invalid uuid (expected 32 hexadecimal digits)";
+        case Errc::invalid_date: return "invalid date (expected YYYY-MM-DD)";
+        case Errc::date_out_of_range: return "date out of range (4713 BC to 5874897 AD)";
+        case Errc::invalid_timestamp:
+            return "invalid timestamp (expected RFC 3339, e.g. 2024-05-01T12:00:00.5Z)";
+        case Errc::timestamp_out_of_range:
+            return "timestamp out of range (4713 BC to 294276 AD)";
+        case Errc::invalid_interval:
+            return "invalid interval (expected ISO 8601 duration, e.g. P1DT2H3.5S)";
+        case Errc::interval_out_of_range: return "interval field out of range";
+        case Errc::array_too_large: return "array has more elements than PostgreSQL allows";
+        case Errc::json_syntax: return "invalid JSON";
+        case Errc::json_nul_escape: return "\\u0000 is not allowed in jsonb";
+        case Errc::json_lone_surrogate: return "unpaired UTF-16 surrogate escape in JSON string";
+        case Errc::json_non_finite: return "NaN or Infinity cannot be represented in JSON";
+        case Errc::json_depth_exceeded: return "JSON nesting deeper than the depth limit";
+        case Errc::json_string_too_long:
+            return "jsonb strings cannot exceed 268435455 bytes";
+        case Errc::json_unbalanced: return "JSON document is incomplete (unclosed container)";
+        case Errc::vector_empty: return "vector must have at least 1 dimension";
+        case Errc::vector_too_many_dims: return "vector has more dimensions than pgvector allows";
+        case Errc::vector_dim_mismatch:
+            return "vector dimension differs from the column's declared dimension";
+        case Errc::vector_nan: return "NaN not allowed in vector";
+        case Errc::vector_infinite: return "infinite value not allowed in vector";
+        case Errc::halfvec_overflow: return "value too large for halfvec (|x| >= 65520)";
+        case Errc::sparsevec_too_many_nonzero:
+            return "sparsevec cannot have more than 16000 non-zero elements";
+        case Errc::sparsevec_index_out_of_bounds: return "sparsevec index out of bounds";
+        case Errc::sparsevec_index_order:
+            return "sparsevec indices must be strictly ascending (no duplicates)";
+    }
+    return "unknown error";
+}
+
+const char* errc_position_unit(Errc code) noexcept {
+    switch (code) {
+        case Errc::ok:
+        case Errc::field_too_large:
+        case Errc::json_unbalanced:
+            return nullptr;
+        case Errc::array_too_large:
+        case Errc::vector_empty:
+        case Errc::vector_too_many_dims:
+        case Errc::vector_dim_mismatch:
+        case Errc::vector_nan:
+        case Errc::vector_infinite:
+        case Errc::halfvec_overflow:
+        case Errc::sparsevec_too_many_nonzero:
+        case Errc::sparsevec_index_out_of_bounds:
+        case Errc::sparsevec_index_order:
+            return "element";
+        default:
+            return "byte";
+    }
+}
+
+namespace {
+
+constexpr std::size_t shown_bytes_max = 60;
+
+// Appends `value` quoted, shortened at a UTF-8 boundary, with control and invalid bytes as \xNN
+// so that a message never carries bytes that would garble a terminal or a log line.
+void append_shortened(std::string& out, std::string_view value) {
+    out += '"';
+    std::size_t i = 0;
+    while (i < value.size() && i < shown_bytes_max) {
+        auto byte = static_cast<unsigned char>(value[i]);
+        if (byte >= 0x20 && byte < 0x7F && byte != '"' && byte != '\\') {
+            out += static_cast<char>(byte);
+            i += 1;
+            continue;
+        }
+        std::size_t length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC2 ? 2 : 0;
+        bool sequence_ok = length > 0 && byte < 0xF5 && i + length <= value.size();
+        for (std::size_t k = 1; sequence_ok && k < length; k++) {
+            sequence_ok = (static_cast<unsigned char>(value[i + k]) & 0xC0) == 0x80;
+        }
+        if (sequence_ok) {
+            out.append(value.substr(i, length));
+            i += length;
+            continue;
+        }
+        char escaped[8];
+        std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+        out += escaped;
+        i += 1;
+    }
+    out += '"';
+    if (i < value.size()) {
+        out += "… (";
+        out += std::to_string(value.size());
+        out += " bytes)";
+    }
+}
+
+}  // namespace
+
+std::string describe_error(Status status, std::string_view column, std::string_view value) {
+    std::string message;
+    if (!column.empty()) {
+        message += "column \"";
+        message += column;
+        message += "\": ";
+    }
+    message += "value ";
+    append_shortened(message, value);
+    if (const char* unit = errc_position_unit(status.code)) {
+        message += " at ";
+        message += unit;
+        message += ' ';
+        message += std::to_string(status.position);
+    }
+    message += ": ";
+    message += errc_reason(status.code);
+    return message;
+}
+
+}  // namespace pgingest

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace pgingest {
+
+/// Why a value could not be encoded (STYLE.md tier 2: bad data on the row path).
+///
+/// Each code names one thing the server would reject (FORMATS.md §2–§4) or one limit of ours.
+/// Codes are grouped by codec; add new ones inside the group, and give each a reason in
+/// `errc_reason` (codecs/status.cpp).
+enum class Errc : std::uint16_t {
+    ok = 0,
+
+    // COPY framing
+    field_too_large,  ///< field over 0x3FFFFFFE bytes (server: 54000 out of memory)
+
+    // text-like
+    invalid_utf8,     ///< server: 22021 invalid byte sequence for encoding "UTF8"
+    nul_in_text,      ///< NUL byte in text; server: 22021 ... 0x00
+    string_too_long,  ///< over the varchar(n)/char(n) length; server: 22001
+
+    // bool and numbers
+    invalid_bool,          ///< not a recognised boolean spelling
+    invalid_integer,       ///< not a decimal integer
+    integer_out_of_range,  ///< does not fit the column's integer width
+    invalid_float,         ///< not a decimal floating-point number
+    float_out_of_range,    ///< finite input that overflows float4/float8
+    invalid_numeric,       ///< not a decimal number, NaN or ±Infinity
+    numeric_out_of_range,  ///< weight or scale over what numeric can hold; server: 22003
+
+    // uuid
+    invalid_uuid,  ///< not 32 hex digits in canonical (optionally braced/hyphenless) form
+
+    // date and time
+    invalid_date,            ///< not an ISO 8601 date
+    date_out_of_range,       ///< outside 4713 BC .. 5874897 AD; server: 22008
+    invalid_timestamp,       ///< not an RFC 3339 / ISO 8601 timestamp
+    timestamp_out_of_range,  ///< outside 4713 BC .. 294276 AD; server: 22008
+    invalid_interval,        ///< not an ISO 8601 duration or PostgreSQL interval text
+    interval_out_of_range,   ///< a component overflows its int32/int64 field
+
+    // arrays
+    array_too_large,  ///< more elements than the server allows (134217727)
+
+    // json / jsonb
+    json_syntax,            ///< input is not valid JSON text (RFC 8259)
+    json_nul_escape,        ///< \u0000 in jsonb with policy "error"; server: 22P05
+    json_lone_surrogate,    ///< unpaired UTF-16 surrogate; server: 22P02
+    json_non_finite,        ///< NaN or ±Infinity with policy "error"; server: 22P02
+    json_depth_exceeded,    ///< nesting deeper than the writer's depth limit
+    json_string_too_long,   ///< jsonb string over 268435455 bytes; server: 54000
+    json_unbalanced,        ///< document ended with containers still open or a key missing
+
+    // pgvector
+    vector_empty,               ///< zero dimensions; server: 22000 must have at least 1 dimension
+    vector_too_many_dims,       ///< over 16000 (vector, halfvec) / 1e9 (sparsevec); server: 54000
+    vector_dim_mismatch,        ///< dimension differs from the column's typmod; server: 22000
+    vector_nan,                 ///< NaN element; server: 22000 NaN not allowed in vector
+    vector_infinite,            ///< ±Inf element; server: 22000 infinite value not allowed
+    halfvec_overflow,           ///< finite float32 too large for binary16 (|x| ≥ 65520)
+    sparsevec_too_many_nonzero, ///< over 16000 non-zero elements; server: 54000
+    sparsevec_index_out_of_bounds,  ///< index < 0 or ≥ dim; server: 22000
+    sparsevec_index_order,      ///< indices not strictly ascending; server: 22000
+};
+
+/// Outcome of encoding one value: `Errc::ok`, or the reason plus where in the input it was found.
+///
+/// `position` is a byte offset into the input text for text-shaped input, or an element index
+/// for arrays and vectors (see `errc_position_unit`). Trivially copyable; never allocates.
+struct [[nodiscard]] Status {
+    Errc code = Errc::ok;
+    std::uint32_t position = 0;
+
+    /// True when the value was encoded.
+    [[nodiscard]] constexpr bool ok() const noexcept { return code == Errc::ok; }
+};
+
+/// A short English reason for `code`, e.g. "invalid UTF-8 byte sequence"; a static string.
+[[nodiscard]] const char* errc_reason(Errc code) noexcept;
+
+/// "byte" or "element": what `Status::position` counts for `code`; nullptr when it means nothing.
+[[nodiscard]] const char* errc_position_unit(Errc code) noexcept;
+
+/// The user-facing message for a bad value, naming the column (when known), the value
+/// (shortened to about 60 bytes, non-printable bytes as \xNN) and the reason:
+/// `column "trace_id": value "12-zz…" at byte 3: invalid uuid: ...`.
+///
+/// Allocates; meant for the error path only. Any thread may call it.
+[[nodiscard]] std::string describe_error(Status status, std::string_view column,
+                                         std::string_view value);
+
+}  // namespace pgingest

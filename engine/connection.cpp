@@ -1,0 +1,203 @@
+#include "engine/connection.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+namespace pgingest {
+
+namespace {
+
+struct ResultDeleter {
+    void operator()(PGresult* result) const noexcept { PQclear(result); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+std::string trimmed(const char* text) {
+    std::string out = text != nullptr ? text : "";
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) {
+        out.pop_back();
+    }
+    return out;
+}
+
+void append_field(std::string& message, const PGresult* result, int field, const char* label) {
+    const char* value = PQresultErrorField(result, field);
+    if (value != nullptr && *value != '\0') {
+        message += '\n';
+        message += label;
+        message += value;
+    }
+}
+
+}  // namespace
+
+void throw_result_error(PGconn* conn, const PGresult* result, std::string_view doing) {
+    std::string message(doing);
+    message += ": ";
+    std::string sqlstate;
+    if (result != nullptr && PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) != nullptr) {
+        const char* code = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+        sqlstate = code != nullptr ? code : "";
+        message += PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+        if (!sqlstate.empty()) {
+            message += " (SQLSTATE " + sqlstate + ")";
+        }
+        append_field(message, result, PG_DIAG_MESSAGE_DETAIL, "DETAIL: ");
+        append_field(message, result, PG_DIAG_MESSAGE_HINT, "HINT: ");
+        append_field(message, result, PG_DIAG_CONTEXT, "CONTEXT: ");
+    } else {
+        message += trimmed(PQerrorMessage(conn));
+    }
+    bool connection_lost = PQstatus(conn) == CONNECTION_BAD ||
+                           (sqlstate.size() == 5 && sqlstate.starts_with("08") &&
+                            sqlstate != "08P01");
+    if (connection_lost) {
+        throw ConnectionError(std::move(message), std::move(sqlstate), true);
+    }
+    throw ServerError(std::move(message), std::move(sqlstate), false);
+}
+
+Connection::Connection(const std::string& conninfo) {
+    _conn = PQconnectdb(conninfo.c_str());
+    if (_conn == nullptr) {
+        throw ConnectionError("connect: libpq could not allocate a connection", {}, true);
+    }
+    if (PQstatus(_conn) != CONNECTION_OK) {
+        std::string message = "connect: " + trimmed(PQerrorMessage(_conn)) +
+                              "\nHINT: check --db / PG* variables and that the server is running";
+        PQfinish(_conn);
+        _conn = nullptr;
+        throw ConnectionError(std::move(message), {}, true);
+    }
+    // Library code never prints (STYLE.md): libpq's default notice processor writes NOTICEs to
+    // stderr, so drop them here; callers that want notices install their own processor.
+    PQsetNoticeProcessor(_conn, [](void*, const char*) {}, nullptr);
+    if (PQsetClientEncoding(_conn, "UTF8") != 0) {
+        std::string message = "connect: cannot set client_encoding to UTF8: " +
+                              trimmed(PQerrorMessage(_conn));
+        PQfinish(_conn);
+        _conn = nullptr;
+        throw ConnectionError(std::move(message));
+    }
+}
+
+Connection::~Connection() {
+    if (_conn != nullptr) {
+        PQfinish(_conn);
+    }
+}
+
+Connection::Connection(Connection&& other) noexcept : _conn(std::exchange(other._conn, nullptr)) {}
+
+Connection& Connection::operator=(Connection&& other) noexcept {
+    if (this != &other) {
+        if (_conn != nullptr) {
+            PQfinish(_conn);
+        }
+        _conn = std::exchange(other._conn, nullptr);
+    }
+    return *this;
+}
+
+void Connection::exec(const std::string& sql) {
+    ResultPtr result(PQexec(_conn, sql.c_str()));
+    ExecStatusType status = PQresultStatus(result.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        throw_result_error(_conn, result.get(), sql.substr(0, 80));
+    }
+}
+
+std::vector<std::string> Connection::query_column(const std::string& sql) {
+    ResultPtr result(PQexec(_conn, sql.c_str()));
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+        throw_result_error(_conn, result.get(), sql.substr(0, 80));
+    }
+    std::vector<std::string> values;
+    int rows = PQntuples(result.get());
+    values.reserve(static_cast<std::size_t>(rows));
+    for (int row = 0; row < rows; row++) {
+        values.emplace_back(PQgetvalue(result.get(), row, 0),
+                            static_cast<std::size_t>(PQgetlength(result.get(), row, 0)));
+    }
+    return values;
+}
+
+std::string Connection::query_value(const std::string& sql) {
+    ResultPtr result(PQexec(_conn, sql.c_str()));
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+        throw_result_error(_conn, result.get(), sql.substr(0, 80));
+    }
+    if (PQntuples(result.get()) != 1 || PQnfields(result.get()) != 1) {
+        throw Error("query_value: expected 1 row and 1 column, got " +
+                    std::to_string(PQntuples(result.get())) + " rows and " +
+                    std::to_string(PQnfields(result.get())) + " columns: " + sql.substr(0, 80));
+    }
+    return std::string(PQgetvalue(result.get(), 0, 0),
+                       static_cast<std::size_t>(PQgetlength(result.get(), 0, 0)));
+}
+
+std::uint64_t Connection::copy_in(const std::string& copy_sql, std::string_view stream,
+                                  std::size_t chunk_bytes) {
+    ResultPtr start(PQexec(_conn, copy_sql.c_str()));
+    if (PQresultStatus(start.get()) != PGRES_COPY_IN) {
+        throw_result_error(_conn, start.get(), copy_sql.substr(0, 80));
+    }
+    chunk_bytes = std::clamp<std::size_t>(chunk_bytes, 1, 64u << 20);
+    for (std::size_t at = 0; at < stream.size(); at += chunk_bytes) {
+        std::size_t length = std::min(chunk_bytes, stream.size() - at);
+        // Blocking mode: PQputCopyData returns 1 (queued) or -1 (connection error); 0 only in
+        // nonblocking mode (libpq docs, "Functions Associated with the COPY Command").
+        if (PQputCopyData(_conn, stream.data() + at, static_cast<int>(length)) != 1) {
+            break;  // the error surfaces from PQgetResult after PQputCopyEnd
+        }
+    }
+    if (PQputCopyEnd(_conn, nullptr) != 1) {
+        throw_result_error(_conn, nullptr, "COPY end");
+    }
+    ResultPtr done(PQgetResult(_conn));
+    while (ResultPtr extra{PQgetResult(_conn)}) {
+        // Drain so the connection is idle again; the first result is the COPY's outcome.
+    }
+    if (PQresultStatus(done.get()) != PGRES_COMMAND_OK) {
+        throw_result_error(_conn, done.get(), copy_sql.substr(0, 80));
+    }
+    return std::stoull(PQcmdTuples(done.get()));
+}
+
+std::string Connection::copy_out(const std::string& copy_sql) {
+    ResultPtr start(PQexec(_conn, copy_sql.c_str()));
+    if (PQresultStatus(start.get()) != PGRES_COPY_OUT) {
+        throw_result_error(_conn, start.get(), copy_sql.substr(0, 80));
+    }
+    std::string data;
+    for (;;) {
+        char* chunk = nullptr;
+        int length = PQgetCopyData(_conn, &chunk, 0);
+        if (length > 0) {
+            data.append(chunk, static_cast<std::size_t>(length));
+            PQfreemem(chunk);
+            continue;
+        }
+        break;  // -1: done, -2: error; the result below says which
+    }
+    ResultPtr done(PQgetResult(_conn));
+    while (ResultPtr extra{PQgetResult(_conn)}) {
+    }
+    if (PQresultStatus(done.get()) != PGRES_COMMAND_OK) {
+        throw_result_error(_conn, done.get(), copy_sql.substr(0, 80));
+    }
+    return data;
+}
+
+std::string Connection::quote_identifier(std::string_view name) {
+    char* quoted = PQescapeIdentifier(_conn, name.data(), name.size());
+    if (quoted == nullptr) {
+        throw Error("quote identifier: " + trimmed(PQerrorMessage(_conn)));
+    }
+    std::string out(quoted);
+    PQfreemem(quoted);
+    return out;
+}
+
+}  // namespace pgingest
