@@ -1,0 +1,104 @@
+#pragma once
+
+// One COPY ... FROM STDIN (FORMAT binary) on one connection, with its data sent either by libpq
+// (PQputCopyData) or straight from the batch buffer to the socket through io_uring, bypassing
+// libpq's output buffer (FORMATS.md §6 option B). libpq always does the start and the end of the
+// COPY: the query, CopyDone through PQputCopyEnd, and the result.
+//
+// CopyData message, framed in place at the start of each batch buffer (protocol.sgml, "COPY
+// Operations"; server side: backend/commands/copyfromparse.c CopyGetData()):
+//
+//   ['d':u8][length:i32 = 4 + n][n bytes of the COPY BINARY stream]
+//
+// Frame boundaries are arbitrary: a tuple may span two messages.
+
+#include <liburing.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "codecs/buffer.hpp"
+#include "engine/connection.hpp"
+
+namespace pgingest {
+
+/// How a COPY's data reaches the socket.
+enum class CopyIo : std::uint8_t {
+    /// io_uring SENDs straight from the batch buffer; server messages are peeked through
+    /// io_uring so an error sent mid-COPY is seen at once. Needs a connection without TLS or
+    /// GSS encryption; on such a connection `CopyStream` uses `libpq` instead.
+    uring,
+    /// libpq's PQputCopyData in blocking mode: every byte is copied into libpq's buffer, and a
+    /// server error shows only after PQputCopyEnd (FORMATS.md §5.4). The baseline.
+    libpq,
+};
+
+/// Bytes of the CopyData header a batch buffer reserves in front of its stream bytes.
+inline constexpr std::size_t copy_data_header_size = 5;
+
+/// Starts a CopyData message in an empty batch buffer: type byte 'd' and a length placeholder.
+void begin_copy_data(ByteBuffer& batch);
+
+/// Patches the CopyData length for everything written since `begin_copy_data`. The message
+/// must stay below the server's 1 GiB limit (PQ_LARGE_MESSAGE_LIMIT, include/libpq/libpq.h).
+void end_copy_data(ByteBuffer& batch);
+
+/// One COPY FROM STDIN on `conn`: `start`, any number of `send`, then `finish` (or `abort`).
+///
+/// Owns an io_uring of its own in `CopyIo::uring` mode. The connection must be idle and in
+/// blocking mode, and must not be used by anyone else until `finish`/`abort` returned. One thread.
+/// Throws `ServerError` when the server refuses the COPY, `ConnectionError` when the connection
+/// breaks, `Error` when io_uring cannot be set up.
+class CopyStream {
+public:
+    CopyStream(Connection& conn, CopyIo io);
+    ~CopyStream();
+    CopyStream(const CopyStream&) = delete;
+    CopyStream& operator=(const CopyStream&) = delete;
+
+    /// Sends `copy_sql` and waits for CopyInResponse. Throws `ServerError` (e.g. 42P01 for a
+    /// missing table) without leaving the connection in COPY.
+    void start(const std::string& copy_sql);
+
+    /// Sends one CopyData message framed in place (`begin_copy_data` … `end_copy_data`).
+    /// Returns false, sending nothing more, once the server has reported an error; `finish`
+    /// then throws that error. A frame already begun is always sent whole, since a partial
+    /// message would desynchronise the protocol. Blocks until the kernel accepted the bytes.
+    [[nodiscard]] bool send(const ByteBuffer& framed_batch);
+
+    /// Ends the COPY (CopyDone via PQputCopyEnd) and returns the server's row count from
+    /// CommandComplete (`COPY n`). Throws `ServerError` with SQLSTATE, message and CONTEXT
+    /// (`COPY t, line N`: the 1-based tuple ordinal) when the server refused the data.
+    std::uint64_t finish();
+
+    /// Ends the COPY with CopyFail (`reason`, shortened to stay under the server's 10 000-byte
+    /// limit); the server rolls the COPY back. Never throws; the connection stays usable unless
+    /// it was already broken.
+    void abort(const std::string& reason) noexcept;
+
+    /// The I/O path in use: `uring` only if asked for and the connection allows it.
+    [[nodiscard]] CopyIo io() const noexcept { return _io; }
+    /// CopyData bytes handed to the kernel (or to libpq), headers included.
+    [[nodiscard]] std::uint64_t bytes_sent() const noexcept { return _bytes_sent; }
+    /// True once the server reported an error before `finish`.
+    [[nodiscard]] bool server_error_seen() const noexcept { return _server_error_seen; }
+
+private:
+    bool send_uring(const char* data, std::size_t size);
+    bool send_libpq(const char* data, std::size_t size);
+    [[nodiscard]] bool server_reported_error();
+    [[nodiscard]] int submit_and_wait_one();
+
+    Connection& _conn;
+    CopyIo _io;
+    io_uring _ring{};
+    bool _ring_ready = false;
+    bool _active = false;
+    bool _server_error_seen = false;
+    bool _socket_broken = false;
+    int _fd = -1;
+    std::uint64_t _bytes_sent = 0;
+};
+
+}  // namespace pgingest
