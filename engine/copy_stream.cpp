@@ -1,5 +1,6 @@
 #include "engine/copy_stream.hpp"
 
+#include <liburing.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -50,13 +51,14 @@ CopyStream::CopyStream(Connection& conn, CopyIo io) : _conn(conn), _io(io) {
         _io = CopyIo::libpq;
     }
     if (_io == CopyIo::uring) {
-        int rc = io_uring_queue_init(8, &_ring, 0);
+        _ring = std::make_unique<io_uring>();
+        int rc = io_uring_queue_init(8, _ring.get(), 0);
         if (rc < 0) {
+            _ring.reset();
             throw Error(std::string("io_uring setup failed: ") + std::strerror(-rc) +
                         "\nHINT: io_uring may be disabled on this kernel "
                         "(sysctl kernel.io_uring_disabled); use --io libpq");
         }
-        _ring_ready = true;
     }
 }
 
@@ -64,8 +66,8 @@ CopyStream::~CopyStream() {
     if (_active) {
         abort("pgingest: COPY abandoned");
     }
-    if (_ring_ready) {
-        io_uring_queue_exit(&_ring);
+    if (_ring != nullptr) {
+        io_uring_queue_exit(_ring.get());
     }
 }
 
@@ -110,17 +112,17 @@ bool CopyStream::send_libpq(const char* data, std::size_t size) {
 }
 
 int CopyStream::submit_and_wait_one() {
-    int rc = io_uring_submit_and_wait(&_ring, 1);
+    int rc = io_uring_submit_and_wait(_ring.get(), 1);
     if (rc < 0) {
         throw Error(std::string("io_uring submit failed: ") + std::strerror(-rc));
     }
     io_uring_cqe* cqe = nullptr;
-    rc = io_uring_wait_cqe(&_ring, &cqe);
+    rc = io_uring_wait_cqe(_ring.get(), &cqe);
     if (rc < 0) {
         throw Error(std::string("io_uring wait failed: ") + std::strerror(-rc));
     }
     int result = cqe->res;
-    io_uring_cqe_seen(&_ring, cqe);
+    io_uring_cqe_seen(_ring.get(), cqe);
     return result;
 }
 
@@ -130,7 +132,7 @@ bool CopyStream::send_uring(const char* data, std::size_t size) {
     }
     std::size_t offset = 0;
     while (offset < size) {
-        io_uring_sqe* sqe = io_uring_get_sqe(&_ring);
+        io_uring_sqe* sqe = io_uring_get_sqe(_ring.get());
         PGINGEST_ASSERT(sqe != nullptr);  // one operation in flight at a time
         io_uring_prep_send(sqe, _fd, data + offset, size - offset, MSG_NOSIGNAL);
         int rc = submit_and_wait_one();
@@ -142,7 +144,7 @@ bool CopyStream::send_uring(const char* data, std::size_t size) {
         }
         if (rc == -EAGAIN || rc == -EINTR) {
             // The socket buffer is full: wait until it drains or the server says something.
-            sqe = io_uring_get_sqe(&_ring);
+            sqe = io_uring_get_sqe(_ring.get());
             PGINGEST_ASSERT(sqe != nullptr);
             io_uring_prep_poll_add(sqe, _fd, POLLOUT | POLLIN);
             int events = submit_and_wait_one();
@@ -168,7 +170,7 @@ bool CopyStream::server_reported_error() {
         return true;
     }
     unsigned char window[peek_window_bytes];
-    io_uring_sqe* sqe = io_uring_get_sqe(&_ring);
+    io_uring_sqe* sqe = io_uring_get_sqe(_ring.get());
     PGINGEST_ASSERT(sqe != nullptr);
     io_uring_prep_recv(sqe, _fd, window, sizeof window, MSG_PEEK | MSG_DONTWAIT);
     int peeked = submit_and_wait_one();

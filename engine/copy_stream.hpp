@@ -12,14 +12,17 @@
 //
 // Frame boundaries are arbitrary: a tuple may span two messages.
 
-#include <liburing.h>
-
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "codecs/buffer.hpp"
 #include "engine/connection.hpp"
+
+// liburing.h pulls in linux/fs.h, whose BLOCK_SIZE macro breaks other headers (moodycamel's
+// concurrentqueue.h): keep it out of this header.
+struct io_uring;
 
 namespace pgingest {
 
@@ -92,8 +95,7 @@ private:
 
     Connection& _conn;
     CopyIo _io;
-    io_uring _ring{};
-    bool _ring_ready = false;
+    std::unique_ptr<io_uring> _ring;  // null on the libpq path
     bool _active = false;
     bool _server_error_seen = false;
     bool _socket_broken = false;

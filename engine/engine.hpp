@@ -1,0 +1,160 @@
+#pragma once
+
+// The engine's data path (DESIGN.md "Data flow"): producer threads encode tuples into batch
+// buffers taken from a fixed pool; full batches go through a lock-free queue (moodycamel) to
+// writer threads, one connection each, that stream them into `COPY ... FROM STDIN (FORMAT
+// binary)` inside transactions spanning many batches. A batch goes back to the pool only after
+// the COMMIT that holds it succeeded.
+//
+// Batch buffer layout: the CopyData header is reserved in front, so a batch is sent as it is.
+//
+//   ['d':u8][length:i32][tuple]...[tuple]          tuples: codecs/copy_binary.hpp
+//
+// Not yet here (issue "Engine"): isolation of rows the server rejects, reconnects, the typed row
+// API. Until then any server error ends the load: every row of the failed transaction is
+// reported as not stored, and `flush`/`close` throw the server's error.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "codecs/buffer.hpp"
+#include "engine/catalog.hpp"
+#include "engine/copy_stream.hpp"
+
+namespace pgingest {
+
+/// What a producer gets when every batch buffer of the pool is in use.
+enum class WhenFull : std::uint8_t {
+    block,   ///< wait for a writer to return one
+    reject,  ///< `Producer::begin_row` returns nullptr ("would block") at once
+};
+
+/// Engine options; use designated initializers. Sizes in bytes, times in milliseconds.
+struct EngineOptions {
+    /// Writer connections (and threads), each running its own COPY.
+    std::size_t writers = 2;
+    /// A batch is handed to the writers once its tuples reach this size. A single tuple larger
+    /// than this grows its batch to fit.
+    std::size_t batch_bytes = std::size_t{1} << 20;
+    /// Memory for batch buffers: the pool holds max(2, memory_budget_bytes / batch_bytes) of them.
+    /// Batches stay in memory until their COMMIT, so a writer also commits once it holds
+    /// 1 / (writers + 1) of the pool: the budget bounds the transaction size too.
+    std::size_t memory_budget_bytes = std::size_t{64} << 20;
+    /// A writer commits once its transaction holds this many bytes of tuples...
+    std::uint64_t txn_bytes_max = std::uint64_t{64} << 20;
+    /// ...or this many rows (0: no row limit)...
+    std::uint64_t txn_rows_max = 0;
+    /// ...or this long after its first batch; also how long a producer keeps a partly filled
+    /// batch before handing it over (checked at `end_row`). The bound on delay for streaming use.
+    std::uint32_t flush_interval_ms = 1000;
+    WhenFull when_full = WhenFull::block;
+    CopyIo io = CopyIo::uring;
+};
+
+/// Counters, all monotonic; read with `Engine::stats` from any thread.
+struct EngineStats {
+    std::uint64_t rows_submitted = 0;  ///< rows in batches handed to the writers
+    std::uint64_t rows_committed = 0;  ///< rows whose COMMIT succeeded (checked against `COPY n`)
+    std::uint64_t batches_committed = 0;
+    std::uint64_t transactions_committed = 0;
+    std::uint64_t bytes_sent = 0;  ///< CopyData bytes sent, headers included
+};
+
+/// Reported after each COMMIT, on the writer thread that committed it.
+struct CommitReport {
+    std::size_t writer_index = 0;
+    std::uint64_t rows = 0;                ///< rows this COMMIT made durable
+    std::vector<std::uint64_t> first_tags; ///< tag of the first row of each batch committed
+};
+using CommitCallback = std::function<void(const CommitReport&)>;
+
+namespace detail {
+struct Batch;
+struct EngineState;
+}  // namespace detail
+
+class Engine;
+
+/// One producer's handle: encodes tuples into its own batch buffer. Use from one thread at a
+/// time; each producer thread takes its own from `Engine::producer`. Must not outlive its engine.
+class Producer {
+public:
+    Producer(Producer&&) noexcept;
+    Producer& operator=(Producer&&) = delete;
+    Producer(const Producer&) = delete;
+    Producer& operator=(const Producer&) = delete;
+    /// Hands over a partly filled batch (without waiting for its commit).
+    ~Producer();
+
+    /// Starts a tuple: writes its field count and returns the buffer to encode every field into
+    /// with the codecs, in COPY column order. Returns nullptr when the engine was opened with
+    /// `WhenFull::reject` and no batch buffer is free. Throws the engine's error once a writer
+    /// failed. No allocation in steady state.
+    [[nodiscard]] ByteBuffer* begin_row();
+
+    /// Ends the tuple begun by `begin_row`; `tag` is the caller's name for the row (e.g. source
+    /// line), reported back with commits and rejects. May hand the batch to the writers.
+    void end_row(std::uint64_t tag);
+
+    /// Drops the tuple begun by `begin_row` (after an encoder reported a bad value).
+    void cancel_row() noexcept;
+
+    /// Hands over the partly filled batch and waits until every row this producer (and any
+    /// other) submitted before the call is committed. Throws the writers' first error.
+    void flush();
+
+private:
+    friend class Engine;
+    explicit Producer(detail::EngineState& state) : _state(&state) {}
+    void submit_batch();
+
+    detail::EngineState* _state;
+    detail::Batch* _batch = nullptr;
+    std::size_t _row_start = 0;
+};
+
+/// The engine for one target table: a pool of batch buffers, a queue, and `writers` writer
+/// threads with a connection each. Connections are opened in the constructor, which throws
+/// `ConnectionError` when the server cannot be reached. `producer`, `flush`, `stats` may be
+/// called from any thread; `close` from one.
+class Engine {
+public:
+    Engine(const std::string& conninfo, TableInfo table, EngineOptions options = {},
+           CommitCallback on_commit = {});
+    /// Stops the writers. Rows not yet committed are rolled back and not stored: call `close`
+    /// to commit them.
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    [[nodiscard]] Producer producer();
+
+    /// Returns when every batch handed to the writers before the call is committed. Throws the
+    /// writers' first error (with the server's SQLSTATE) if any writer failed.
+    void flush();
+
+    /// Flushes, then stops the writers and closes their connections. Throws like `flush`.
+    /// Producers must have been destroyed (or flushed) first.
+    void close();
+
+    [[nodiscard]] EngineStats stats() const noexcept;
+    [[nodiscard]] const TableInfo& table() const noexcept;
+
+private:
+    void stop_writers() noexcept;
+
+    std::unique_ptr<detail::EngineState> _state;
+    std::vector<std::thread> _threads;
+};
+
+}  // namespace pgingest
