@@ -36,9 +36,12 @@ void throw_result_error(PGconn* conn, const PGresult* result, std::string_view d
     std::string message(doing);
     message += ": ";
     std::string sqlstate;
+    std::string context;
     if (result != nullptr && PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) != nullptr) {
         const char* code = PQresultErrorField(result, PG_DIAG_SQLSTATE);
         sqlstate = code != nullptr ? code : "";
+        const char* context_field = PQresultErrorField(result, PG_DIAG_CONTEXT);
+        context = context_field != nullptr ? context_field : "";
         message += PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
         if (!sqlstate.empty()) {
             message += " (SQLSTATE " + sqlstate + ")";
@@ -53,9 +56,9 @@ void throw_result_error(PGconn* conn, const PGresult* result, std::string_view d
                            (sqlstate.size() == 5 && sqlstate.starts_with("08") &&
                             sqlstate != "08P01");
     if (connection_lost) {
-        throw ConnectionError(std::move(message), std::move(sqlstate), true);
+        throw ConnectionError(std::move(message), std::move(sqlstate), true, std::move(context));
     }
-    throw ServerError(std::move(message), std::move(sqlstate), false);
+    throw ServerError(std::move(message), std::move(sqlstate), false, std::move(context));
 }
 
 Connection::Connection(const std::string& conninfo) {

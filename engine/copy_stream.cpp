@@ -94,20 +94,34 @@ bool CopyStream::send(const ByteBuffer& framed_batch) {
         return false;
     }
     if (_io == CopyIo::libpq) {
-        return send_libpq(framed_batch.data(), framed_batch.size());
+        return send_libpq(framed_batch.data() + copy_data_header_size,
+                          framed_batch.size() - copy_data_header_size);
     }
-    return send_uring(framed_batch.data(), framed_batch.size());
+    return send_uring(framed_batch.data(), framed_batch.size(), nullptr, 0);
 }
 
-bool CopyStream::send_libpq(const char* data, std::size_t size) {
-    const char* payload = data + copy_data_header_size;
-    std::size_t payload_size = size - copy_data_header_size;
+bool CopyStream::send_slice(const char* data, std::size_t size) {
+    PGINGEST_ASSERT(_active);
+    PGINGEST_ASSERT(size <= 0x3FFFFFFE - 4);
+    if (_server_error_seen || _socket_broken) {
+        return false;
+    }
+    if (_io == CopyIo::libpq) {
+        return send_libpq(data, size);
+    }
+    char header[copy_data_header_size];
+    header[0] = 'd';
+    ByteBuffer::store_be(header + 1, static_cast<std::uint32_t>(size + 4));
+    return send_uring(header, sizeof header, data, size);
+}
+
+bool CopyStream::send_libpq(const char* payload, std::size_t payload_size) {
     // Blocking mode: 1 = queued, -1 = error (the cause comes from PQgetResult in finish()).
     if (PQputCopyData(_conn.native(), payload, static_cast<int>(payload_size)) != 1) {
         _socket_broken = true;
         return false;
     }
-    _bytes_sent += size;
+    _bytes_sent += payload_size + copy_data_header_size;
     return true;
 }
 
@@ -126,10 +140,20 @@ int CopyStream::submit_and_wait_one() {
     return result;
 }
 
-bool CopyStream::send_uring(const char* data, std::size_t size) {
+// Sends one whole message (header, then optional data). The server is asked whether it has
+// failed only before the message starts: once begun, a message is always finished.
+bool CopyStream::send_uring(const char* header, std::size_t header_size, const char* data,
+                            std::size_t size) {
     if (server_reported_error()) {
         return false;
     }
+    if (!write_all(header, header_size) || !write_all(data, size)) {
+        return false;
+    }
+    return !_server_error_seen;
+}
+
+bool CopyStream::write_all(const char* data, std::size_t size) {
     std::size_t offset = 0;
     while (offset < size) {
         io_uring_sqe* sqe = io_uring_get_sqe(_ring.get());
@@ -149,7 +173,7 @@ bool CopyStream::send_uring(const char* data, std::size_t size) {
             io_uring_prep_poll_add(sqe, _fd, POLLOUT | POLLIN);
             int events = submit_and_wait_one();
             if (events > 0 && (events & POLLIN) != 0) {
-                (void)server_reported_error();  // noted; the frame is still finished below
+                (void)server_reported_error();  // noted; the message is still finished
             }
             continue;
         }
@@ -157,7 +181,7 @@ bool CopyStream::send_uring(const char* data, std::size_t size) {
         _socket_broken = true;
         return false;
     }
-    return !_server_error_seen;
+    return true;
 }
 
 // Peeks at what the server has sent without consuming it. During COPY IN the server sends only

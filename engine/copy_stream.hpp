@@ -70,6 +70,10 @@ public:
     /// message would desynchronise the protocol. Blocks until the kernel accepted the bytes.
     [[nodiscard]] bool send(const ByteBuffer& framed_batch);
 
+    /// Sends `size` bytes of COPY stream as one CopyData message, its header written separately
+    /// (for re-sending part of a batch). Same contract as `send`.
+    [[nodiscard]] bool send_slice(const char* data, std::size_t size);
+
     /// Ends the COPY (CopyDone via PQputCopyEnd) and returns the server's row count from
     /// CommandComplete (`COPY n`). Throws `ServerError` with SQLSTATE, message and CONTEXT
     /// (`COPY t, line N`: the 1-based tuple ordinal) when the server refused the data.
@@ -88,8 +92,10 @@ public:
     [[nodiscard]] bool server_error_seen() const noexcept { return _server_error_seen; }
 
 private:
-    bool send_uring(const char* data, std::size_t size);
-    bool send_libpq(const char* data, std::size_t size);
+    bool send_uring(const char* header, std::size_t header_size, const char* data,
+                    std::size_t size);
+    bool write_all(const char* data, std::size_t size);
+    bool send_libpq(const char* payload, std::size_t payload_size);
     [[nodiscard]] bool server_reported_error();
     [[nodiscard]] int submit_and_wait_one();
 

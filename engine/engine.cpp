@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <string_view>
 
 #include "codecs/assert.hpp"
 #include "codecs/copy_binary.hpp"
@@ -16,17 +18,22 @@ using Clock = std::chrono::steady_clock;
 
 struct Batch {
     ByteBuffer buffer;
-    std::uint64_t rows = 0;
-    std::uint64_t first_tag = 0;
-    std::uint64_t sequence = 0;  // order of hand-over to the writers, from 1
+    std::vector<std::uint32_t> row_ends;  // offset just past each tuple in `buffer`
+    std::vector<std::uint64_t> tags;      // the producer's tag of each tuple
+    std::uint64_t sequence = 0;           // order of hand-over to the writers, from 1
     Clock::time_point opened;
+
+    [[nodiscard]] std::uint64_t rows() const noexcept { return row_ends.size(); }
+    [[nodiscard]] std::size_t row_begin(std::size_t row) const noexcept {
+        return row == 0 ? copy_data_header_size : row_ends[row - 1];
+    }
 };
 
 struct EngineState {
     EngineOptions options;
     TableInfo table;
     std::string copy_sql;
-    CommitCallback on_commit;
+    EngineCallbacks callbacks;
     std::uint16_t field_count = 0;
     std::chrono::milliseconds flush_interval{0};
     // Batches are kept until their COMMIT, so a writer commits once it holds its share of the
@@ -49,6 +56,7 @@ struct EngineState {
 
     std::atomic<std::uint64_t> rows_submitted{0};
     std::atomic<std::uint64_t> rows_committed{0};
+    std::atomic<std::uint64_t> rows_rejected{0};
     std::atomic<std::uint64_t> batches_committed{0};
     std::atomic<std::uint64_t> transactions_committed{0};
     std::atomic<std::uint64_t> bytes_sent{0};
@@ -79,7 +87,45 @@ namespace {
 // How long a writer waits on the queue before looking at its deadlines and flush requests.
 constexpr std::int64_t writer_poll_us = 5'000;
 
-// One writer thread: owns a connection and its COPY; commits per size, rows, time or flush.
+// Rows [first, end) of one batch: what a COPY attempt sends after rows were taken out.
+struct Segment {
+    Batch* batch;
+    std::size_t first;
+    std::size_t end;
+};
+
+// The 1-based tuple ordinal of `COPY t, line N` in the last COPY line of a CONTEXT (a trigger's
+// own context lines come first), or 0 when there is none.
+std::uint64_t failing_tuple(const std::string& context) {
+    std::size_t copy_at = context.rfind("COPY ");
+    if (copy_at == std::string::npos) {
+        return 0;
+    }
+    std::size_t line_at = context.find(", line ", copy_at);
+    if (line_at == std::string::npos) {
+        return 0;
+    }
+    return std::strtoull(context.c_str() + line_at + 7, nullptr, 10);
+}
+
+// A refused row, not a broken connection or a server in trouble: the rest of its transaction
+// can be re-sent. Class 08 (connection) except 08P01 (a short field), 40 (rollback: retry it
+// all), 53 (resources), 57 (operator intervention), 58 and XX (system) are not row errors...
+// except XX000 from a recv function, which the server raises for one bad field.
+bool is_row_error(const ServerError& error) {
+    const std::string& state = error.sqlstate();
+    if (state.size() != 5 || failing_tuple(error.context()) == 0) {
+        return false;
+    }
+    std::string_view class_code(state.data(), 2);
+    if (class_code == "08") {
+        return state == "08P01";
+    }
+    return class_code != "40" && class_code != "53" && class_code != "57" && class_code != "58";
+}
+
+// One writer thread: owns a connection and its COPY; commits per size, rows, time or flush, and
+// takes out the rows the server refuses.
 class Writer {
 public:
     Writer(EngineState& state, std::size_t index, Connection conn)
@@ -108,29 +154,32 @@ private:
                 return;  // nothing queued: close() flushed first, so nothing is lost here
             }
             if (_open && commit_due()) {
-                commit();
+                settle();
             }
         }
     }
 
+    void open_transaction() {
+        _conn.exec("BEGIN");
+        _copy.start(_state.copy_sql);
+        _open = true;
+        (void)_copy.send(_header);
+    }
+
     void send(Batch* batch) {
         if (!_open) {
-            _conn.exec("BEGIN");
-            _copy.start(_state.copy_sql);
-            _open = true;
+            open_transaction();
             _opened = Clock::now();
             _txn_bytes = 0;
             _txn_rows = 0;
             _min_sequence = UINT64_MAX;
-            (void)_copy.send(_header);
         }
         _pending.push_back(batch);
         _min_sequence = std::min(_min_sequence, batch->sequence);
         _txn_bytes += batch->buffer.size();
-        _txn_rows += batch->rows;
+        _txn_rows += batch->rows();
         if (!_copy.send(batch->buffer)) {
-            (void)_copy.finish();  // throws the server's error
-            throw Error("COPY: the server stopped the COPY without reporting an error");
+            settle();  // the server refused something: isolate it now
         }
     }
 
@@ -142,25 +191,134 @@ private:
                Clock::now() - _opened >= _state.flush_interval;
     }
 
-    void commit() {
-        std::uint64_t stored = _copy.finish();
-        if (stored != _txn_rows) {
-            throw Error("COPY count mismatch on writer " + std::to_string(_index) +
-                        ": the server reported COPY " + std::to_string(stored) + ", " +
-                        std::to_string(_txn_rows) + " rows were sent");
+    // Ends the open transaction with every pending row either committed or rejected. The
+    // first attempt is the COPY already sent; each refused row splits the remaining rows into
+    // the part before it (re-sent and committed first) and the part after it.
+    void settle() {
+        std::vector<std::vector<Segment>> work;
+        work.emplace_back();
+        for (Batch* batch : _pending) {
+            work.back().push_back(Segment{batch, 0, batch->rows()});
         }
-        _conn.exec("COMMIT");
+        bool already_sent = true;
+        while (!work.empty()) {
+            std::vector<Segment> attempt = std::move(work.back());
+            work.pop_back();
+            try {
+                commit_attempt(attempt, already_sent);
+            } catch (const ServerError& error) {
+                _open = false;
+                if (!is_row_error(error)) {
+                    throw;
+                }
+                rollback();
+                split_at_refused_row(attempt, error, work);
+                if (_state.rows_rejected.load() > _state.options.rejects_max) {
+                    // Store the rows before the refused one, then end the load.
+                    commit_attempt(work.back(), false);
+                    throw Error("more than " + std::to_string(_state.options.rejects_max) +
+                                    " rows rejected by the server; the last: " + error.what(),
+                                error.sqlstate());
+                }
+            }
+            already_sent = false;
+        }
         _open = false;
-        CommitReport report{.writer_index = _index, .rows = stored, .first_tags = {}};
-        if (_state.on_commit) {
-            for (const Batch* batch : _pending) {
-                report.first_tags.push_back(batch->first_tag);
+        finish_transaction();
+    }
+
+    void commit_attempt(const std::vector<Segment>& attempt, bool already_sent) {
+        std::uint64_t rows = 0;
+        for (const Segment& segment : attempt) {
+            rows += segment.end - segment.first;
+        }
+        if (rows == 0) {
+            if (already_sent) {
+                _copy.abort("pgingest: empty transaction");
+                rollback();
+            }
+            return;
+        }
+        if (!already_sent) {
+            open_transaction();
+            for (const Segment& segment : attempt) {
+                if (!send_segment(segment)) {
+                    break;  // the server refused a row: finish() below says which
+                }
             }
         }
+        std::uint64_t stored = _copy.finish();
+        _open = false;
+        if (stored != rows) {
+            throw Error("COPY count mismatch on writer " + std::to_string(_index) +
+                        ": the server reported COPY " + std::to_string(stored) + ", " +
+                        std::to_string(rows) + " rows were sent");
+        }
+        _conn.exec("COMMIT");
         _state.rows_committed += stored;
-        _state.batches_committed += _pending.size();
         _state.transactions_committed += 1;
+        if (_state.callbacks.on_commit) {
+            _state.callbacks.on_commit(CommitReport{.writer_index = _index, .rows = stored});
+        }
+    }
+
+    bool send_segment(const Segment& segment) {
+        const Batch& batch = *segment.batch;
+        if (segment.first == 0 && segment.end == batch.rows()) {
+            return _copy.send(batch.buffer);  // the whole batch, framed in place
+        }
+        std::size_t begin = batch.row_begin(segment.first);
+        std::size_t end = batch.row_ends[segment.end - 1];
+        return _copy.send_slice(batch.buffer.data() + begin, end - begin);
+    }
+
+    // Finds the refused row in `attempt`, reports it, and queues the rows after it and then the
+    // rows before it (so the rows before are committed first).
+    void split_at_refused_row(const std::vector<Segment>& attempt, const ServerError& error,
+                              std::vector<std::vector<Segment>>& work) {
+        std::uint64_t tuple = failing_tuple(error.context());  // 1-based, within this attempt
+        std::vector<Segment> before;
+        std::vector<Segment> after;
+        std::uint64_t seen = 0;
+        bool found = false;
+        for (const Segment& segment : attempt) {
+            std::uint64_t count = segment.end - segment.first;
+            if (found) {
+                after.push_back(segment);
+            } else if (tuple > seen + count) {
+                before.push_back(segment);
+            } else {
+                std::size_t row = segment.first + static_cast<std::size_t>(tuple - seen - 1);
+                before.push_back(Segment{segment.batch, segment.first, row});
+                after.push_back(Segment{segment.batch, row + 1, segment.end});
+                reject(segment.batch->tags[row], error);
+                found = true;
+            }
+            seen += count;
+        }
+        if (!found) {
+            throw Error("the server refused tuple " + std::to_string(tuple) + " of a COPY of " +
+                        std::to_string(seen) + " rows: " + error.what());
+        }
+        work.push_back(std::move(after));
+        work.push_back(std::move(before));
+    }
+
+    void reject(std::uint64_t tag, const ServerError& error) {
+        _state.rows_rejected += 1;
+        if (_state.callbacks.on_reject) {
+            _state.callbacks.on_reject(RejectReport{.writer_index = _index, .tag = tag,
+                                                    .sqlstate = error.sqlstate(),
+                                                    .message = error.what()});
+        }
+    }
+
+    void rollback() { _conn.exec("ROLLBACK"); }
+
+    // Every pending row is now committed or rejected: return the batches to the pool.
+    void finish_transaction() {
         _state.bytes_sent += _copy.bytes_sent();
+        _state.batches_committed += _pending.size();
         {
             std::lock_guard lock(_state.mutex);
             for (const Batch* batch : _pending) {
@@ -172,21 +330,20 @@ private:
             _state.release(batch);
         }
         _pending.clear();
-        if (_state.on_commit) {
-            _state.on_commit(report);
-        }
     }
 
     // After a failure or on stop: roll back what is open; its batches were never committed.
     void abandon() noexcept {
         if (_open) {
             _copy.abort("pgingest: load stopped");
-            try {
-                _conn.exec("ROLLBACK");
-            } catch (...) {
-                // The connection may be gone; nothing was committed either way.
-            }
             _open = false;
+        }
+        try {
+            if (PQtransactionStatus(_conn.native()) != PQTRANS_IDLE) {
+                rollback();
+            }
+        } catch (...) {
+            // The connection may be gone; nothing was committed either way.
         }
         for (Batch* batch : _pending) {
             _state.release(batch);
@@ -225,7 +382,7 @@ Producer::~Producer() {
     if (_batch == nullptr) {
         return;
     }
-    if (_batch->rows > 0) {
+    if (_batch->rows() > 0) {
         submit_batch();
     } else {
         _state->release(std::exchange(_batch, nullptr));
@@ -246,7 +403,8 @@ ByteBuffer* Producer::begin_row() {
             }
         }
         batch->buffer.clear();
-        batch->rows = 0;
+        batch->row_ends.clear();
+        batch->tags.clear();
         batch->opened = Clock::now();
         begin_copy_data(batch->buffer);
         _batch = batch;
@@ -258,10 +416,9 @@ ByteBuffer* Producer::begin_row() {
 
 void Producer::end_row(std::uint64_t tag) {
     PGINGEST_ASSERT(_batch != nullptr);
-    if (_batch->rows == 0) {
-        _batch->first_tag = tag;
-    }
-    _batch->rows += 1;
+    PGINGEST_ASSERT(_batch->buffer.size() <= UINT32_MAX);
+    _batch->row_ends.push_back(static_cast<std::uint32_t>(_batch->buffer.size()));
+    _batch->tags.push_back(tag);
     if (_batch->buffer.size() - copy_data_header_size >= _state->options.batch_bytes ||
         Clock::now() - _batch->opened >= _state->flush_interval) {
         submit_batch();
@@ -282,12 +439,12 @@ void Producer::submit_batch() {
         std::lock_guard lock(_state->mutex);
         _state->in_flight.insert(batch->sequence);
     }
-    _state->rows_submitted += batch->rows;
+    _state->rows_submitted += batch->rows();
     _state->full_batches.enqueue(batch);
 }
 
 void Producer::flush() {
-    if (_batch != nullptr && _batch->rows > 0) {
+    if (_batch != nullptr && _batch->rows() > 0) {
         submit_batch();
     }
     std::uint64_t target = _state->next_sequence.load() - 1;
@@ -304,7 +461,7 @@ void Producer::flush() {
 }
 
 Engine::Engine(const std::string& conninfo, TableInfo table, EngineOptions options,
-               CommitCallback on_commit)
+               EngineCallbacks callbacks)
     : _state(std::make_unique<detail::EngineState>()) {
     PGINGEST_ASSERT(options.writers >= 1 && options.batch_bytes >= 1);
     PGINGEST_ASSERT(table.columns.size() <= UINT16_MAX);
@@ -313,13 +470,17 @@ Engine::Engine(const std::string& conninfo, TableInfo table, EngineOptions optio
     state.copy_sql = table.copy_sql();
     state.field_count = static_cast<std::uint16_t>(table.columns.size());
     state.table = std::move(table);
-    state.on_commit = std::move(on_commit);
+    state.callbacks = std::move(callbacks);
     state.flush_interval = std::chrono::milliseconds(options.flush_interval_ms);
     std::size_t buffers = std::max<std::size_t>(2, options.memory_budget_bytes / options.batch_bytes);
     for (std::size_t i = 0; i < buffers; i++) {
         auto batch = std::make_unique<Batch>();
         // Room for the batch and the tuple that crosses its limit, so growth stays rare.
         batch->buffer.reserve(options.batch_bytes + options.batch_bytes / 8 + 64);
+        // Row bookkeeping sized for 64-byte tuples; vectors keep their capacity after clear(),
+        // so narrower rows allocate only while the pool warms up.
+        batch->row_ends.reserve(options.batch_bytes / 64 + 1);
+        batch->tags.reserve(options.batch_bytes / 64 + 1);
         state.free_batches.enqueue(batch.get());
         state.pool.push_back(std::move(batch));
     }
@@ -363,6 +524,7 @@ EngineStats Engine::stats() const noexcept {
     const detail::EngineState& state = *_state;
     return EngineStats{.rows_submitted = state.rows_submitted.load(),
                        .rows_committed = state.rows_committed.load(),
+                       .rows_rejected = state.rows_rejected.load(),
                        .batches_committed = state.batches_committed.load(),
                        .transactions_committed = state.transactions_committed.load(),
                        .bytes_sent = state.bytes_sent.load()};

@@ -10,9 +10,13 @@
 //
 //   ['d':u8][length:i32][tuple]...[tuple]          tuples: codecs/copy_binary.hpp
 //
-// Not yet here (issue "Engine"): isolation of rows the server rejects, reconnects, the typed row
-// API. Until then any server error ends the load: every row of the failed transaction is
-// reported as not stored, and `flush`/`close` throw the server's error.
+// Rows the server refuses (constraint, trigger, a value it rejects) are isolated after the fact:
+// the server's CONTEXT names the tuple (`COPY t, line N`), the writer rolls back, commits the rows
+// before it, reports the bad row to the rejects callback with SQLSTATE and message, and carries on
+// with the rows after it. Any other server error ends the load: rows of the failed transaction
+// are not stored, and `flush`/`close` throw the error.
+//
+// Not yet here (issue "Engine"): reconnects after a lost connection, the typed row API.
 
 #include <atomic>
 #include <condition_variable>
@@ -59,12 +63,15 @@ struct EngineOptions {
     std::uint32_t flush_interval_ms = 1000;
     WhenFull when_full = WhenFull::block;
     CopyIo io = CopyIo::uring;
+    /// The load fails once more rows than this were rejected by the server.
+    std::uint64_t rejects_max = UINT64_MAX;
 };
 
 /// Counters, all monotonic; read with `Engine::stats` from any thread.
 struct EngineStats {
     std::uint64_t rows_submitted = 0;  ///< rows in batches handed to the writers
     std::uint64_t rows_committed = 0;  ///< rows whose COMMIT succeeded (checked against `COPY n`)
+    std::uint64_t rows_rejected = 0;   ///< rows the server refused, reported to the callback
     std::uint64_t batches_committed = 0;
     std::uint64_t transactions_committed = 0;
     std::uint64_t bytes_sent = 0;  ///< CopyData bytes sent, headers included
@@ -73,10 +80,23 @@ struct EngineStats {
 /// Reported after each COMMIT, on the writer thread that committed it.
 struct CommitReport {
     std::size_t writer_index = 0;
-    std::uint64_t rows = 0;                ///< rows this COMMIT made durable
-    std::vector<std::uint64_t> first_tags; ///< tag of the first row of each batch committed
+    std::uint64_t rows = 0;  ///< rows this COMMIT made durable
 };
-using CommitCallback = std::function<void(const CommitReport&)>;
+
+/// A row the server refused; reported on the writer thread, before the COMMIT of its neighbours.
+struct RejectReport {
+    std::size_t writer_index = 0;
+    std::uint64_t tag = 0;    ///< the producer's tag given to `end_row`
+    std::string sqlstate;     ///< e.g. "23505"
+    std::string message;      ///< the server's message with DETAIL and CONTEXT
+};
+
+/// Callbacks of an engine; each may be empty. Called on writer threads, so they must be
+/// thread-safe; they must not call back into the engine.
+struct EngineCallbacks {
+    std::function<void(const CommitReport&)> on_commit;
+    std::function<void(const RejectReport&)> on_reject;
+};
 
 namespace detail {
 struct Batch;
@@ -130,7 +150,7 @@ private:
 class Engine {
 public:
     Engine(const std::string& conninfo, TableInfo table, EngineOptions options = {},
-           CommitCallback on_commit = {});
+           EngineCallbacks callbacks = {});
     /// Stops the writers. Rows not yet committed are rolled back and not stored: call `close`
     /// to commit them.
     ~Engine();

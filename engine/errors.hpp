@@ -14,16 +14,21 @@ namespace pgingest {
 /// cannot). Thrown by engine/ and tools/ only, never on the row path.
 class Error : public std::runtime_error {
 public:
-    Error(std::string message, std::string sqlstate = {}, bool retryable = false)
+    Error(std::string message, std::string sqlstate = {}, bool retryable = false,
+          std::string context = {})
         : std::runtime_error(std::move(message)),
           _sqlstate(std::move(sqlstate)),
+          _context(std::move(context)),
           _retryable(retryable) {}
 
     [[nodiscard]] const std::string& sqlstate() const noexcept { return _sqlstate; }
+    /// The server's CONTEXT field (e.g. `COPY t, line 5, column b: "x"`), else empty.
+    [[nodiscard]] const std::string& context() const noexcept { return _context; }
     [[nodiscard]] bool retryable() const noexcept { return _retryable; }
 
 private:
     std::string _sqlstate;
+    std::string _context;
     bool _retryable;
 };
 

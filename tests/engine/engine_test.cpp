@@ -53,7 +53,10 @@ TEST_CASE("engine: 4 producers and 2 writers store every row exactly once",
                   EngineOptions{.writers = 2, .batch_bytes = 64 * 1024,
                                 .memory_budget_bytes = 1 << 20, .txn_bytes_max = 2 << 20,
                                 .io = io},
-                  [&](const CommitReport& report) { rows_reported += report.rows; });
+                  EngineCallbacks{.on_commit = [&](const CommitReport& report) {
+                      rows_reported += report.rows;
+                  },
+                                  .on_reject = {}});
     std::vector<std::thread> threads;
     for (std::int32_t p = 0; p < 4; p++) {
         threads.emplace_back([&engine, p, rows_per_producer] {
@@ -149,12 +152,88 @@ TEST_CASE("engine: WhenFull::reject says would-block when every buffer is in use
     CHECK(conn.query_value("SELECT count(*) FROM eng_full") == std::to_string(accepted));
 }
 
-TEST_CASE("engine: a row the server refuses ends the load with the server's error",
+TEST_CASE("engine: rows the server refuses are isolated, every other row is stored",
+          "[engine][pg][uring]") {
+    auto io = GENERATE(CopyIo::uring, CopyIo::libpq);
+    auto conn = test::connect();
+    // CHECK refuses seq % 1000 == 999; the UNIQUE index refuses the second copy of a payload.
+    conn.exec("DROP TABLE IF EXISTS eng_rejects; CREATE TABLE eng_rejects "
+              "(producer int4, seq int8 CHECK (seq % 1000 <> 999), payload text UNIQUE)");
+    std::mutex mutex;
+    std::vector<RejectReport> rejects;
+    Engine engine(test::cluster().conninfo(), read_table_info(conn, "eng_rejects"),
+                  EngineOptions{.writers = 2, .batch_bytes = 16 * 1024,
+                                .memory_budget_bytes = 1 << 20, .io = io},
+                  EngineCallbacks{.on_commit = {}, .on_reject = [&](const RejectReport& report) {
+                                      std::lock_guard lock(mutex);
+                                      rejects.push_back(report);
+                                  }});
+    {
+        Producer producer = engine.producer();
+        for (std::int64_t seq = 0; seq < 20'000; seq++) {
+            put_event(producer, 1, seq);
+            if (seq % 2500 == 1234) {
+                put_event(producer, 1, seq);  // duplicate payload, tag = seq as well
+            }
+        }
+    }
+    engine.close();
+    EngineStats stats = engine.stats();
+    CHECK(stats.rows_submitted == 20'008);
+    CHECK(stats.rows_rejected == 28);
+    CHECK(stats.rows_committed == 20'008 - 28);
+    CHECK(stats.rows_committed + stats.rows_rejected == stats.rows_submitted);
+    CHECK(conn.query_value("SELECT count(*) FROM eng_rejects") == "19980");
+    CHECK(conn.query_value("SELECT count(*) FROM eng_rejects WHERE seq % 1000 = 999") == "0");
+    REQUIRE(rejects.size() == 28);
+    std::size_t check_rejects = 0;
+    std::size_t unique_rejects = 0;
+    for (const auto& reject : rejects) {
+        if (reject.sqlstate == "23514") {
+            CHECK(reject.tag % 1000 == 999);
+            CHECK_THAT(reject.message, Catch::Contains("eng_rejects_seq_check"));
+            check_rejects++;
+        } else {
+            CHECK(reject.sqlstate == "23505");
+            CHECK(reject.tag % 2500 == 1234);
+            CHECK_THAT(reject.message, Catch::Contains("eng_rejects_payload_key"));
+            unique_rejects++;
+        }
+    }
+    CHECK(check_rejects == 20);
+    CHECK(unique_rejects == 8);
+}
+
+TEST_CASE("engine: more rejects than rejects_max end the load", "[engine][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS eng_maxrej; CREATE TABLE eng_maxrej "
+              "(producer int4, seq int8 CHECK (seq % 10 <> 0), payload text)");
+    Engine engine(test::cluster().conninfo(), read_table_info(conn, "eng_maxrej"),
+                  EngineOptions{.writers = 1, .rejects_max = 3});
+    Producer producer = engine.producer();
+    for (std::int64_t seq = 1; seq <= 100; seq++) {
+        put_event(producer, 1, seq);
+    }
+    CHECK_THROWS_WITH(producer.flush(), Catch::Contains("more than 3 rows rejected by the server"));
+    CHECK(engine.stats().rows_rejected == 4);
+    // Rows before the 4th reject were committed in their own transactions; none after it.
+    CHECK(conn.query_value("SELECT max(seq) FROM eng_maxrej") == "39");
+    CHECK(conn.query_value("SELECT count(*) FROM eng_maxrej") == "36");
+}
+
+TEST_CASE("engine: an error that is not about one row ends the load, storing nothing of it",
           "[engine][pg]") {
     auto conn = test::connect();
-    conn.exec("DROP TABLE IF EXISTS eng_check; CREATE TABLE eng_check "
-              "(producer int4, seq int8 CHECK (seq <> 500), payload text)");
-    Engine engine(test::cluster().conninfo(), read_table_info(conn, "eng_check"),
+    conn.exec(R"sql(
+        DROP TABLE IF EXISTS eng_fatal;
+        CREATE TABLE eng_fatal (producer int4, seq int8, payload text);
+        CREATE OR REPLACE FUNCTION eng_disk_full() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN IF NEW.seq = 500 THEN
+             RAISE EXCEPTION 'simulated disk full' USING ERRCODE = '53100';
+           END IF; RETURN NEW; END $$;
+        CREATE TRIGGER eng_disk_full BEFORE INSERT ON eng_fatal
+            FOR EACH ROW EXECUTE FUNCTION eng_disk_full();)sql");
+    Engine engine(test::cluster().conninfo(), read_table_info(conn, "eng_fatal"),
                   EngineOptions{.writers = 1});
     Producer producer = engine.producer();
     for (std::int64_t seq = 0; seq < 1000; seq++) {
@@ -162,13 +241,13 @@ TEST_CASE("engine: a row the server refuses ends the load with the server's erro
     }
     try {
         producer.flush();
-        FAIL("flush succeeded although row 500 violates the CHECK constraint");
+        FAIL("flush succeeded although the server failed with 53100");
     } catch (const ServerError& error) {
-        CHECK(error.sqlstate() == "23514");
-        CHECK_THAT(error.what(), Catch::Contains("eng_check_seq_check"));
-        CHECK_THAT(error.what(), Catch::Contains("COPY eng_check, line 501"));
+        CHECK(error.sqlstate() == "53100");
+        CHECK_THAT(error.what(), Catch::Contains("simulated disk full"));
+        CHECK_THAT(error.what(), Catch::Contains("COPY eng_fatal, line 501"));
     }
     CHECK(engine.stats().rows_committed == 0);
-    CHECK(conn.query_value("SELECT count(*) FROM eng_check") == "0");
+    CHECK(conn.query_value("SELECT count(*) FROM eng_fatal") == "0");
     CHECK_THROWS_AS(producer.begin_row(), ServerError);
 }
