@@ -52,9 +52,12 @@ void throw_result_error(PGconn* conn, const PGresult* result, std::string_view d
     } else {
         message += trimmed(PQerrorMessage(conn));
     }
+    // Class 08 is a connection exception, except 08P01, which the server also raises for a
+    // short field (FORMATS.md §1.2). 57P01-57P03 (admin shutdown, crash shutdown, cannot connect
+    // now) come just before the server closes the connection, possibly before libpq noticed.
     bool connection_lost = PQstatus(conn) == CONNECTION_BAD ||
-                           (sqlstate.size() == 5 && sqlstate.starts_with("08") &&
-                            sqlstate != "08P01");
+                           (sqlstate.starts_with("08") && sqlstate != "08P01") ||
+                           sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
     if (connection_lost) {
         throw ConnectionError(std::move(message), std::move(sqlstate), true, std::move(context));
     }

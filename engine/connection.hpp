@@ -61,7 +61,8 @@ private:
     PGconn* _conn = nullptr;
 };
 
-/// Throws for a failed result: `ConnectionError` (retryable) when the connection is gone, else
+/// Throws for a failed result: `ConnectionError` (retryable) when the connection is gone or the
+/// server is shutting down (SQLSTATE class 08 except 08P01, 57P01-57P03), else
 /// `ServerError`, with the server's message, DETAIL, HINT and CONTEXT (or libpq's message when
 /// there is no result) and SQLSTATE, prefixed by `doing` ("COPY t", "catalog read").
 /// Does not free `result`.

@@ -84,6 +84,10 @@ public:
     /// it was already broken.
     void abort(const std::string& reason) noexcept;
 
+    /// Forgets an open COPY without talking to the server: for a connection that is gone and
+    /// about to be replaced. Never throws.
+    void reset() noexcept { _active = false; }
+
     /// The I/O path in use: `uring` only if asked for and the connection allows it.
     [[nodiscard]] CopyIo io() const noexcept { return _io; }
     /// CopyData bytes handed to the kernel (or to libpq), headers included.

@@ -30,6 +30,7 @@ struct Batch {
 };
 
 struct EngineState {
+    std::string conninfo;
     EngineOptions options;
     TableInfo table;
     std::string copy_sql;
@@ -60,6 +61,7 @@ struct EngineState {
     std::atomic<std::uint64_t> batches_committed{0};
     std::atomic<std::uint64_t> transactions_committed{0};
     std::atomic<std::uint64_t> bytes_sent{0};
+    std::atomic<std::uint64_t> reconnects{0};
 
     void fail(std::exception_ptr cause) {
         {
@@ -86,6 +88,10 @@ namespace {
 
 // How long a writer waits on the queue before looking at its deadlines and flush requests.
 constexpr std::int64_t writer_poll_us = 5'000;
+
+// Thrown when a connection was lost during COMMIT, re-established, and the server said the
+// transaction did not commit: the attempt must be sent again.
+struct AttemptLost {};
 
 // Rows [first, end) of one batch: what a COPY attempt sends after rows were taken out.
 struct Segment {
@@ -154,21 +160,22 @@ private:
                 return;  // nothing queued: close() flushed first, so nothing is lost here
             }
             if (_open && commit_due()) {
-                settle();
+                settle(true);
             }
         }
     }
 
     void open_transaction() {
-        _conn.exec("BEGIN");
+        // The transaction id lets a writer that loses its connection during COMMIT ask the
+        // server whether it committed; BEGIN and the query are one round trip.
+        _xid = std::stoull(_conn.query_value("BEGIN; SELECT txid_current()"));
         _copy.start(_state.copy_sql);
         _open = true;
         (void)_copy.send(_header);
     }
 
     void send(Batch* batch) {
-        if (!_open) {
-            open_transaction();
+        if (_pending.empty()) {
             _opened = Clock::now();
             _txn_bytes = 0;
             _txn_rows = 0;
@@ -178,8 +185,16 @@ private:
         _min_sequence = std::min(_min_sequence, batch->sequence);
         _txn_bytes += batch->buffer.size();
         _txn_rows += batch->rows();
-        if (!_copy.send(batch->buffer)) {
-            settle();  // the server refused something: isolate it now
+        try {
+            if (!_open) {
+                open_transaction();
+            }
+            if (!_copy.send(batch->buffer)) {
+                settle(true);  // the server refused something, or the connection broke
+            }
+        } catch (const ConnectionError&) {
+            reconnect();
+            settle(false);  // send every pending row again, in a fresh transaction
         }
     }
 
@@ -194,18 +209,22 @@ private:
     // Ends the open transaction with every pending row either committed or rejected. The
     // first attempt is the COPY already sent; each refused row splits the remaining rows into
     // the part before it (re-sent and committed first) and the part after it.
-    void settle() {
+    void settle(bool already_sent) {
         std::vector<std::vector<Segment>> work;
         work.emplace_back();
         for (Batch* batch : _pending) {
             work.back().push_back(Segment{batch, 0, batch->rows()});
         }
-        bool already_sent = true;
         while (!work.empty()) {
             std::vector<Segment> attempt = std::move(work.back());
             work.pop_back();
             try {
                 commit_attempt(attempt, already_sent);
+            } catch (const AttemptLost&) {
+                work.push_back(std::move(attempt));
+            } catch (const ConnectionError&) {
+                reconnect();
+                work.push_back(std::move(attempt));
             } catch (const ServerError& error) {
                 _open = false;
                 if (!is_row_error(error)) {
@@ -249,12 +268,21 @@ private:
         }
         std::uint64_t stored = _copy.finish();
         _open = false;
+        _state.bytes_sent += _copy.bytes_sent();
         if (stored != rows) {
             throw Error("COPY count mismatch on writer " + std::to_string(_index) +
                         ": the server reported COPY " + std::to_string(stored) + ", " +
                         std::to_string(rows) + " rows were sent");
         }
-        _conn.exec("COMMIT");
+        try {
+            _conn.exec("COMMIT");
+        } catch (const ConnectionError&) {
+            // Lost during COMMIT: it may or may not have committed. Ask, never guess.
+            reconnect();
+            if (!committed_before_loss(_xid)) {
+                throw AttemptLost{};
+            }
+        }
         _state.rows_committed += stored;
         _state.transactions_committed += 1;
         if (_state.callbacks.on_commit) {
@@ -315,9 +343,53 @@ private:
 
     void rollback() { _conn.exec("ROLLBACK"); }
 
+    // Replaces a lost connection, retrying with exponential backoff (50 ms doubling to 2 s)
+    // until reconnect_timeout_ms. Throws `Error` (not a ConnectionError, so no caller retries
+    // again) when the server stays away.
+    void reconnect() {
+        _copy.reset();
+        _open = false;
+        auto delay = std::chrono::milliseconds(50);
+        const auto deadline =
+            Clock::now() + std::chrono::milliseconds(_state.options.reconnect_timeout_ms);
+        for (;;) {
+            try {
+                _conn = Connection(_state.conninfo);
+                _state.reconnects += 1;
+                return;
+            } catch (const ConnectionError& error) {
+                if (_state.failed.load() || Clock::now() + delay > deadline) {
+                    throw Error("writer " + std::to_string(_index) +
+                                " lost its connection and could not reconnect within " +
+                                std::to_string(_state.options.reconnect_timeout_ms) +
+                                " ms: " + error.what());
+                }
+            }
+            std::this_thread::sleep_for(delay);
+            delay = std::min(delay * 2, std::chrono::milliseconds(2000));
+        }
+    }
+
+    // Whether transaction `xid`, whose COMMIT was cut off, committed (txid_status, PG10+).
+    // While the old backend is still ending, the status is "in progress": wait for it.
+    bool committed_before_loss(std::uint64_t xid) {
+        const std::string sql = "SELECT coalesce(txid_status(" + std::to_string(xid) + "), '')";
+        for (int attempt = 0; attempt < 200; attempt++) {
+            std::string status = _conn.query_value(sql);
+            if (status == "committed") {
+                return true;
+            }
+            if (status != "in progress") {
+                return false;  // aborted, or unknown: it did not commit
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        throw Error("transaction " + std::to_string(xid) +
+                    " was still in progress 10 s after its connection was lost");
+    }
+
     // Every pending row is now committed or rejected: return the batches to the pool.
     void finish_transaction() {
-        _state.bytes_sent += _copy.bytes_sent();
         _state.batches_committed += _pending.size();
         {
             std::lock_guard lock(_state.mutex);
@@ -366,6 +438,7 @@ private:
     std::uint64_t _txn_bytes = 0;
     std::uint64_t _txn_rows = 0;
     std::uint64_t _min_sequence = UINT64_MAX;
+    std::uint64_t _xid = 0;
 };
 
 }  // namespace
@@ -466,6 +539,7 @@ Engine::Engine(const std::string& conninfo, TableInfo table, EngineOptions optio
     PGINGEST_ASSERT(options.writers >= 1 && options.batch_bytes >= 1);
     PGINGEST_ASSERT(table.columns.size() <= UINT16_MAX);
     detail::EngineState& state = *_state;
+    state.conninfo = conninfo;
     state.options = options;
     state.copy_sql = table.copy_sql();
     state.field_count = static_cast<std::uint16_t>(table.columns.size());
@@ -527,7 +601,8 @@ EngineStats Engine::stats() const noexcept {
                        .rows_rejected = state.rows_rejected.load(),
                        .batches_committed = state.batches_committed.load(),
                        .transactions_committed = state.transactions_committed.load(),
-                       .bytes_sent = state.bytes_sent.load()};
+                       .bytes_sent = state.bytes_sent.load(),
+                       .reconnects = state.reconnects.load()};
 }
 
 const TableInfo& Engine::table() const noexcept { return _state->table; }

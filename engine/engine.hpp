@@ -16,7 +16,12 @@
 // with the rows after it. Any other server error ends the load: rows of the failed transaction
 // are not stored, and `flush`/`close` throw the error.
 //
-// Not yet here (issue "Engine"): reconnects after a lost connection, the typed row API.
+// A lost connection (server restart, pg_terminate_backend, network) is re-established with
+// bounded exponential backoff and every row not yet committed is sent again. When the connection
+// is lost during COMMIT, the writer asks the server (`txid_status`) whether that transaction
+// committed before re-sending, so no row is stored twice.
+//
+// Not yet here (issue "Engine"): the typed row API.
 
 #include <atomic>
 #include <condition_variable>
@@ -65,6 +70,9 @@ struct EngineOptions {
     CopyIo io = CopyIo::uring;
     /// The load fails once more rows than this were rejected by the server.
     std::uint64_t rejects_max = UINT64_MAX;
+    /// How long a writer keeps trying to reconnect (backoff 50 ms doubling to 2 s) before the
+    /// load fails.
+    std::uint32_t reconnect_timeout_ms = 60'000;
 };
 
 /// Counters, all monotonic; read with `Engine::stats` from any thread.
@@ -75,6 +83,7 @@ struct EngineStats {
     std::uint64_t batches_committed = 0;
     std::uint64_t transactions_committed = 0;
     std::uint64_t bytes_sent = 0;  ///< CopyData bytes sent, headers included
+    std::uint64_t reconnects = 0;  ///< connections re-established after a loss
 };
 
 /// Reported after each COMMIT, on the writer thread that committed it.

@@ -193,7 +193,7 @@ LocalCluster::LocalCluster(LocalClusterOptions options) : _options(std::move(opt
             throw Error("local server: initdb failed in " + _directory.string() + ":\n" +
                         read_tail(log, 20));
         }
-        start_server();
+        start_server(false);
     } catch (...) {
         stop();
         std::error_code ec;
@@ -208,11 +208,16 @@ LocalCluster::~LocalCluster() {
     fs::remove_all(_directory, ec);
 }
 
-void LocalCluster::start_server() {
+void LocalCluster::start_server(bool keep_port) {
     ServerUser user = server_user();
-    const int attempts = _options.port == 0 ? 3 : 1;
+    const bool pick_port = _options.port == 0 && !keep_port;
+    const int attempts = pick_port ? 3 : 1;
     for (int attempt = 1; attempt <= attempts; attempt++) {
-        _port = _options.port != 0 ? _options.port : free_tcp_port();
+        if (pick_port) {
+            _port = free_tcp_port();
+        } else if (!keep_port) {
+            _port = _options.port;
+        }
         std::vector<std::string> argv = {
             _bin_directory + "/postgres", "-D", (_directory / "data").string(),
             "-p", std::to_string(_port), "-k", _directory.string(),
@@ -251,7 +256,7 @@ void LocalCluster::start_server() {
 
 void LocalCluster::restart() {
     stop();
-    start_server();
+    start_server(true);
 }
 
 void LocalCluster::stop() noexcept {

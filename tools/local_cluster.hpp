@@ -53,7 +53,7 @@ public:
     void stop() noexcept;
 
 private:
-    void start_server();
+    void start_server(bool keep_port);
     [[nodiscard]] std::string log_tail() const;
 
     LocalClusterOptions _options;
