@@ -213,7 +213,9 @@ private:
         std::vector<std::vector<Segment>> work;
         work.emplace_back();
         for (Batch* batch : _pending) {
-            work.back().push_back(Segment{batch, 0, batch->rows()});
+            if (batch->rows() > 0) {
+                work.back().push_back(Segment{batch, 0, batch->rows()});
+            }
         }
         while (!work.empty()) {
             std::vector<Segment> attempt = std::move(work.back());
@@ -292,6 +294,7 @@ private:
 
     bool send_segment(const Segment& segment) {
         const Batch& batch = *segment.batch;
+        PGINGEST_ASSERT(segment.first < segment.end && segment.end <= batch.rows());
         if (segment.first == 0 && segment.end == batch.rows()) {
             return _copy.send(batch.buffer);  // the whole batch, framed in place
         }
@@ -317,8 +320,12 @@ private:
                 before.push_back(segment);
             } else {
                 std::size_t row = segment.first + static_cast<std::size_t>(tuple - seen - 1);
-                before.push_back(Segment{segment.batch, segment.first, row});
-                after.push_back(Segment{segment.batch, row + 1, segment.end});
+                if (row > segment.first) {
+                    before.push_back(Segment{segment.batch, segment.first, row});
+                }
+                if (row + 1 < segment.end) {
+                    after.push_back(Segment{segment.batch, row + 1, segment.end});
+                }
                 reject(segment.batch->tags[row], error);
                 found = true;
             }

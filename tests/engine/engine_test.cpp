@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <thread>
 
 #include "codecs/assert.hpp"
@@ -202,6 +203,36 @@ TEST_CASE("engine: rows the server refuses are isolated, every other row is stor
     }
     CHECK(check_rejects == 20);
     CHECK(unique_rejects == 8);
+}
+
+TEST_CASE("engine: refused first, last and adjacent rows of a batch are isolated",
+          "[engine][pg]") {
+    auto io = GENERATE(CopyIo::uring, CopyIo::libpq);
+    // One batch for all rows (0 and 99 are its ends), or one row per batch (each refused row
+    // starts a batch in the middle of a transaction).
+    auto batch_bytes = GENERATE(std::size_t{1 << 20}, std::size_t{1});
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS eng_edges; CREATE TABLE eng_edges "
+              "(producer int4, seq int8 CHECK (seq NOT IN (0, 1, 5, 6, 7, 99)), payload text)");
+    std::mutex mutex;
+    std::vector<std::uint64_t> tags;
+    Engine engine(test::cluster().conninfo(), read_table_info(conn, "eng_edges"),
+                  EngineOptions{.writers = 1, .batch_bytes = batch_bytes,
+                                .memory_budget_bytes = 64 * batch_bytes, .io = io},
+                  EngineCallbacks{.on_commit = {}, .on_reject = [&](const RejectReport& report) {
+                                      std::lock_guard lock(mutex);
+                                      tags.push_back(report.tag);
+                                  }});
+    Producer producer = engine.producer();
+    for (std::int64_t seq = 0; seq < 100; seq++) {
+        put_event(producer, 1, seq);
+    }
+    producer.flush();
+    std::sort(tags.begin(), tags.end());
+    CHECK(tags == std::vector<std::uint64_t>{0, 1, 5, 6, 7, 99});
+    CHECK(engine.stats().rows_committed == 94);
+    CHECK(conn.query_value("SELECT count(*) FROM eng_edges") == "94");
+    CHECK(conn.query_value("SELECT min(seq) || '-' || max(seq) FROM eng_edges") == "2-98");
 }
 
 TEST_CASE("engine: more rejects than rejects_max end the load", "[engine][pg]") {
