@@ -82,8 +82,20 @@ Status parse_signed(std::string_view text, Signed& value) noexcept {
     return Status{};
 }
 
-bool starts_with_hex_prefix(std::string_view text, std::size_t at) noexcept {
-    return at + 1 < text.size() && text[at] == '0' && (text[at + 1] == 'x' || text[at + 1] == 'X');
+constexpr bool is_hex_digit(char c) noexcept {
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// "0x" followed by a hexadecimal significand (a digit, or a point and a digit), as strtod
+// requires. Without that, from_chars(hex) would also take "0xinf", "0xnan" and "0x-1", which
+// strtod reads as "0" followed by junk.
+bool starts_hex_float(std::string_view text, std::size_t at) noexcept {
+    if (at + 2 >= text.size() || text[at] != '0' || (text[at + 1] != 'x' && text[at + 1] != 'X')) {
+        return false;
+    }
+    char first = text[at + 2];
+    return is_hex_digit(first) ||
+           (first == '.' && at + 3 < text.size() && is_hex_digit(text[at + 3]));
 }
 
 // float8in/float4in: skip spaces, strtod/strtof, skip spaces, nothing may follow. std::from_chars
@@ -103,14 +115,10 @@ Status parse_floating(std::string_view text, Float& value) noexcept {
     }
     const char* const last = text.data() + text.size();
     Float magnitude{};
-    std::from_chars_result result{nullptr, std::errc::invalid_argument};
-    if (starts_with_hex_prefix(text, at)) {
-        result = std::from_chars(text.data() + at + 2, last, magnitude, std::chars_format::hex);
-    }
-    if (result.ec == std::errc::invalid_argument) {
-        // Not hexadecimal after all ("0x" alone parses as 0 followed by junk, as with strtod).
-        result = std::from_chars(text.data() + at, last, magnitude, std::chars_format::general);
-    }
+    std::from_chars_result result =
+        starts_hex_float(text, at)
+            ? std::from_chars(text.data() + at + 2, last, magnitude, std::chars_format::hex)
+            : std::from_chars(text.data() + at, last, magnitude, std::chars_format::general);
     if (result.ec == std::errc::result_out_of_range) {
         return Status{Errc::float_out_of_range, offset(start)};
     }

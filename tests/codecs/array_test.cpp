@@ -61,7 +61,7 @@ void int4_array(ByteBuffer& out, const std::vector<std::optional<std::int32_t>>&
 
 }  // namespace
 
-TEST_CASE("array: int4 {1,NULL,3} is the FORMATS.md example byte for byte", "[codecs][array]") {
+TEST_CASE("array: int4 {1,NULL,3} is the FORMATS.md example byte for byte", "[codecs][scalars][array]") {
     ByteBuffer out;
     int4_array(out, {1, std::nullopt, 3});
     CHECK(hex(test::field_data(out.view())) ==
@@ -71,7 +71,7 @@ TEST_CASE("array: int4 {1,NULL,3} is the FORMATS.md example byte for byte", "[co
 }
 
 TEST_CASE("array: an empty array is the 12-byte field the server writes for '{}'",
-          "[codecs][array]") {
+          "[codecs][scalars][array]") {
     ByteBuffer out;
     out.put_bytes(prefix);
     int4_array(out, {});
@@ -80,7 +80,7 @@ TEST_CASE("array: an empty array is the 12-byte field the server writes for '{}'
 }
 
 TEST_CASE("array: arrays of every scalar kind equal the server's bytes and load back",
-          "[codecs][array][pg]") {
+          "[codecs][scalars][array][pg]") {
     auto conn = test::connect();
     using D = std::numeric_limits<double>;
     std::vector<Known> cases = {
@@ -180,7 +180,7 @@ TEST_CASE("array: arrays of every scalar kind equal the server's bytes and load 
 }
 
 TEST_CASE("array: a 100 000-element int4[] equals the server's bytes and loads back",
-          "[codecs][array][pg]") {
+          "[codecs][scalars][array][pg]") {
     auto conn = test::connect();
     const std::int32_t count = 100000;
     Known known{"ARRAY(SELECT CASE WHEN g % 1000 = 0 THEN NULL ELSE g * 7919 - 400000000 END "
@@ -201,7 +201,7 @@ TEST_CASE("array: a 100 000-element int4[] equals the server's bytes and loads b
     check_known(conn, known);
 }
 
-TEST_CASE("array: the server refuses an element OID that is not the column's", "[codecs][array][pg]") {
+TEST_CASE("array: the server refuses an element OID that is not the column's", "[codecs][scalars][array][pg]") {
     auto conn = test::connect();
     ByteBuffer ours;
     ArrayWriter array(ours, oid::int4);
@@ -221,7 +221,7 @@ TEST_CASE("array: the server refuses an element OID that is not the column's", "
 }
 
 TEST_CASE("array: abandon() puts the buffer back as it was before the array",
-          "[codecs][array]") {
+          "[codecs][scalars][array]") {
     ByteBuffer out;
     out.put_bytes(prefix);
     ArrayWriter array(out, oid::int2);
@@ -234,7 +234,7 @@ TEST_CASE("array: abandon() puts the buffer back as it was before the array",
     CHECK(out.view() == prefix);
 }
 
-TEST_CASE("array: a writer destroyed without finish() rolls its array back", "[codecs][array]") {
+TEST_CASE("array: a writer destroyed without finish() rolls its array back", "[codecs][scalars][array]") {
     ByteBuffer out;
     out.put_bytes(prefix);
     {
@@ -245,7 +245,7 @@ TEST_CASE("array: a writer destroyed without finish() rolls its array back", "[c
     CHECK(out.view() == prefix);
 }
 
-TEST_CASE("array: a failed element may be replaced by NULL instead", "[codecs][array][pg]") {
+TEST_CASE("array: a failed element may be replaced by NULL instead", "[codecs][scalars][array][pg]") {
     auto conn = test::connect();
     ByteBuffer out;
     ArrayWriter array(out, oid::uuid);
@@ -260,7 +260,7 @@ TEST_CASE("array: a failed element may be replaced by NULL instead", "[codecs][a
 }
 
 TEST_CASE("array: arrays follow one another and other fields in the same buffer",
-          "[codecs][array][pg]") {
+          "[codecs][scalars][array][pg]") {
     auto conn = test::connect();
     ByteBuffer out;
     encode_int4(out, 5);
@@ -273,7 +273,7 @@ TEST_CASE("array: arrays follow one another and other fields in the same buffer"
 }
 
 TEST_CASE("array: more than 134217727 elements is array_too_large, buffer unchanged",
-          "[codecs][array][.]") {
+          "[codecs][scalars][array][.]") {
     ByteBuffer out(array_encoded_size_max(array_elements_max + 1, 4) + prefix.size());
     out.put_bytes(prefix);
     ArrayWriter array(out, oid::int4);

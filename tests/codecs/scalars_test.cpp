@@ -250,6 +250,22 @@ TEST_CASE("scalars: parse_bool accepts exactly boolin's spellings", "[codecs][sc
         {"0.0", Errc::invalid_bool, 0, "22P02"},
         {"yes!", Errc::invalid_bool, 0, "22P02"},
         {"enabled", Errc::invalid_bool, 0, "22P02"},
+        {"truee", Errc::invalid_bool, 0, "22P02"},
+        {"falsee", Errc::invalid_bool, 0, "22P02"},
+        {"noo", Errc::invalid_bool, 0, "22P02"},
+        {"offline", Errc::invalid_bool, 0, "22P02"},
+        {"yes no", Errc::invalid_bool, 0, "22P02"},
+        {"t1", Errc::invalid_bool, 0, "22P02"},
+        {"10", Errc::invalid_bool, 0, "22P02"},
+        {"00", Errc::invalid_bool, 0, "22P02"},
+        {"+1", Errc::invalid_bool, 0, "22P02"},
+        {"of f", Errc::invalid_bool, 0, "22P02"},
+        {"t\x01", Errc::invalid_bool, 0, "22P02"},  // a control byte is not whitespace
+        {"ja", Errc::invalid_bool, 0, "22P02"},
+        {"\xc3\xa9", Errc::invalid_bool, 0, "22P02"},
+        {"T R U E", Errc::invalid_bool, 0, "22P02"},
+        {"'t'", Errc::invalid_bool, 0, "22P02"},
+        {" \n x", Errc::invalid_bool, 3, "22P02"},
     };
     for (const Invalid& bad : refused) {
         check_invalid(conn, "bool", bad, encode_bool_text);
@@ -346,7 +362,7 @@ TEST_CASE("scalars: float parsers accept what float4in/float8in accept, with the
         "1.401298464324817e-45", "7.1e-46", "1e-40", "5e-324", "3e-324", "2.2250738585072014e-308",
         "1.7976931348623157e308", "123456789012345678901234567890", "0x10", "0x1.8p1",
         "-0x1p-2", "0X1P3", "1.00000000000000000000000000000000000000001",
-        "16777217", "9007199254740993"};
+        "16777217", "9007199254740993", "nan()", "4e-324", "0x1.fffffep127", "0x.8p1"};
     for (const std::string& input : inputs) {
         check_input_like_server(conn, "float8", input, encode_float8_text);
         check_input_like_server(conn, "float4", input, encode_float4_text);
@@ -379,6 +395,38 @@ TEST_CASE("scalars: bad floats are refused where and as the server refuses them"
         {"1 2", Errc::invalid_float, 2, "22P02"},
         {"abc", Errc::invalid_float, 0, "22P02"},
         {"- 1", Errc::invalid_float, 1, "22P02"},
+        {"1e5e5", Errc::invalid_float, 3, "22P02"},
+        {"1.2.3", Errc::invalid_float, 3, "22P02"},
+        {"0x1p", Errc::invalid_float, 3, "22P02"},
+        {"++1", Errc::invalid_float, 1, "22P02"},
+        {"1e--5", Errc::invalid_float, 1, "22P02"},
+        {"1d5", Errc::invalid_float, 1, "22P02"},
+        {"1.5f", Errc::invalid_float, 3, "22P02"},
+        {"NaNa", Errc::invalid_float, 3, "22P02"},
+        {"nan(abc", Errc::invalid_float, 3, "22P02"},
+        {"Infinityy", Errc::invalid_float, 8, "22P02"},
+        {"-Infinityx", Errc::invalid_float, 9, "22P02"},
+        {"in", Errc::invalid_float, 0, "22P02"},
+        {"na", Errc::invalid_float, 0, "22P02"},
+        {"\xe2\x88\x9e", Errc::invalid_float, 0, "22P02"},  // ∞
+        {"1 .5", Errc::invalid_float, 2, "22P02"},
+        {"1e 5", Errc::invalid_float, 1, "22P02"},
+        {".e1", Errc::invalid_float, 0, "22P02"},
+        {"+.", Errc::invalid_float, 1, "22P02"},
+        {"1..", Errc::invalid_float, 2, "22P02"},
+        {"0b101", Errc::invalid_float, 1, "22P02"},
+        {"1e5.5", Errc::invalid_float, 3, "22P02"},
+        {"$1", Errc::invalid_float, 0, "22P02"},
+        {"1%", Errc::invalid_float, 1, "22P02"},
+        {"1-", Errc::invalid_float, 1, "22P02"},
+        {"inf inity", Errc::invalid_float, 4, "22P02"},
+        {"0xinf", Errc::invalid_float, 1, "22P02"},
+        {"0xnan", Errc::invalid_float, 1, "22P02"},
+        {"-0xInfinity", Errc::invalid_float, 2, "22P02"},
+        {"0x-1", Errc::invalid_float, 1, "22P02"},
+        {"0x+1", Errc::invalid_float, 1, "22P02"},
+        {"0x.p1", Errc::invalid_float, 1, "22P02"},
+        {"0xg", Errc::invalid_float, 1, "22P02"},
     };
     for (const Invalid& bad : syntax) {
         check_invalid(conn, "float8", bad, encode_float8_text);
@@ -389,6 +437,11 @@ TEST_CASE("scalars: bad floats are refused where and as the server refuses them"
         {"-1e400", Errc::float_out_of_range, 0, "22003"},
         {"1e-400", Errc::float_out_of_range, 0, "22003"},
         {" 2e-324", Errc::float_out_of_range, 1, "22003"},
+        {"1e-324", Errc::float_out_of_range, 0, "22003"},
+        {"1e309", Errc::float_out_of_range, 0, "22003"},
+        {"-1e500000000000000000000", Errc::float_out_of_range, 0, "22003"},
+        {"0x1p1024", Errc::float_out_of_range, 0, "22003"},
+        {"-0x1p-99999", Errc::float_out_of_range, 0, "22003"},
     };
     for (const Invalid& bad : float8_range) {
         check_invalid(conn, "float8", bad, encode_float8_text);
@@ -398,6 +451,9 @@ TEST_CASE("scalars: bad floats are refused where and as the server refuses them"
         {"-1e39", Errc::float_out_of_range, 0, "22003"},
         {"1e-46", Errc::float_out_of_range, 0, "22003"},
         {"1e400", Errc::float_out_of_range, 0, "22003"},
+        {"3.4028236e38", Errc::float_out_of_range, 0, "22003"},
+        {"7e-46", Errc::float_out_of_range, 0, "22003"},
+        {"0x1p128", Errc::float_out_of_range, 0, "22003"},
     };
     for (const Invalid& bad : float4_range) {
         check_invalid(conn, "float4", bad, encode_float4_text);

@@ -66,7 +66,7 @@ std::string hex_literal(std::string_view bytes) {
 }  // namespace
 
 TEST_CASE("text: valid UTF-8 equals the server's bytes and loads back unchanged",
-          "[codecs][text][pg]") {
+          "[codecs][scalars][text][pg]") {
     auto conn = test::connect();
     const std::vector<std::string> values = {
         "",
@@ -86,7 +86,7 @@ TEST_CASE("text: valid UTF-8 equals the server's bytes and loads back unchanged"
 }
 
 TEST_CASE("text: a string over 1 MB equals the server's bytes and loads back",
-          "[codecs][text][pg]") {
+          "[codecs][scalars][text][pg]") {
     auto conn = test::connect();
     std::string value;
     const std::string piece = "x\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 ";  // 1+2+3+4+1 bytes
@@ -102,7 +102,7 @@ TEST_CASE("text: a string over 1 MB equals the server's bytes and loads back",
 }
 
 TEST_CASE("text: json is plain UTF-8 text without a version byte, stored verbatim",
-          "[codecs][text][pg]") {
+          "[codecs][scalars][text][pg]") {
     auto conn = test::connect();
     const std::string json = "{ \"b\": [1, 2.50, \"\xc3\xa9\\u0000\"],  \"a\": null, \"b\": 3 }";
     ByteBuffer ours;
@@ -113,7 +113,7 @@ TEST_CASE("text: json is plain UTF-8 text without a version byte, stored verbati
 }
 
 TEST_CASE("text: varchar(n) counts characters and clips excess spaces like the server",
-          "[codecs][text][pg]") {
+          "[codecs][scalars][text][pg]") {
     auto conn = test::connect();
     struct Case {
         std::string input;
@@ -147,7 +147,7 @@ TEST_CASE("text: varchar(n) counts characters and clips excess spaces like the s
 }
 
 TEST_CASE("text: char(n) has the varchar rule; the server pads what we send unpadded",
-          "[codecs][text][pg]") {
+          "[codecs][scalars][text][pg]") {
     auto conn = test::connect();
     ByteBuffer ours;
     REQUIRE(encode_bpchar(ours, "ab", 5).ok());
@@ -159,7 +159,7 @@ TEST_CASE("text: char(n) has the varchar rule; the server pads what we send unpa
     CHECK(test::round_trip(conn, "char(3)", ours.view(), table) == "\xc3\xa9\xc3\xa9\xc3\xa9");
 }
 
-TEST_CASE("text: name takes up to 63 bytes", "[codecs][text][pg]") {
+TEST_CASE("text: name takes up to 63 bytes", "[codecs][scalars][text][pg]") {
     auto conn = test::connect();
     std::string longest(63, 'n');
     ByteBuffer ours;
@@ -167,7 +167,7 @@ TEST_CASE("text: name takes up to 63 bytes", "[codecs][text][pg]") {
     check_against_server(conn, "'" + longest + "'::name", "name", ours.view(), longest);
 }
 
-TEST_CASE("text: bytea carries NUL and all 256 byte values unchanged", "[codecs][text][pg]") {
+TEST_CASE("text: bytea carries NUL and all 256 byte values unchanged", "[codecs][scalars][text][pg]") {
     auto conn = test::connect();
     std::string all;
     for (int byte = 0; byte < 256; byte++) {
@@ -189,7 +189,7 @@ TEST_CASE("text: bytea carries NUL and all 256 byte values unchanged", "[codecs]
 }
 
 TEST_CASE("text: invalid UTF-8 and NUL are refused by us and by the server alike",
-          "[codecs][text][pg]") {
+          "[codecs][scalars][text][pg]") {
     auto conn = test::connect();
     struct Bad {
         std::string bytes;
@@ -241,7 +241,7 @@ TEST_CASE("text: invalid UTF-8 and NUL are refused by us and by the server alike
 }
 
 TEST_CASE("text: over-long varchar, char and name values are refused by us and by the server",
-          "[codecs][text][pg]") {
+          "[codecs][scalars][text][pg]") {
     auto conn = test::connect();
     struct Bad {
         std::string bytes;
@@ -282,7 +282,7 @@ TEST_CASE("text: over-long varchar, char and name values are refused by us and b
 }
 
 TEST_CASE("text: values over the 1 GiB field limit are refused before they are read",
-          "[codecs][text]") {
+          "[codecs][scalars][text]") {
     // Address space only: MAP_NORESERVE pages that the encoders never touch.
     const std::size_t size = copy_field_size_max + 1;
     void* pages = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,

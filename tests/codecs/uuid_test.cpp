@@ -35,7 +35,7 @@ std::string server_refusal(Connection& conn, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("uuid: encode_uuid writes the 16 bytes in text order", "[codecs][uuid]") {
+TEST_CASE("uuid: encode_uuid writes the 16 bytes in text order", "[codecs][scalars][uuid]") {
     ByteBuffer out;
     REQUIRE(encode_uuid_text(out, canonical).ok());
     CHECK(hex(out.view()) ==
@@ -49,7 +49,7 @@ TEST_CASE("uuid: encode_uuid writes the 16 bytes in text order", "[codecs][uuid]
 }
 
 TEST_CASE("uuid: every form uuid_in accepts gives the server's bytes and loads back",
-          "[codecs][uuid][pg]") {
+          "[codecs][scalars][uuid][pg]") {
     auto conn = test::connect();
     const std::vector<std::string> forms = {
         "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
@@ -84,7 +84,7 @@ TEST_CASE("uuid: every form uuid_in accepts gives the server's bytes and loads b
 }
 
 TEST_CASE("uuid: malformed text is refused at the first bad character, as uuid_in refuses it",
-          "[codecs][uuid][pg]") {
+          "[codecs][scalars][uuid][pg]") {
     auto conn = test::connect();
     struct Bad {
         std::string text;
