@@ -167,7 +167,8 @@ TEST_CASE("text: name takes up to 63 bytes", "[codecs][scalars][text][pg]") {
     check_against_server(conn, "'" + longest + "'::name", "name", ours.view(), longest);
 }
 
-TEST_CASE("text: bytea carries NUL and all 256 byte values unchanged", "[codecs][scalars][text][pg]") {
+TEST_CASE("text: bytea carries NUL and all 256 byte values unchanged",
+          "[codecs][scalars][text][pg]") {
     auto conn = test::connect();
     std::string all;
     for (int byte = 0; byte < 256; byte++) {
