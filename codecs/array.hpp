@@ -53,6 +53,7 @@ public:
     /// the catalog's pg_type.oid for extension types) at the end of `out`, which must outlive
     /// the writer.
     ArrayWriter(ByteBuffer& out, std::uint32_t element_oid);
+    /// Abandons the array (truncates the buffer back) unless `finish()` or `abandon()` ran.
     ~ArrayWriter();
     ArrayWriter(const ArrayWriter&) = delete;
     ArrayWriter& operator=(const ArrayWriter&) = delete;

@@ -80,7 +80,7 @@ TEST_CASE("array: an empty array is the 12-byte field the server writes for '{}'
           "00 00 00 0c 00 00 00 00 00 00 00 00 00 00 00 17");
 }
 
-TEST_CASE("array: arrays of every scalar kind equal the server's bytes and load back",
+TEST_CASE("array: integer and float arrays equal the server's bytes and load back",
           "[codecs][scalars][array][pg]") {
     auto conn = test::connect();
     using D = std::numeric_limits<double>;
@@ -129,6 +129,16 @@ TEST_CASE("array: arrays of every scalar kind equal the server's bytes and load 
              encode_float4(array.out(), -std::numeric_limits<float>::infinity());
              REQUIRE(array.finish().ok());
          }},
+    };
+    for (const Known& known : cases) {
+        check_known(conn, known);
+    }
+}
+
+TEST_CASE("array: bool, text-like and uuid arrays equal the server's bytes and load back",
+          "[codecs][scalars][array][pg]") {
+    auto conn = test::connect();
+    std::vector<Known> cases = {
         {"'{t,f,NULL,t}'::bool[]", "bool[]",
          [](ByteBuffer& b) {
              ArrayWriter array(b, oid::bool_);
