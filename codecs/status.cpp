@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "codecs/utf8.hpp"
+
 namespace pgingest {
 
 const char* errc_reason(Errc code) noexcept {
@@ -92,10 +94,11 @@ void append_shortened(std::string& out, std::string_view value) {
             continue;
         }
         std::size_t length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC2 ? 2 : 0;
-        bool sequence_ok = length > 0 && byte < 0xF5 && i + length <= value.size();
-        for (std::size_t k = 1; sequence_ok && k < length; k++) {
-            sequence_ok = (static_cast<unsigned char>(value[i + k]) & 0xC0) == 0x80;
-        }
+        // The full well-formedness check, not just continuation bytes: overlong forms,
+        // surrogates (ED A0..BF) and code points above U+10FFFF must be escaped too, or the
+        // message would carry the very bytes it reports as invalid.
+        bool sequence_ok = length > 0 && i + length <= value.size() &&
+                           validate_utf8(value.substr(i, length)).ok();
         if (sequence_ok) {
             out.append(value.substr(i, length));
             i += length;

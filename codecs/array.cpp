@@ -1,0 +1,102 @@
+#include "codecs/array.hpp"
+
+#include "codecs/copy_binary.hpp"
+
+namespace pgingest {
+
+namespace {
+
+// Field length prefix + ndim + flags + element OID + one (dim, lbound) pair.
+constexpr std::size_t header_size = 4 + 4 + 4 + 4 + 8;
+// Field length prefix + ndim + flags + element OID: the whole of an empty array.
+constexpr std::size_t empty_size = 4 + 12;
+
+std::int32_t load_i32(const char* at) noexcept {
+    std::uint32_t bits = 0;
+    for (int i = 0; i < 4; i++) {
+        bits = (bits << 8) | static_cast<unsigned char>(at[i]);
+    }
+    return static_cast<std::int32_t>(bits);
+}
+
+struct ElementCount {
+    std::size_t count = 0;
+    bool has_null = false;
+};
+
+// Walks the length-prefixed elements in [begin, end). They were written by our own encoders,
+// so a length that does not fit is a programmer error, not bad data.
+ElementCount count_elements(const char* begin, const char* end) noexcept {
+    ElementCount result;
+    const char* at = begin;
+    while (at != end) {
+        PGINGEST_ASSERT(end - at >= 4);
+        std::int32_t length = load_i32(at);
+        at += 4;
+        if (length == -1) {
+            result.has_null = true;
+        } else {
+            PGINGEST_ASSERT(length >= 0 && length <= end - at);
+            at += length;
+        }
+        result.count++;
+    }
+    return result;
+}
+
+}  // namespace
+
+ArrayWriter::ArrayWriter(ByteBuffer& out, std::uint32_t element_oid)
+    : _out(out), _start(out.size()), _element_oid(element_oid) {
+    (void)_out.extend(header_size);
+}
+
+ArrayWriter::~ArrayWriter() {
+    if (_open) {
+        abandon();
+    }
+}
+
+void ArrayWriter::null_element() {
+    PGINGEST_ASSERT(_open);
+    _out.put_i32(-1);
+}
+
+Status ArrayWriter::finish() {
+    PGINGEST_ASSERT(_open);
+    PGINGEST_ASSERT(_out.size() >= _start + header_size);
+    char* field = _out.data() + _start;
+    ElementCount elements = count_elements(field + header_size, _out.data() + _out.size());
+    if (elements.count > array_elements_max) {
+        abandon();
+        return Status{Errc::array_too_large, static_cast<std::uint32_t>(array_elements_max)};
+    }
+    if (elements.count == 0) {
+        _out.truncate(_start + empty_size);
+    }
+    std::size_t data_size = _out.size() - _start - 4;
+    if (data_size > copy_field_size_max) {
+        abandon();
+        return Status{Errc::field_too_large, 0};
+    }
+    field = _out.data() + _start;
+    ByteBuffer::store_be(field, static_cast<std::uint32_t>(data_size));
+    ByteBuffer::store_be(field + 4, std::uint32_t{elements.count == 0 ? 0u : 1u});
+    ByteBuffer::store_be(field + 8, std::uint32_t{elements.has_null ? 1u : 0u});
+    ByteBuffer::store_be(field + 12, _element_oid);
+    if (elements.count > 0) {
+        ByteBuffer::store_be(field + 16, static_cast<std::uint32_t>(elements.count));
+        ByteBuffer::store_be(field + 20, std::uint32_t{1});
+    }
+    _open = false;
+    return Status{};
+}
+
+void ArrayWriter::abandon() noexcept {
+    PGINGEST_ASSERT(_open);
+    PGINGEST_ASSERT(_out.size() >= _start);
+    _out.truncate(_start);
+    _open = false;
+}
+
+}  // namespace pgingest

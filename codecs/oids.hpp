@@ -1,0 +1,34 @@
+#pragma once
+
+// Type OIDs of PostgreSQL's built-in types (FORMATS.md §2.0; include/catalog/pg_type.dat).
+//
+// Built-in OIDs are below 10000 (FirstGenbkiObjectId) and fixed across releases, so they can be
+// constants. The server compares an array's element OID with the column's element type only when
+// both are below 10000 (arrayfuncs.c array_recv): for built-ins it must be exact. Extension types
+// (pgvector's `vector`, ...) have no fixed OID: the engine reads those from the catalog.
+
+#include <cstdint>
+
+namespace pgingest::oid {
+
+inline constexpr std::uint32_t bool_ = 16;  ///< `bool`; trailing underscore: `bool` is a keyword
+inline constexpr std::uint32_t bytea = 17;
+inline constexpr std::uint32_t name = 19;
+inline constexpr std::uint32_t int8 = 20;
+inline constexpr std::uint32_t int2 = 21;
+inline constexpr std::uint32_t int4 = 23;
+inline constexpr std::uint32_t text = 25;
+inline constexpr std::uint32_t json = 114;
+inline constexpr std::uint32_t float4 = 700;
+inline constexpr std::uint32_t float8 = 701;
+inline constexpr std::uint32_t bpchar = 1042;
+inline constexpr std::uint32_t varchar = 1043;
+inline constexpr std::uint32_t date = 1082;
+inline constexpr std::uint32_t timestamp = 1114;
+inline constexpr std::uint32_t timestamptz = 1184;
+inline constexpr std::uint32_t interval = 1186;
+inline constexpr std::uint32_t numeric = 1700;
+inline constexpr std::uint32_t uuid = 2950;
+inline constexpr std::uint32_t jsonb = 3802;
+
+}  // namespace pgingest::oid
