@@ -245,6 +245,38 @@ TEST_CASE("date/time: native encoders and Unix-epoch helpers", "[codecs][pg][dat
     CHECK(out.view() == "keep");
 }
 
+TEST_CASE("date/time: parsers yield the documented native values", "[codecs][datetime]") {
+    std::int32_t days = 0;
+    REQUIRE(parse_date("2000-01-01", days).ok());
+    CHECK(days == 0);
+    REQUIRE(parse_date("1970-01-01", days).ok());
+    CHECK(days == -unix_to_pg_days);
+    REQUIRE(parse_date("4714-11-24 BC", days).ok());
+    CHECK(days == date_min);
+    REQUIRE(parse_date("5874897-12-31", days).ok());
+    CHECK(days == date_max);
+    REQUIRE(parse_date("-infinity", days).ok());
+    CHECK(days == date_neg_infinity);
+    std::int64_t us = 0;
+    REQUIRE(parse_timestamptz("1970-01-01T00:00:00Z", us).ok());
+    CHECK(us == -unix_to_pg_us);
+    REQUIRE(parse_timestamptz("2000-01-01T01:00:00+01:00", us).ok());
+    CHECK(us == 0);
+    REQUIRE(parse_timestamptz("2000-01-01", us).ok());  // no offset: UTC
+    CHECK(us == 0);
+    REQUIRE(parse_timestamp("4714-11-24 00:00:00 BC", us).ok());
+    CHECK(us == timestamp_min);
+    REQUIRE(parse_timestamp("294276-12-31 23:59:59.999999", us).ok());
+    CHECK(us == timestamp_end - 1);
+    REQUIRE(parse_timestamptz("infinity", us).ok());
+    CHECK(us == timestamp_pos_infinity);
+    Interval interval;
+    REQUIRE(parse_interval("P1Y2M3DT4H5M6.5S", interval).ok());
+    CHECK(interval == Interval{14706500000, 3, 14});
+    REQUIRE(parse_interval("-01:00:00", interval).ok());
+    CHECK(interval == Interval{-3600000000, 0, 0});
+}
+
 TEST_CASE("date/time: seeded random texts equal the server's bytes, one COPY per type",
           "[codecs][pg][datetime]") {
     std::uint64_t seed = std::random_device{}();
