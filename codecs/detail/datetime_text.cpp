@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 namespace pgingest::detail {
 
@@ -125,8 +126,9 @@ Status parse_time(std::string_view text, std::size_t& at, DateTimeParts& parts) 
         if (!two_digits(text, at, second)) {
             return fail(Errc::invalid_timestamp, at);
         }
-        if (at < text.size() && text[at] == '.') {
-            fraction_us = parse_fraction_us(text, at);
+        if (at < text.size() && text[at] == '.' &&
+            !parse_fraction_us(text, at, fraction_us)) {
+            return fail(Errc::invalid_timestamp, text.find('.', second_at));
         }
     }
     if (hour > 24) {
@@ -236,17 +238,27 @@ bool has_word_at(std::string_view text, std::size_t at, std::string_view word) {
     return true;
 }
 
-std::int64_t parse_fraction_us(std::string_view text, std::size_t& at) {
+bool is_strtod_underflow(double value) {
+    return value != 0 && std::fabs(value) < std::numeric_limits<double>::min();
+}
+
+bool parse_fraction_us(std::string_view text, std::size_t& at, std::int64_t& us) {
     const std::size_t dot_at = at++;
-    while (at < text.size() && is_digit(text[at])) {
-        at++;
+    bool non_zero = false;
+    for (; at < text.size() && is_digit(text[at]); at++) {
+        non_zero = non_zero || text[at] != '0';
     }
-    if (at == dot_at + 1) {
-        return 0;  // "12:00:00." is accepted by the server as 12:00:00
+    us = 0;
+    if (!non_zero) {
+        return true;  // "12:00:00." and ".000" are accepted by the server as whole seconds
     }
     double fraction = 0;
-    std::from_chars(text.data() + dot_at, text.data() + at, fraction);
-    return static_cast<std::int64_t>(std::rint(fraction * 1000000.0));
+    auto result = std::from_chars(text.data() + dot_at, text.data() + at, fraction);
+    if (result.ec != std::errc{} || is_strtod_underflow(fraction)) {
+        return false;
+    }
+    us = static_cast<std::int64_t>(std::rint(fraction * 1000000.0));
+    return true;
 }
 
 Status parse_datetime_parts(std::string_view text, DateTimeSyntax syntax, DateTimeParts& parts) {

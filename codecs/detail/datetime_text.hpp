@@ -57,9 +57,13 @@ struct DateTimeParts {
 /// pg_strncasecmp(text + at, word, strlen(word)) == 0.
 [[nodiscard]] bool has_word_at(std::string_view text, std::size_t at, std::string_view word);
 
-/// The µs of a fraction of a second starting at text[at] == '.', followed by any number of
-/// digits (possibly none): rint(strtod(".ddd") * 1e6) as ParseFractionalSecond computes it.
-/// `at` ends after the digits. Result 0..1000000.
-[[nodiscard]] std::int64_t parse_fraction_us(std::string_view text, std::size_t& at);
+/// Reads a fraction of a second starting at text[at] == '.', followed by any number of digits
+/// (possibly none), into `us` = rint(strtod(".ddd") * 1e6), 0..1000000, as
+/// ParseFractionalSecond computes it; `at` ends after the digits. False where strtod would set
+/// ERANGE (a non-zero fraction below DBL_MIN), which the server rejects as bad syntax.
+[[nodiscard]] bool parse_fraction_us(std::string_view text, std::size_t& at, std::int64_t& us);
+
+/// True for a value strtod reports with ERANGE: non-zero and below DBL_MIN in magnitude.
+[[nodiscard]] bool is_strtod_underflow(double value);
 
 }  // namespace pgingest::detail

@@ -116,7 +116,7 @@ Status parse_number(std::string_view text, std::size_t& at, std::int64_t& value,
     }
     double number = 0;
     auto [end, ec] = std::from_chars(text.data() + at, text.data() + text.size(), number);
-    if (ec != std::errc{}) {
+    if (ec != std::errc{} || is_strtod_underflow(number)) {
         return fail(Errc::invalid_interval, at);  // no number, or strtod's ERANGE
     }
     at = static_cast<std::size_t>(end - text.data());
@@ -210,7 +210,9 @@ Status parse_time_interval(std::string_view text, Interval& out) {
     }
     if (at < text.size() && text[at] == '.') {
         // "MM:SS.fraction": DecodeTimeCommon always reads two fields and a fraction this way.
-        fraction_us = parse_fraction_us(text, at);
+        if (!parse_fraction_us(text, at, fraction_us)) {
+            return fail(Errc::invalid_interval, text.find('.', field_at[1]));
+        }
         fields[2] = fields[1];
         fields[1] = fields[0];
         fields[0] = 0;
@@ -224,8 +226,9 @@ Status parse_time_interval(std::string_view text, Interval& out) {
         if (!read_digits(text, at, fields[2], overflow[2])) {
             return fail(Errc::invalid_interval, at);
         }
-        if (at < text.size() && text[at] == '.') {
-            fraction_us = parse_fraction_us(text, at);
+        if (at < text.size() && text[at] == '.' &&
+            !parse_fraction_us(text, at, fraction_us)) {
+            return fail(Errc::invalid_interval, text.find('.', field_at[2]));
         }
     }
     at = skip_spaces(text, at);

@@ -124,7 +124,7 @@ void check_rejected(Connection& conn, const char* type, Encoder encoder,
         CHECK(out.view() == "keep");
         std::string message = describe_error(status, "created_at", bad.text);
         CHECK_THAT(message, Catch::Contains("column \"created_at\""));
-        CHECK_THAT(message, Catch::Contains("value \"" + bad.text));
+        CHECK_THAT(message, Catch::Contains("value \"" + bad.text.substr(0, 40)));
         CHECK_THAT(message, Catch::Contains(errc_reason(bad.code)));
         if (bad.sqlstate == nullptr) {
             CHECK_NOTHROW(conn.query_value("SELECT '" + bad.text + "'::" + type));
@@ -401,6 +401,8 @@ TEST_CASE("timestamp(tz): bad text is rejected with reason and position, buffer 
         {"2024-01-01T12:00:00+5", Errc::invalid_timestamp, 20, nullptr},
         {"2024-01-01 12:00:00 UTC", Errc::invalid_timestamp, 20, nullptr},
         {"2024-01-01T12:00:00+053015", Errc::invalid_timestamp, 24, "22009"},
+        {"2024-01-01T12:00:00." + std::string(310, '0') + "1", Errc::invalid_timestamp, 19,
+         "22007"},
     };
     check_rejected(conn, "timestamptz", encode_timestamptz_text, cases);
     check_rejected(conn, "timestamp", encode_timestamp_text, cases);
@@ -434,6 +436,13 @@ TEST_CASE("interval: bad text is rejected with reason and position, buffer uncha
                     {"01:02:03x", Errc::invalid_interval, 8, "22007"},
                     {"01", Errc::invalid_interval, 2, nullptr},
                     {"abc", Errc::invalid_interval, 0, "22007"},
+                    {"PT1e-320S", Errc::invalid_interval, 2, "22007"},
+                    {"PT1e400S", Errc::invalid_interval, 2, "22007"},
+                    {"00:00:00." + std::string(310, '0') + "1", Errc::invalid_interval, 8,
+                     "22007"},
+                    {"00:00." + std::string(310, '0') + "1", Errc::invalid_interval, 5,
+                     "22007"},
                     {"P1", Errc::invalid_interval, 2, nullptr},
+                    {"P0x10D", Errc::invalid_interval, 2, nullptr},
                     {"1 day", Errc::invalid_interval, 1, nullptr}});
 }
