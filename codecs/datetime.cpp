@@ -1,7 +1,5 @@
 #include "codecs/datetime.hpp"
 
-#include <charconv>
-#include <cmath>
 
 #include "codecs/detail/datetime_text.hpp"
 

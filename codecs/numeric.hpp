@@ -61,8 +61,10 @@ inline constexpr std::size_t numeric_double_encoded_size_max = numeric_text_enco
 /// (whitespace and a sign may follow the `e`). dscale = fraction digits − exponent, at least 0.
 ///
 /// Errors: `Errc::invalid_numeric` at the offending byte (server: 22P02 invalid input syntax);
-/// `Errc::numeric_out_of_range` when the weight leaves int16 (above 1e131071), dscale exceeds
-/// 16383, or |exponent| ≥ 1073741823 (server: 22003 value overflows numeric format).
+/// `Errc::numeric_out_of_range` at the number's first byte when the weight leaves int16
+/// (1e131072 and above) or dscale exceeds 16383 (1e-16384), or at the `e` when |exponent| ≥
+/// 1073741823 (server: 22003 value overflows numeric format). Syntax is checked first, as
+/// numeric_in does, except for the exponent limit.
 /// Pure, any thread, no allocation; `out` views `text`.
 [[nodiscard]] Status parse_numeric(std::string_view text, NumericText& out);
 
