@@ -1,6 +1,5 @@
 #include "codecs/datetime.hpp"
 
-
 #include "codecs/detail/datetime_text.hpp"
 
 namespace pgingest {
