@@ -14,6 +14,7 @@
 // (libgcc's soft-fp __truncsfhf2): a 1-in-4099 sample of all 2^32 float bit patterns plus
 // every boundary here, and all 2^32 patterns in the slow case tagged [.].
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -311,6 +312,62 @@ TEST_CASE("halfvec: float_to_half equals the CPU's F16C conversion for all 2^32 
     }
     INFO("first mismatch at float bits " << first_mismatch);
     CHECK(mismatches == 0);
+}
+
+TEST_CASE("halfvec: every length and position equals float_to_half element by element",
+          "[codecs][pgvector]") {
+    // Covers the SIMD path (F16C when the CPU has it) and its scalar tail: random values over
+    // the whole half range, subnormals included, plus the rounding edges.
+    std::uint32_t seed = 16;
+    INFO("seed " << seed);
+    std::mt19937 random(seed);
+    std::uniform_int_distribution<int> exponent(-27, 15);
+    std::uniform_real_distribution<float> mantissa(1.0f, 2.0f);
+    std::vector<float> storage(200);
+    for (auto& value : storage) {
+        float sign = (random() & 1u) != 0 ? -1.0f : 1.0f;
+        value = sign * std::ldexp(mantissa(random), exponent(random));
+    }
+    const float edges[] = {65504.0f, 65519.99f, std::ldexp(1.0f, -25), std::ldexp(3.0f, -25),
+                           from_bits(0x387FFFFFu), -0.0f, 2049.0f, 2051.0f, 1e-45f};
+    std::copy(std::begin(edges), std::end(edges), storage.begin() + 37);
+    for (std::size_t offset = 0; offset < 3; offset++) {
+        for (std::size_t dim = 1; dim <= 90; dim++) {
+            std::span<const float> values(storage.data() + offset + dim % 50, dim);
+            ByteBuffer expected;
+            expected.put_i32(static_cast<std::int32_t>(4 + 2 * dim));
+            expected.put_u16(static_cast<std::uint16_t>(dim));
+            expected.put_u16(0);
+            for (float value : values) {
+                expected.put_u16(float_to_half(value));
+            }
+            ByteBuffer out;
+            out.put_bytes("x");
+            REQUIRE(encode_halfvec(out, values).ok());
+            REQUIRE(hex(out.view().substr(1)) == hex(expected.view()));
+        }
+    }
+}
+
+TEST_CASE("halfvec: the first unrepresentable element is reported wherever it falls",
+          "[codecs][pgvector]") {
+    const float bad_values[] = {nan_f, inf_f, 65520.0f, -1e30f};
+    const Errc bad_codes[] = {Errc::vector_nan, Errc::vector_infinite, Errc::halfvec_overflow,
+                              Errc::halfvec_overflow};
+    for (std::size_t dim = 1; dim <= 40; dim++) {
+        for (std::size_t bad = 0; bad < dim; bad++) {
+            std::vector<float> values(dim, 1.0f);
+            values[bad] = bad_values[bad % 4];
+            if (bad + 1 < dim) {
+                values[dim - 1] = nan_f;  // a later bad element must not win
+            }
+            ByteBuffer out = keep_buffer();
+            Status status = encode_halfvec(out, values);
+            REQUIRE(status.code == bad_codes[bad % 4]);
+            REQUIRE(status.position == bad);
+            REQUIRE(out.view() == "keep");
+        }
+    }
 }
 
 TEST_CASE("halfvec: 16000 dimensions are accepted", "[codecs][pgvector]") {
