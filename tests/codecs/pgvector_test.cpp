@@ -29,6 +29,7 @@
 #include <immintrin.h>
 #endif
 
+#include "codecs/detail/pgvector_kernels.hpp"
 #include "codecs/pgvector.hpp"
 #include "tests/support/pg.hpp"
 
@@ -211,6 +212,56 @@ TEST_CASE("vector: the first bad element is reported wherever it falls in a SIMD
             REQUIRE(status.code == (bad % 2 == 0 ? Errc::vector_nan : Errc::vector_infinite));
             REQUIRE(status.position == bad);
             REQUIRE(out.view() == "keep");
+        }
+    }
+}
+
+TEST_CASE("vector and halfvec kernels: every SIMD variant this CPU runs equals the scalar one",
+          "[codecs][pgvector]") {
+    using Kernel = std::uint32_t (*)(char*, const float*, std::size_t) noexcept;
+    struct Variant {
+        const char* name;
+        Kernel kernel;
+        Kernel scalar;
+        std::size_t width_bytes;
+    };
+    std::vector<Variant> variants;
+#if defined(__x86_64__)
+    variants.push_back({"f32 sse2", detail::store_be_f32_sse2, detail::store_be_f32_scalar, 4});
+    if (detail::cpu_has_avx2()) {
+        variants.push_back(
+            {"f32 avx2", detail::store_be_f32_avx2, detail::store_be_f32_scalar, 4});
+    }
+    if (detail::cpu_has_avx2_f16c()) {
+        variants.push_back(
+            {"f16 f16c", detail::store_be_f16_f16c, detail::store_be_f16_scalar, 2});
+    }
+#endif
+    WARN(variants.size() << " SIMD kernel variants run on this CPU");
+    std::uint32_t seed = 4;
+    INFO("seed " << seed);
+    std::mt19937 random(seed);
+    std::uniform_real_distribution<float> distribution(-60000.0f, 60000.0f);
+    std::vector<float> values(70);
+    const float bad_values[] = {nan_f, -inf_f, 65520.0f};
+    for (const Variant& variant : variants) {
+        INFO("variant " << variant.name);
+        for (std::size_t count = 0; count <= 64; count++) {
+            for (auto& value : values) {
+                value = distribution(random);
+            }
+            std::size_t bad = count == 0 ? 0 : random() % (2 * count);  // half the time none
+            if (bad < count) {
+                values[bad] = bad_values[bad % 3];
+            }
+            std::string ours(count * variant.width_bytes, '\0');
+            std::string expected(count * variant.width_bytes, '\0');
+            std::uint32_t ours_bad = variant.kernel(ours.data(), values.data(), count);
+            std::uint32_t expected_bad = variant.scalar(expected.data(), values.data(), count);
+            REQUIRE((ours_bad != 0) == (expected_bad != 0));
+            if (expected_bad == 0) {
+                REQUIRE(hex(ours) == hex(expected));
+            }
         }
     }
 }
