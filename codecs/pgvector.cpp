@@ -57,7 +57,6 @@ void store_dense_header(char* at, std::size_t data_size, std::size_t dim) noexce
     ByteBuffer::store_be(at + 6, std::uint16_t{0});
 }
 
-
 // Byte-swaps count floats from in to out (big-endian); returns true when all are finite.
 [[nodiscard]] bool store_be_f32_finite(char* out, const float* in, std::size_t count) noexcept {
 #if defined(__x86_64__)

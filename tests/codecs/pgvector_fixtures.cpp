@@ -12,7 +12,7 @@
 // - "expect_error":   pgvector's error message (and "expect_sqlstate"), nothing stored.
 // Valid cases are written by our encoders. Invalid ones are written by hand, bypassing our
 // checks, to show pgvector's own error; for each the program first asserts that our encoder
-// refuses the same value ("our_errc" in the manifest), and exits 1 if it does not.
+// refuses the same value ("our_refusal" in the manifest), and exits 1 if it does not.
 
 #include <bit>
 #include <cmath>
@@ -38,7 +38,7 @@ struct Case {
     std::vector<std::string> expect_same_as;
     std::string expect_error;
     std::string expect_sqlstate;
-    std::string our_errc;
+    std::string our_refusal;
 };
 
 std::vector<Case> cases;
@@ -400,7 +400,7 @@ bool write_manifest(const std::string& directory) {
         if (!c.expect_error.empty()) {
             file << ", \"expect_error\": " << json_string(c.expect_error)
                  << ", \"expect_sqlstate\": " << json_string(c.expect_sqlstate)
-                 << ", \"our_errc\": " << json_string(c.our_errc);
+                 << ", \"our_refusal\": " << json_string(c.our_refusal);
         } else {
             file << ", \"expect_text\": " << json_list(c.expect_text)
                  << ", \"expect_same_as\": " << json_list(c.expect_same_as);
