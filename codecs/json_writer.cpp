@@ -1,0 +1,439 @@
+#include "codecs/json_writer.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "codecs/utf8.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace pgingest {
+
+namespace {
+
+// Strings are escaped in chunks so that the room reserved for the worst case (6 output bytes
+// per input byte) stays bounded for long strings.
+constexpr std::size_t escape_chunk_bytes = 1 << 16;
+
+// Room `escape_chunk` may use beyond six bytes per input byte: it stores 16 bytes at a time.
+constexpr std::size_t escape_slack_bytes = 16;
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
+// The letter of the two-byte escape for a byte, 0 for the \u00XX form, as escape_json
+// (utils/adt/json.c) writes them. Only bytes < 0x20, '"' and '\\' are looked up.
+constexpr char short_escape(unsigned char byte) {
+    switch (byte) {
+        case '\b': return 'b';
+        case '\f': return 'f';
+        case '\n': return 'n';
+        case '\r': return 'r';
+        case '\t': return 't';
+        case '"': return '"';
+        case '\\': return '\\';
+        default: return 0;
+    }
+}
+
+struct EscapeTables {
+    char letter[256] = {};
+    bool special[256] = {};  // needs an escape: < 0x20, '"', '\\'
+    constexpr EscapeTables() {
+        for (int byte = 0; byte < 256; byte++) {
+            auto b = static_cast<unsigned char>(byte);
+            letter[byte] = short_escape(b);
+            special[byte] = b < 0x20 || b == '"' || b == '\\';
+        }
+    }
+};
+
+constexpr EscapeTables escape_tables;
+
+// What escaping one string found besides the bytes it wrote.
+struct EscapeScan {
+    std::size_t nul_count = 0;
+    std::size_t nul_error_at = SIZE_MAX;  // offset of a NUL under NulPolicy::error
+    bool non_ascii = false;
+};
+
+// Writes the escape for `byte` (a special byte, not NUL) at `dst`; returns the end.
+inline char* write_escape(char* dst, unsigned char byte) noexcept {
+    dst[0] = '\\';
+    if (char letter = escape_tables.letter[byte]) {
+        dst[1] = letter;
+        return dst + 2;
+    }
+    dst[1] = 'u';
+    dst[2] = '0';
+    dst[3] = '0';
+    dst[4] = hex_digits[byte >> 4];
+    dst[5] = hex_digits[byte & 15];
+    return dst + 6;
+}
+
+// Handles the special byte at `src`: an escape, or a NUL per policy. Returns the output end, or
+// nullptr when a NUL is an error.
+inline char* handle_special(char* dst, unsigned char byte, NulPolicy nul, EscapeScan& scan) {
+    if (byte != 0) [[likely]] {
+        return write_escape(dst, byte);
+    }
+    if (nul == NulPolicy::error) {
+        return nullptr;
+    }
+    scan.nul_count += 1;
+    if (nul == NulPolicy::replace) {
+        std::memcpy(dst, "\xEF\xBF\xBD", 3);  // U+FFFD
+        return dst + 3;
+    }
+    return dst;
+}
+
+// Escapes src[0, size) into dst, which has room for 6 * size + escape_slack_bytes. Returns the
+// output end; on a NUL error sets scan.nul_error_at (offset in this chunk) and returns dst.
+char* escape_chunk(char* dst, const char* src, std::size_t size, NulPolicy nul,
+                   EscapeScan& scan) noexcept {
+    const char* const begin = src;
+    const char* const end = src + size;
+#if defined(__SSE2__)
+    // 16 bytes at a time: copy them unconditionally, then find the first one needing an escape.
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i control_max = _mm_set1_epi8(0x1F);
+    __m128i high = _mm_setzero_si128();
+    while (end - src >= 16) {
+        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
+        high = _mm_or_si128(high, bytes);
+        __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control_max), control_max);
+        __m128i special = _mm_or_si128(
+            control, _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)));
+        auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+        if (mask == 0) {
+            src += 16;
+            dst += 16;
+            continue;
+        }
+        auto at = static_cast<unsigned>(__builtin_ctz(mask));
+        src += at;
+        dst += at;
+        char* next = handle_special(dst, static_cast<unsigned char>(*src), nul, scan);
+        if (next == nullptr) {
+            scan.nul_error_at = static_cast<std::size_t>(src - begin);
+            return dst;
+        }
+        dst = next;
+        src += 1;
+    }
+    scan.non_ascii = scan.non_ascii || _mm_movemask_epi8(high) != 0;
+#endif
+    // The tail (or everything without SSE2), one byte at a time through the table.
+    unsigned char high_bits = 0;
+    while (src < end) {
+        auto byte = static_cast<unsigned char>(*src);
+        high_bits |= byte;
+        if (!escape_tables.special[byte]) [[likely]] {
+            *dst++ = static_cast<char>(byte);
+            src += 1;
+            continue;
+        }
+        char* next = handle_special(dst, byte, nul, scan);
+        if (next == nullptr) {
+            scan.nul_error_at = static_cast<std::size_t>(src - begin);
+            return dst;
+        }
+        dst = next;
+        src += 1;
+    }
+    scan.non_ascii = scan.non_ascii || (high_bits & 0x80) != 0;
+    return dst;
+}
+
+// The value of four hex digits at `at`, or -1.
+long hex4(const char* at) noexcept {
+    long value = 0;
+    for (int i = 0; i < 4; i++) {
+        auto c = static_cast<unsigned char>(at[i]);
+        int digit = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+        if (digit < 0) {
+            return -1;
+        }
+        value = value * 16 + digit;
+    }
+    return value;
+}
+
+// Result of scanning raw JSON text for what jsonb_recv refuses.
+struct RawScan {
+    Status status{};
+    bool has_nul_escape = false;  // a \u0000 to strip or replace
+};
+
+// Finds every escape in valid JSON text (backslashes only occur inside strings there, and each
+// starts an escape unless the previous escape consumed it) and checks the \u ones.
+RawScan scan_raw(std::string_view text, NulPolicy nul) noexcept {
+    RawScan result;
+    const char* const begin = text.data();
+    const char* const end = begin + text.size();
+    const char* at = begin;
+    auto fail = [&](Errc code) {
+        result.status = Status{code, static_cast<std::uint32_t>(at - begin)};
+        return result;
+    };
+    while (at < end) {
+        at = static_cast<const char*>(std::memchr(at, '\\', static_cast<std::size_t>(end - at)));
+        if (at == nullptr) {
+            break;
+        }
+        if (end - at < 2) {
+            return fail(Errc::json_syntax);
+        }
+        if (at[1] != 'u') {
+            at += 2;
+            continue;
+        }
+        long code = end - at >= 6 ? hex4(at + 2) : -1;
+        if (code < 0) {
+            return fail(Errc::json_syntax);
+        }
+        if (code == 0) {
+            if (nul == NulPolicy::error) {
+                return fail(Errc::json_nul_escape);
+            }
+            result.has_nul_escape = true;
+        } else if (code >= 0xD800 && code <= 0xDBFF) {
+            long low = end - at >= 12 && at[6] == '\\' && at[7] == 'u' ? hex4(at + 8) : -1;
+            if (low < 0xDC00 || low > 0xDFFF) {
+                return fail(Errc::json_lone_surrogate);
+            }
+            at += 6;
+        } else if (code >= 0xDC00 && code <= 0xDFFF) {
+            return fail(Errc::json_lone_surrogate);
+        }
+        at += 6;
+    }
+    return result;
+}
+
+// Copies `json_text` with each \u0000 escape removed or replaced by \ufffd (scan_raw has
+// checked the text and found at least one).
+void raw_rewrite(ByteBuffer& out, std::string_view json_text, NulPolicy nul) {
+    const char* const end = json_text.data() + json_text.size();
+    const char* copied = json_text.data();
+    const char* at = copied;
+    while (at < end) {
+        at = static_cast<const char*>(std::memchr(at, '\\', static_cast<std::size_t>(end - at)));
+        if (at == nullptr) {
+            break;
+        }
+        if (at[1] != 'u' || hex4(at + 2) != 0) {
+            at += at[1] == 'u' ? 6 : 2;
+            continue;
+        }
+        out.put_bytes(copied, static_cast<std::size_t>(at - copied));
+        if (nul == NulPolicy::replace) {
+            out.put_bytes("\\ufffd", 6);
+        }
+        at += 6;
+        copied = at;
+    }
+    out.put_bytes(copied, static_cast<std::size_t>(end - copied));
+}
+
+}  // namespace
+
+Status append_raw_json(ByteBuffer& out, std::string_view json_text, NulPolicy nul) {
+    RawScan scan = scan_raw(json_text, nul);
+    if (!scan.status.ok()) {
+        return scan.status;
+    }
+    if (!scan.has_nul_escape) [[likely]] {
+        out.put_bytes(json_text);
+        return Status{};
+    }
+    raw_rewrite(out, json_text, nul);
+    return Status{};
+}
+
+JsonWriter::JsonWriter(ByteBuffer& out, JsonWriterOptions options)
+    : _out(&out),
+      _start(out.size()),
+      _options(options),
+      _stack(new std::uint8_t[options.depth_max == 0 ? 1 : options.depth_max]) {}
+
+void JsonWriter::reset(ByteBuffer& out) noexcept {
+    _out = &out;
+    _start = out.size();
+    _depth = 0;
+    _frame = frame_top;
+    _status = Status{};
+}
+
+std::uint32_t JsonWriter::written() const noexcept {
+    std::size_t size = _out->size() - _start;
+    return static_cast<std::uint32_t>(std::min<std::size_t>(size, UINT32_MAX));
+}
+
+void JsonWriter::fail(Errc code, std::size_t position) noexcept {
+    if (!_status.ok()) {
+        return;
+    }
+    _status = Status{code, static_cast<std::uint32_t>(std::min<std::size_t>(position, UINT32_MAX))};
+    _out->truncate(_start);
+}
+
+void JsonWriter::begin_container(std::uint8_t kind) {
+    if (!before_value()) {
+        return;
+    }
+    if (_depth >= _options.depth_max) {
+        fail(Errc::json_depth_exceeded, written());
+        return;
+    }
+    _stack[_depth++] = _frame;
+    _frame = kind;
+    _out->put_u8(kind == frame_object ? '{' : '[');
+}
+
+void JsonWriter::end_container(std::uint8_t kind, char close) {
+    if (!_status.ok()) {
+        return;
+    }
+    if ((_frame & frame_kind_mask) != kind || (_frame & frame_after_key)) {
+        fail(Errc::json_syntax, written());
+        return;
+    }
+    _out->put_u8(static_cast<std::uint8_t>(close));
+    _frame = _stack[--_depth];
+}
+
+void JsonWriter::key(std::string_view utf8) {
+    if (!_status.ok()) {
+        return;
+    }
+    if ((_frame & frame_kind_mask) != frame_object || (_frame & frame_after_key)) {
+        fail(Errc::json_syntax, written());
+        return;
+    }
+    if (_frame & frame_has_element) {
+        _out->put_u8(',');
+    }
+    _frame |= frame_has_element | frame_after_key;
+    write_string(utf8);
+    if (_status.ok()) {
+        _out->put_u8(':');
+    }
+}
+
+void JsonWriter::write_string(std::string_view utf8) {
+    if (utf8.size() > json_string_size_max) {
+        fail(Errc::json_string_too_long, json_string_size_max);
+        return;
+    }
+    ByteBuffer& out = *_out;
+    out.put_u8('"');
+    EscapeScan scan;
+    std::size_t done = 0;
+    do {
+        std::size_t size = std::min(utf8.size() - done, escape_chunk_bytes);
+        std::size_t base = out.size();
+        char* dst = out.extend(6 * size + escape_slack_bytes);
+        char* end = escape_chunk(dst, utf8.data() + done, size, _options.nul, scan);
+        out.truncate(base + static_cast<std::size_t>(end - dst));
+        if (scan.nul_error_at != SIZE_MAX) {
+            std::size_t at = done + scan.nul_error_at;
+            Status before = validate_utf8(utf8.substr(0, at));
+            before.ok() ? fail(Errc::json_nul_escape, at) : fail(before.code, before.position);
+            return;
+        }
+        done += size;
+    } while (done < utf8.size());
+    if (scan.non_ascii) {
+        if (Status valid = validate_utf8(utf8); !valid.ok()) {
+            fail(valid.code, valid.position);
+            return;
+        }
+    }
+    // U+FFFD is 3 bytes where the NUL was 1: the stored string may cross the limit.
+    if (_options.nul == NulPolicy::replace &&
+        utf8.size() + 2 * scan.nul_count > json_string_size_max) {
+        fail(Errc::json_string_too_long, json_string_size_max);
+        return;
+    }
+    out.put_u8('"');
+}
+
+void JsonWriter::number(std::int64_t value) {
+    if (!before_value()) {
+        return;
+    }
+    constexpr std::size_t room = 24;
+    char* at = _out->extend(room);
+    auto result = std::to_chars(at, at + room, value);
+    _out->truncate(_out->size() - room + static_cast<std::size_t>(result.ptr - at));
+}
+
+void JsonWriter::number(std::uint64_t value) {
+    if (!before_value()) {
+        return;
+    }
+    constexpr std::size_t room = 24;
+    char* at = _out->extend(room);
+    auto result = std::to_chars(at, at + room, value);
+    _out->truncate(_out->size() - room + static_cast<std::size_t>(result.ptr - at));
+}
+
+void JsonWriter::number(double value) {
+    if (!std::isfinite(value)) [[unlikely]] {
+        if (_options.non_finite == NonFinitePolicy::null) {
+            null();
+        } else if (_status.ok()) {
+            fail(Errc::json_non_finite, written());
+        }
+        return;
+    }
+    if (!before_value()) {
+        return;
+    }
+    // Shortest round-trip form: digits, optional '-', '.', and 'e' with a sign and exponent
+    // ("1e+300", "5e-324"): all inside the JSON number grammar. At most 24 characters.
+    constexpr std::size_t room = 32;
+    char* at = _out->extend(room);
+    auto result = std::to_chars(at, at + room, value);
+    _out->truncate(_out->size() - room + static_cast<std::size_t>(result.ptr - at));
+}
+
+void JsonWriter::literal(std::string_view text) {
+    if (before_value()) {
+        _out->put_bytes(text);
+    }
+}
+
+void JsonWriter::raw(std::string_view json_text) {
+    if (!before_value()) {
+        return;
+    }
+    if (json_text.empty()) {
+        fail(Errc::json_syntax, 0);
+        return;
+    }
+    if (Status appended = append_raw_json(*_out, json_text, _options.nul); !appended.ok()) {
+        fail(appended.code, appended.position);
+    }
+}
+
+Status JsonWriter::finish() noexcept {
+    if (_status.ok() && (_depth != 0 || !(_frame & frame_has_element))) {
+        fail(Errc::json_unbalanced, written());
+    }
+    return _status;
+}
+
+}  // namespace pgingest

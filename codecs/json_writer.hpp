@@ -1,0 +1,216 @@
+#pragma once
+
+// Streaming writer of JSON text (RFC 8259) straight into the field being encoded.
+//
+//   json  field data: [JSON text]                       json.c json_recv
+//   jsonb field data: [version:u8=0x01][JSON text]      jsonb.c jsonb_recv (framing: jsonb.hpp)
+//
+// The text is what PostgreSQL's own parser accepts (common/jsonapi.c, FORMATS.md §2.5 and §3):
+// strings are valid UTF-8 with `"`, `\` and control characters escaped as escape_json
+// (utils/adt/json.c) does it, never a `\u0000` escape or a NUL byte (jsonb_recv: 22P05, text
+// verification: 22021), never a lone surrogate escape (22P02), numbers never NaN or Infinity
+// (22P02), nesting bounded by `depth_max` (server: 54001 stack depth), strings at most
+// 268435455 bytes (jsonb.c checkStringLen: 54000).
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <type_traits>
+
+#include "codecs/buffer.hpp"
+#include "codecs/status.hpp"
+
+namespace pgingest {
+
+/// What to do with a NUL (U+0000) in a string, a key or a raw `\u0000` escape: jsonb_recv
+/// refuses `\u0000` (22P05 "unsupported Unicode escape sequence") and text cannot hold NUL.
+enum class NulPolicy : std::uint8_t {
+    error,    ///< fail with `Errc::json_nul_escape` at the NUL's byte offset
+    strip,    ///< drop the NUL
+    replace,  ///< write U+FFFD REPLACEMENT CHARACTER instead
+};
+
+/// What to do with NaN and ±Infinity passed to `JsonWriter::number(double)`; JSON has no
+/// spelling for them (jsonapi.c: `Token "NaN" is invalid.`).
+enum class NonFinitePolicy : std::uint8_t {
+    error,  ///< fail with `Errc::json_non_finite`
+    null,   ///< write `null`
+};
+
+/// Longest string (or key) jsonb can store, in bytes after unescaping (jsonb.c checkStringLen,
+/// JENTRY_OFFLENMASK).
+inline constexpr std::size_t json_string_size_max = 0x0FFFFFFF;
+
+/// Options of a `JsonWriter`; use designated initializers.
+struct JsonWriterOptions {
+    NulPolicy nul = NulPolicy::error;
+    NonFinitePolicy non_finite = NonFinitePolicy::error;
+    /// Most containers open at once; `depth_max` is accepted, one more is
+    /// `Errc::json_depth_exceeded`. Keeps documents far from the server's stack limit
+    /// (about 13 000 nested objects with max_stack_depth = 2MB, FORMATS.md §3).
+    std::uint32_t depth_max = 1000;
+};
+
+/// Most bytes `JsonWriter::string` or `key` can write for a string of `size_bytes` bytes:
+/// quotes plus six bytes (`\u00XX`) per input byte. For callers that reserve up front.
+[[nodiscard]] constexpr std::size_t json_string_encoded_size_max(std::size_t size_bytes) {
+    return 2 + 6 * size_bytes;
+}
+
+/// Appends already validated JSON text verbatim, checking only what valid JSON may contain but
+/// jsonb_recv refuses (common/jsonapi.c json_lex_string): a `\u0000` escape (22P05; per `nul`:
+/// `Errc::json_nul_escape`, removed, or rewritten as `\ufffd`) and an unpaired surrogate escape
+/// `\uD800`–`\uDFFF` (22P02; `Errc::json_lone_surrogate`). Positions are offsets in the text.
+///
+/// Finds escapes with memchr for `\`, so text with few backslashes is copied at memcpy speed.
+/// The caller guarantees `json_text` is valid JSON in valid UTF-8 (e.g. simdjson parsed it):
+/// nothing else is checked, string lengths included. On error the buffer is unchanged.
+/// Pure, any thread; the buffer may grow.
+[[nodiscard]] Status append_raw_json(ByteBuffer& out, std::string_view json_text, NulPolicy nul);
+
+/// Writes one JSON document, token by token, at the end of a `ByteBuffer`.
+///
+/// Commas, colons and the object/array/key state are tracked with an explicit stack of
+/// `depth_max` frames allocated once in the constructor; after that the writer never allocates
+/// (the buffer may grow). Misuse by the caller (a key outside an object, a value where a key is
+/// expected, `end_array` closing an object, a second top-level value) is reported as
+/// `Errc::json_syntax`, not asserted, because the calls are often driven by input data.
+///
+/// Errors are sticky: the first one is kept in `status()`, the bytes written since the
+/// construction or the last `reset` are truncated away, and every later call does nothing.
+/// `Status::position` is the byte offset within the offending string for string and key
+/// errors (invalid UTF-8, NUL), within the text for `raw`, and the number of document bytes
+/// written before the failing call for the other errors.
+///
+/// Not thread-safe; one writer per producer thread, reused with `reset` for every value.
+class JsonWriter {
+public:
+    /// A writer appending to `out`. Allocates the depth stack (`options.depth_max` bytes).
+    explicit JsonWriter(ByteBuffer& out, JsonWriterOptions options = {});
+
+    /// Starts a new document at the end of `out`, clearing any error. Does not allocate.
+    void reset(ByteBuffer& out) noexcept;
+
+    /// `{`. `Errc::json_depth_exceeded` when `depth_max` containers are already open.
+    void begin_object() { begin_container(frame_object); }
+    /// `}`. `Errc::json_syntax` when the innermost container is not an object or a key waits
+    /// for its value.
+    void end_object() { end_container(frame_object, '}'); }
+    /// `[`. `Errc::json_depth_exceeded` when `depth_max` containers are already open.
+    void begin_array() { begin_container(frame_array); }
+    /// `]`. `Errc::json_syntax` when the innermost container is not an array.
+    void end_array() { end_container(frame_array, ']'); }
+
+    /// An object key (UTF-8), escaped; `Errc::json_syntax` outside an object or where a value
+    /// is expected; string errors as `string`.
+    void key(std::string_view utf8);
+
+    /// A string value (UTF-8), escaped. `Errc::invalid_utf8` (offset of the bad byte),
+    /// `Errc::json_nul_escape` (NulPolicy::error; offset of the NUL),
+    /// `Errc::json_string_too_long` (over `json_string_size_max` bytes).
+    void string(std::string_view utf8) {
+        if (before_value()) {
+            write_string(utf8);
+        }
+    }
+
+    /// An integer, in decimal (std::to_chars).
+    void number(std::int64_t value);
+    /// An unsigned integer, in decimal (std::to_chars).
+    void number(std::uint64_t value);
+    /// A double in the shortest form that reads back to the same value (std::to_chars), e.g.
+    /// `1.5`, `-0`, `1e+300`, `5e-324`; all valid JSON numbers. NaN and ±Infinity follow
+    /// `NonFinitePolicy` (`Errc::json_non_finite`).
+    void number(double value);
+    /// Any other integer type, widened to 64 bits.
+    template <std::integral Integer>
+        requires(!std::same_as<Integer, bool>)
+    void number(Integer value) {
+        if constexpr (std::is_signed_v<Integer>) {
+            number(static_cast<std::int64_t>(value));
+        } else {
+            number(static_cast<std::uint64_t>(value));
+        }
+    }
+
+    /// `true` or `false`.
+    void boolean(bool value) { value ? literal("true") : literal("false"); }
+    /// `null`.
+    void null() { literal("null"); }
+
+    /// Copies already validated JSON text verbatim as one value (memcpy speed), checking only
+    /// what valid JSON may contain but jsonb_recv refuses: a `\u0000` escape (per NulPolicy:
+    /// `Errc::json_nul_escape`, removed, or rewritten as `\ufffd`) and an unpaired surrogate
+    /// escape `\uD800`–`\uDFFF` (`Errc::json_lone_surrogate`); positions are offsets in `text`.
+    ///
+    /// The caller guarantees `text` is one complete, valid JSON value in valid UTF-8 (e.g.
+    /// simdjson parsed it, see `encode_jsonb_text`); it is not otherwise checked, and string
+    /// lengths are not checked against `json_string_size_max`.
+    void raw(std::string_view json_text);
+
+    /// The first error, or ok.
+    [[nodiscard]] Status status() const noexcept { return _status; }
+
+    /// Checks that exactly one complete value was written (every container closed):
+    /// `Errc::json_unbalanced` otherwise, or the sticky error. Then the document is done.
+    [[nodiscard]] Status finish() noexcept;
+
+    /// Containers open now (0 at the top level).
+    [[nodiscard]] std::uint32_t depth() const noexcept { return _depth; }
+
+    /// The options given at construction.
+    [[nodiscard]] const JsonWriterOptions& options() const noexcept { return _options; }
+
+private:
+    // Frame byte: what the innermost open container is and where in it we are.
+    static constexpr std::uint8_t frame_top = 0;
+    static constexpr std::uint8_t frame_array = 1;
+    static constexpr std::uint8_t frame_object = 2;
+    static constexpr std::uint8_t frame_kind_mask = 3;
+    static constexpr std::uint8_t frame_has_element = 4;  // a comma goes before the next one
+    static constexpr std::uint8_t frame_after_key = 8;    // a key waits for its value
+
+    // Checks that a value may come here and writes the comma before it. False on error.
+    bool before_value() {
+        if (!_status.ok()) [[unlikely]] {
+            return false;
+        }
+        std::uint8_t kind = _frame & frame_kind_mask;
+        if (kind == frame_array) {
+            if (_frame & frame_has_element) {
+                _out->put_u8(',');
+            }
+            _frame |= frame_has_element;
+            return true;
+        }
+        if (kind == frame_object && (_frame & frame_after_key)) {
+            _frame &= static_cast<std::uint8_t>(~frame_after_key);
+            return true;
+        }
+        if (kind == frame_top && !(_frame & frame_has_element)) {
+            _frame |= frame_has_element;
+            return true;
+        }
+        fail(Errc::json_syntax, written());
+        return false;
+    }
+
+    void begin_container(std::uint8_t kind);
+    void end_container(std::uint8_t kind, char close);
+    void literal(std::string_view text);
+    void write_string(std::string_view utf8);
+    std::uint32_t written() const noexcept;
+    void fail(Errc code, std::size_t position) noexcept;
+
+    ByteBuffer* _out;
+    std::size_t _start = 0;  // where this document starts in *_out
+    JsonWriterOptions _options;
+    std::unique_ptr<std::uint8_t[]> _stack;  // frames of the enclosing containers
+    std::uint32_t _depth = 0;
+    std::uint8_t _frame = frame_top;
+    Status _status{};
+};
+
+}  // namespace pgingest
