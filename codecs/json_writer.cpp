@@ -93,30 +93,64 @@ inline char* handle_special(char* dst, unsigned char byte, NulPolicy nul, Escape
     return dst;
 }
 
+// True when 16 bytes can be read at `at` without touching another page, so reading past the
+// end of a short string cannot fault (the same reasoning as glibc's SIMD strlen).
+inline bool load16_safe(const char* at) noexcept {
+    return (reinterpret_cast<std::uintptr_t>(at) & 4095) <= 4096 - 16;
+}
+
 // Escapes src[0, size) into dst, which has room for 6 * size + escape_slack_bytes. Returns the
 // output end; on a NUL error sets scan.nul_error_at (offset in this chunk) and returns dst.
-char* escape_chunk(char* dst, const char* src, std::size_t size, NulPolicy nul,
-                   EscapeScan& scan) noexcept {
+//
+// 16 bytes at a time: they are copied unconditionally, then the first one needing an escape (if
+// any) is found with a compare mask. A tail shorter than 16 bytes is loaded whole when that
+// cannot cross a page, and the bytes past the end are masked off; the read past the end is why
+// AddressSanitizer is told to look away.
+__attribute__((no_sanitize_address)) char* escape_chunk(char* dst, const char* src,
+                                                        std::size_t size, NulPolicy nul,
+                                                        EscapeScan& scan) noexcept {
     const char* const begin = src;
     const char* const end = src + size;
+    unsigned high_bits = 0;
 #if defined(__SSE2__)
-    // 16 bytes at a time: copy them unconditionally, then find the first one needing an escape.
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i backslash = _mm_set1_epi8('\\');
     const __m128i control_max = _mm_set1_epi8(0x1F);
     __m128i high = _mm_setzero_si128();
-    while (end - src >= 16) {
-        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
-        high = _mm_or_si128(high, bytes);
-        __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control_max), control_max);
-        __m128i special = _mm_or_si128(
-            control, _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)));
-        auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
-        if (mask == 0) {
-            src += 16;
-            dst += 16;
-            continue;
+    for (;;) {
+        unsigned mask = 0;
+        if (end - src >= 16) {
+            __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
+            high = _mm_or_si128(high, bytes);
+            __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control_max), control_max);
+            mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(
+                control,
+                _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)))));
+            if (mask == 0) {
+                src += 16;
+                dst += 16;
+                continue;
+            }
+        } else {
+            auto left = static_cast<std::size_t>(end - src);
+            if (left == 0 || !load16_safe(src)) {
+                break;  // done, or the scalar loop below finishes a tail at the end of a page
+            }
+            __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
+            unsigned valid = (1u << left) - 1;
+            high_bits |= static_cast<unsigned>(_mm_movemask_epi8(bytes)) & valid;
+            __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control_max), control_max);
+            mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(
+                       control, _mm_or_si128(_mm_cmpeq_epi8(bytes, quote),
+                                             _mm_cmpeq_epi8(bytes, backslash))))) &
+                   valid;
+            if (mask == 0) {
+                src += left;
+                dst += left;
+                break;
+            }
         }
         auto at = static_cast<unsigned>(__builtin_ctz(mask));
         src += at;
@@ -129,13 +163,12 @@ char* escape_chunk(char* dst, const char* src, std::size_t size, NulPolicy nul,
         dst = next;
         src += 1;
     }
-    scan.non_ascii = scan.non_ascii || _mm_movemask_epi8(high) != 0;
+    high_bits |= static_cast<unsigned>(_mm_movemask_epi8(high));
 #endif
-    // The tail (or everything without SSE2), one byte at a time through the table.
-    unsigned char high_bits = 0;
+    // Without SSE2, or a tail at the end of a page: one byte at a time through the table.
     while (src < end) {
         auto byte = static_cast<unsigned char>(*src);
-        high_bits |= byte;
+        high_bits |= byte & 0x80u;
         if (!escape_tables.special[byte]) [[likely]] {
             *dst++ = static_cast<char>(byte);
             src += 1;
@@ -149,7 +182,7 @@ char* escape_chunk(char* dst, const char* src, std::size_t size, NulPolicy nul,
         dst = next;
         src += 1;
     }
-    scan.non_ascii = scan.non_ascii || (high_bits & 0x80) != 0;
+    scan.non_ascii = scan.non_ascii || high_bits != 0;
     return dst;
 }
 
@@ -263,21 +296,41 @@ Status append_raw_json(ByteBuffer& out, std::string_view json_text, NulPolicy nu
 }
 
 JsonWriter::JsonWriter(ByteBuffer& out, JsonWriterOptions options)
-    : _out(&out),
-      _start(out.size()),
-      _options(options),
-      _stack(new std::uint8_t[options.depth_max == 0 ? 1 : options.depth_max]) {}
+    : _options(options),
+      _stack(new std::uint8_t[options.depth_max == 0 ? 1 : options.depth_max]) {
+    reset(out);
+}
 
 void JsonWriter::reset(ByteBuffer& out) noexcept {
     _out = &out;
     _start = out.size();
+    _cursor = out.data() + out.size();
+    _limit = _cursor;
     _depth = 0;
     _frame = frame_top;
     _status = Status{};
 }
 
+void JsonWriter::grow(std::size_t count) {
+    ByteBuffer& out = *_out;
+    auto used = static_cast<std::size_t>(_cursor - out.data());
+    out.truncate(used);
+    // Claim all spare capacity (at least 4 KiB): the buffer then doubles, so growth stays
+    // amortised O(1) however the document is cut into calls.
+    std::size_t claim = std::max({count, out.capacity() - used, std::size_t{4096}});
+    _cursor = out.extend(claim);
+    _limit = _cursor + claim;
+}
+
+void JsonWriter::settle() noexcept {
+    if (_cursor != _limit) {
+        _out->truncate(static_cast<std::size_t>(_cursor - _out->data()));
+        _limit = _cursor;
+    }
+}
+
 std::uint32_t JsonWriter::written() const noexcept {
-    std::size_t size = _out->size() - _start;
+    auto size = static_cast<std::size_t>(_cursor - (_out->data() + _start));
     return static_cast<std::uint32_t>(std::min<std::size_t>(size, UINT32_MAX));
 }
 
@@ -287,10 +340,13 @@ void JsonWriter::fail(Errc code, std::size_t position) noexcept {
     }
     _status = Status{code, static_cast<std::uint32_t>(std::min<std::size_t>(position, UINT32_MAX))};
     _out->truncate(_start);
+    _cursor = _out->data() + _start;
+    _limit = _cursor;
 }
 
-void JsonWriter::begin_container(std::uint8_t kind) {
-    if (!before_value()) {
+void JsonWriter::begin_container(std::uint8_t kind, char open) {
+    int comma = before_value();
+    if (comma < 0) {
         return;
     }
     if (_depth >= _options.depth_max) {
@@ -299,7 +355,10 @@ void JsonWriter::begin_container(std::uint8_t kind) {
     }
     _stack[_depth++] = _frame;
     _frame = kind;
-    _out->put_u8(kind == frame_object ? '{' : '[');
+    char* at = room(2);
+    at[0] = ',';
+    at[comma] = open;
+    _cursor = at + comma + 1;
 }
 
 void JsonWriter::end_container(std::uint8_t kind, char close) {
@@ -310,11 +369,12 @@ void JsonWriter::end_container(std::uint8_t kind, char close) {
         fail(Errc::json_syntax, written());
         return;
     }
-    _out->put_u8(static_cast<std::uint8_t>(close));
+    *room(1) = close;
+    _cursor += 1;
     _frame = _stack[--_depth];
 }
 
-void JsonWriter::key(std::string_view utf8) {
+void JsonWriter::write_key(std::string_view utf8, unsigned flags) {
     if (!_status.ok()) {
         return;
     }
@@ -322,72 +382,123 @@ void JsonWriter::key(std::string_view utf8) {
         fail(Errc::json_syntax, written());
         return;
     }
-    if (_frame & frame_has_element) {
-        _out->put_u8(',');
-    }
+    int comma = (_frame & frame_has_element) ? 1 : 0;
     _frame |= frame_has_element | frame_after_key;
-    write_string(utf8);
-    if (_status.ok()) {
-        _out->put_u8(':');
+    write_string(utf8, comma, flags | string_is_key);
+}
+
+void JsonWriter::key(std::string_view utf8) { write_key(utf8, 0); }
+
+void JsonWriter::key_valid_utf8(std::string_view utf8) { write_key(utf8, string_trusted_utf8); }
+
+void JsonWriter::string(std::string_view utf8) {
+    int comma = before_value();
+    if (comma >= 0) {
+        write_string(utf8, comma, 0);
     }
 }
 
-void JsonWriter::write_string(std::string_view utf8) {
-    if (utf8.size() > json_string_size_max) {
+void JsonWriter::string_valid_utf8(std::string_view utf8) {
+    int comma = before_value();
+    if (comma >= 0) {
+        write_string(utf8, comma, string_trusted_utf8);
+    }
+}
+
+// Writes [comma] "escaped" [:] at the cursor. Most keys and many values are 1 to 16 ASCII bytes
+// with nothing to escape: one 16-byte load and store, no loop.
+__attribute__((no_sanitize_address)) void JsonWriter::write_string(std::string_view utf8,
+                                                                   int comma, unsigned flags) {
+#if defined(__SSE2__)
+    if (utf8.size() - 1 < 16 && load16_safe(utf8.data())) {
+        char* at = room(20);
+        at[0] = ',';
+        at[comma] = '"';
+        at += comma + 1;
+        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(utf8.data()));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(at), bytes);
+        const __m128i control_max = _mm_set1_epi8(0x1F);
+        __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control_max), control_max);
+        __m128i special = _mm_or_si128(
+            _mm_or_si128(control, _mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'))),
+            _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\')), bytes));  // + high bit
+        unsigned valid = (1u << utf8.size()) - 1;
+        if ((static_cast<unsigned>(_mm_movemask_epi8(special)) & valid) == 0) [[likely]] {
+            at += utf8.size();
+            at[0] = '"';
+            at[1] = ':';
+            _cursor = at + 1 + (flags & string_is_key);
+            return;
+        }
+    }
+#endif
+    write_string_chunks(utf8, comma, flags);
+}
+
+// The general case: strings are escaped in chunks so that the room claimed for the worst case
+// (6 output bytes per input byte) stays bounded.
+void JsonWriter::write_string_chunks(std::string_view utf8, int comma, unsigned flags) {
+    if (utf8.size() > json_string_size_max) [[unlikely]] {
         fail(Errc::json_string_too_long, json_string_size_max);
         return;
     }
-    ByteBuffer& out = *_out;
-    out.put_u8('"');
     EscapeScan scan;
     std::size_t done = 0;
-    do {
-        std::size_t size = std::min(utf8.size() - done, escape_chunk_bytes);
-        std::size_t base = out.size();
-        char* dst = out.extend(6 * size + escape_slack_bytes);
-        char* end = escape_chunk(dst, utf8.data() + done, size, _options.nul, scan);
-        out.truncate(base + static_cast<std::size_t>(end - dst));
-        if (scan.nul_error_at != SIZE_MAX) {
-            std::size_t at = done + scan.nul_error_at;
-            Status before = validate_utf8(utf8.substr(0, at));
-            before.ok() ? fail(Errc::json_nul_escape, at) : fail(before.code, before.position);
+    std::size_t size = std::min(utf8.size(), escape_chunk_bytes);
+    char* at = room(6 * size + escape_slack_bytes + 4);
+    at[0] = ',';
+    at[comma] = '"';
+    at += comma + 1;
+    for (;;) {
+        at = escape_chunk(at, utf8.data() + done, size, _options.nul, scan);
+        if (scan.nul_error_at != SIZE_MAX) [[unlikely]] {
+            std::size_t nul_at = done + scan.nul_error_at;
+            Status before = validate_utf8(utf8.substr(0, nul_at));
+            before.ok() ? fail(Errc::json_nul_escape, nul_at) : fail(before.code, before.position);
             return;
         }
         done += size;
-    } while (done < utf8.size());
-    if (scan.non_ascii) {
+        if (done == utf8.size()) {
+            break;
+        }
+        _cursor = at;
+        size = std::min(utf8.size() - done, escape_chunk_bytes);
+        at = room(6 * size + escape_slack_bytes + 4);
+    }
+    at[0] = '"';
+    at[1] = ':';
+    _cursor = at + 1 + (flags & string_is_key);
+    if (scan.non_ascii && !(flags & string_trusted_utf8)) {
         if (Status valid = validate_utf8(utf8); !valid.ok()) {
             fail(valid.code, valid.position);
             return;
         }
     }
     // U+FFFD is 3 bytes where the NUL was 1: the stored string may cross the limit.
-    if (_options.nul == NulPolicy::replace &&
+    if (scan.nul_count > 0 && _options.nul == NulPolicy::replace &&
         utf8.size() + 2 * scan.nul_count > json_string_size_max) {
         fail(Errc::json_string_too_long, json_string_size_max);
-        return;
     }
-    out.put_u8('"');
 }
 
 void JsonWriter::number(std::int64_t value) {
-    if (!before_value()) {
+    int comma = before_value();
+    if (comma < 0) {
         return;
     }
-    constexpr std::size_t room = 24;
-    char* at = _out->extend(room);
-    auto result = std::to_chars(at, at + room, value);
-    _out->truncate(_out->size() - room + static_cast<std::size_t>(result.ptr - at));
+    char* at = room(24);
+    at[0] = ',';
+    _cursor = std::to_chars(at + comma, at + 24, value).ptr;
 }
 
 void JsonWriter::number(std::uint64_t value) {
-    if (!before_value()) {
+    int comma = before_value();
+    if (comma < 0) {
         return;
     }
-    constexpr std::size_t room = 24;
-    char* at = _out->extend(room);
-    auto result = std::to_chars(at, at + room, value);
-    _out->truncate(_out->size() - room + static_cast<std::size_t>(result.ptr - at));
+    char* at = room(24);
+    at[0] = ',';
+    _cursor = std::to_chars(at + comma, at + 24, value).ptr;
 }
 
 void JsonWriter::number(double value) {
@@ -399,32 +510,46 @@ void JsonWriter::number(double value) {
         }
         return;
     }
-    if (!before_value()) {
+    int comma = before_value();
+    if (comma < 0) {
         return;
     }
     // Shortest round-trip form: digits, optional '-', '.', and 'e' with a sign and exponent
     // ("1e+300", "5e-324"): all inside the JSON number grammar. At most 24 characters.
-    constexpr std::size_t room = 32;
-    char* at = _out->extend(room);
-    auto result = std::to_chars(at, at + room, value);
-    _out->truncate(_out->size() - room + static_cast<std::size_t>(result.ptr - at));
+    char* at = room(32);
+    at[0] = ',';
+    _cursor = std::to_chars(at + comma, at + 32, value).ptr;
 }
 
-void JsonWriter::literal(std::string_view text) {
-    if (before_value()) {
-        _out->put_bytes(text);
+void JsonWriter::literal(const char* text, std::size_t size) {
+    int comma = before_value();
+    if (comma < 0) {
+        return;
     }
+    char* at = room(8);
+    at[0] = ',';
+    std::memcpy(at + comma, text, 5);  // fixed size: one move; the spare byte is overwritten
+    _cursor = at + comma + size;
 }
 
 void JsonWriter::raw(std::string_view json_text) {
-    if (!before_value()) {
+    int comma = before_value();
+    if (comma < 0) {
         return;
     }
     if (json_text.empty()) {
         fail(Errc::json_syntax, 0);
         return;
     }
-    if (Status appended = append_raw_json(*_out, json_text, _options.nul); !appended.ok()) {
+    if (comma) {
+        *room(1) = ',';
+        _cursor += 1;
+    }
+    settle();
+    Status appended = append_raw_json(*_out, json_text, _options.nul);
+    _cursor = _out->data() + _out->size();
+    _limit = _cursor;
+    if (!appended.ok()) {
         fail(appended.code, appended.position);
     }
 }
@@ -433,6 +558,7 @@ Status JsonWriter::finish() noexcept {
     if (_status.ok() && (_depth != 0 || !(_frame & frame_has_element))) {
         fail(Errc::json_unbalanced, written());
     }
+    settle();
     return _status;
 }
 

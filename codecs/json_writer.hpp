@@ -78,6 +78,11 @@ struct JsonWriterOptions {
 /// expected, `end_array` closing an object, a second top-level value) is reported as
 /// `Errc::json_syntax`, not asserted, because the calls are often driven by input data.
 ///
+/// Buffer: for speed the writer keeps its own cursor into `out` and claims spare room at the
+/// buffer's end in large steps, so while a document is open `out.size()` also counts that
+/// scratch room. `finish()` (and any error) settles the buffer to exactly the bytes written;
+/// call it before writing anything else to `out`.
+///
 /// Errors are sticky: the first one is kept in `status()`, the bytes written since the
 /// construction or the last `reset` are truncated away, and every later call does nothing.
 /// `Status::position` is the byte offset within the offending string for string and key
@@ -87,19 +92,20 @@ struct JsonWriterOptions {
 /// Not thread-safe; one writer per producer thread, reused with `reset` for every value.
 class JsonWriter {
 public:
-    /// A writer appending to `out`. Allocates the depth stack (`options.depth_max` bytes).
+    /// A writer appending to `out` from its current end. Allocates the depth stack
+    /// (`options.depth_max` bytes).
     explicit JsonWriter(ByteBuffer& out, JsonWriterOptions options = {});
 
     /// Starts a new document at the end of `out`, clearing any error. Does not allocate.
     void reset(ByteBuffer& out) noexcept;
 
     /// `{`. `Errc::json_depth_exceeded` when `depth_max` containers are already open.
-    void begin_object() { begin_container(frame_object); }
+    void begin_object() { begin_container(frame_object, '{'); }
     /// `}`. `Errc::json_syntax` when the innermost container is not an object or a key waits
     /// for its value.
     void end_object() { end_container(frame_object, '}'); }
     /// `[`. `Errc::json_depth_exceeded` when `depth_max` containers are already open.
-    void begin_array() { begin_container(frame_array); }
+    void begin_array() { begin_container(frame_array, '['); }
     /// `]`. `Errc::json_syntax` when the innermost container is not an array.
     void end_array() { end_container(frame_array, ']'); }
 
@@ -110,11 +116,13 @@ public:
     /// A string value (UTF-8), escaped. `Errc::invalid_utf8` (offset of the bad byte),
     /// `Errc::json_nul_escape` (NulPolicy::error; offset of the NUL),
     /// `Errc::json_string_too_long` (over `json_string_size_max` bytes).
-    void string(std::string_view utf8) {
-        if (before_value()) {
-            write_string(utf8);
-        }
-    }
+    void string(std::string_view utf8);
+
+    /// `key` for text the caller knows to be valid UTF-8, skipping that check: strings of a
+    /// simdjson DOM are (simdjson validates its input and refuses lone surrogate escapes).
+    void key_valid_utf8(std::string_view utf8);
+    /// `string` for text the caller knows to be valid UTF-8, skipping that check.
+    void string_valid_utf8(std::string_view utf8);
 
     /// An integer, in decimal (std::to_chars).
     void number(std::int64_t value);
@@ -136,25 +144,21 @@ public:
     }
 
     /// `true` or `false`.
-    void boolean(bool value) { value ? literal("true") : literal("false"); }
+    void boolean(bool value) { value ? literal("true", 4) : literal("false", 5); }
     /// `null`.
-    void null() { literal("null"); }
+    void null() { literal("null", 4); }
 
-    /// Copies already validated JSON text verbatim as one value (memcpy speed), checking only
-    /// what valid JSON may contain but jsonb_recv refuses: a `\u0000` escape (per NulPolicy:
-    /// `Errc::json_nul_escape`, removed, or rewritten as `\ufffd`) and an unpaired surrogate
-    /// escape `\uD800`–`\uDFFF` (`Errc::json_lone_surrogate`); positions are offsets in `text`.
-    ///
-    /// The caller guarantees `text` is one complete, valid JSON value in valid UTF-8 (e.g.
-    /// simdjson parsed it, see `encode_jsonb_text`); it is not otherwise checked, and string
-    /// lengths are not checked against `json_string_size_max`.
+    /// Copies already validated JSON text verbatim as one value; see `append_raw_json` for
+    /// what is checked (`\u0000` per NulPolicy, lone surrogate escapes) and what the caller
+    /// guarantees (valid JSON, valid UTF-8). `Errc::json_syntax` for empty text.
     void raw(std::string_view json_text);
 
     /// The first error, or ok.
     [[nodiscard]] Status status() const noexcept { return _status; }
 
     /// Checks that exactly one complete value was written (every container closed):
-    /// `Errc::json_unbalanced` otherwise, or the sticky error. Then the document is done.
+    /// `Errc::json_unbalanced` otherwise, or the sticky error. Settles the buffer to exactly the
+    /// bytes of the document (nothing on error).
     [[nodiscard]] Status finish() noexcept;
 
     /// Containers open now (0 at the top level).
@@ -172,40 +176,55 @@ private:
     static constexpr std::uint8_t frame_has_element = 4;  // a comma goes before the next one
     static constexpr std::uint8_t frame_after_key = 8;    // a key waits for its value
 
-    // Checks that a value may come here and writes the comma before it. False on error.
-    bool before_value() {
+    // Checks that a value may come here: -1 on error (now sticky), else how many comma bytes
+    // (0 or 1) go before the value.
+    int before_value() noexcept {
         if (!_status.ok()) [[unlikely]] {
-            return false;
+            return -1;
         }
         std::uint8_t kind = _frame & frame_kind_mask;
         if (kind == frame_array) {
-            if (_frame & frame_has_element) {
-                _out->put_u8(',');
-            }
+            int comma = (_frame & frame_has_element) ? 1 : 0;
             _frame |= frame_has_element;
-            return true;
+            return comma;
         }
         if (kind == frame_object && (_frame & frame_after_key)) {
             _frame &= static_cast<std::uint8_t>(~frame_after_key);
-            return true;
+            return 0;
         }
         if (kind == frame_top && !(_frame & frame_has_element)) {
             _frame |= frame_has_element;
-            return true;
+            return 0;
         }
         fail(Errc::json_syntax, written());
-        return false;
+        return -1;
     }
 
-    void begin_container(std::uint8_t kind);
+    // At least `count` writable bytes at the cursor (claims more buffer room if needed).
+    char* room(std::size_t count) {
+        if (static_cast<std::size_t>(_limit - _cursor) < count) [[unlikely]] {
+            grow(count);
+        }
+        return _cursor;
+    }
+
+    void begin_container(std::uint8_t kind, char open);
     void end_container(std::uint8_t kind, char close);
-    void literal(std::string_view text);
-    void write_string(std::string_view utf8);
+    void literal(const char* text, std::size_t size);
+    static constexpr unsigned string_is_key = 1;      // write_string flags
+    static constexpr unsigned string_trusted_utf8 = 2;
+    void write_key(std::string_view utf8, unsigned flags);
+    void write_string(std::string_view utf8, int comma, unsigned flags);
+    void write_string_chunks(std::string_view utf8, int comma, unsigned flags);
+    void grow(std::size_t count);
+    void settle() noexcept;
     std::uint32_t written() const noexcept;
     void fail(Errc code, std::size_t position) noexcept;
 
     ByteBuffer* _out;
-    std::size_t _start = 0;  // where this document starts in *_out
+    char* _cursor = nullptr;  // next byte of the document, inside *_out
+    char* _limit = nullptr;   // end of the room claimed in *_out
+    std::size_t _start = 0;   // where this document starts in *_out
     JsonWriterOptions _options;
     std::unique_ptr<std::uint8_t[]> _stack;  // frames of the enclosing containers
     std::uint32_t _depth = 0;

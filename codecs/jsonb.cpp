@@ -37,7 +37,7 @@ namespace {
 inline bool write_scalar(JsonWriter& writer, simdjson::dom::element element) {
     using simdjson::dom::element_type;
     switch (element.type()) {
-        case element_type::STRING: writer.string(element.get_string().value_unsafe()); return true;
+        case element_type::STRING: writer.string_valid_utf8(element.get_string().value_unsafe()); return true;
         case element_type::INT64: writer.number(element.get_int64().value_unsafe()); return true;
         case element_type::UINT64: writer.number(element.get_uint64().value_unsafe()); return true;
         case element_type::DOUBLE: writer.number(element.get_double().value_unsafe()); return true;
@@ -53,6 +53,7 @@ inline bool write_scalar(JsonWriter& writer, simdjson::dom::element element) {
 
 void DomWriter::write(JsonWriter& writer, simdjson::dom::element element) {
     PGINGEST_ASSERT(writer.options().depth_max <= _depth_max);
+    Frame* const frames = _frames.get();
     std::uint32_t depth = 0;
     for (;;) {
         // Write `element`; a container is opened and becomes the innermost frame.
@@ -60,10 +61,12 @@ void DomWriter::write(JsonWriter& writer, simdjson::dom::element element) {
             bool is_object = element.type() == simdjson::dom::element_type::OBJECT;
             is_object ? writer.begin_object() : writer.begin_array();
             // The writer refuses to open more than depth_max containers, so frames suffice.
+            // Errors are sticky and turn later calls into no-ops, so this is the only check
+            // the walk needs.
             if (!writer.status().ok()) {
                 return;
             }
-            Frame& frame = _frames[depth];
+            Frame& frame = frames[depth];
             frame.is_object = is_object;
             if (is_object) {
                 auto object = element.get_object().value_unsafe();
@@ -79,22 +82,26 @@ void DomWriter::write(JsonWriter& writer, simdjson::dom::element element) {
         // Find the next value: the next child of the innermost open container, closing the
         // containers that are done.
         for (;;) {
-            if (depth == 0 || !writer.status().ok()) {
+            if (depth == 0) {
                 return;
             }
-            Frame& frame = _frames[depth - 1];
-            if (frame.is_object && frame.object_next != frame.object_end) {
-                writer.key(frame.object_next.key());
-                element = frame.object_next.value();
-                ++frame.object_next;
-                break;
+            Frame& frame = frames[depth - 1];
+            if (frame.is_object) {
+                if (frame.object_next != frame.object_end) {
+                    writer.key_valid_utf8(frame.object_next.key());
+                    element = frame.object_next.value();
+                    ++frame.object_next;
+                    break;
+                }
+                writer.end_object();
+            } else {
+                if (frame.array_next != frame.array_end) {
+                    element = *frame.array_next;
+                    ++frame.array_next;
+                    break;
+                }
+                writer.end_array();
             }
-            if (!frame.is_object && frame.array_next != frame.array_end) {
-                element = *frame.array_next;
-                ++frame.array_next;
-                break;
-            }
-            frame.is_object ? writer.end_object() : writer.end_array();
             depth -= 1;
         }
     }
