@@ -389,8 +389,6 @@ void JsonWriter::write_key(std::string_view utf8, unsigned flags) {
 
 void JsonWriter::key(std::string_view utf8) { write_key(utf8, 0); }
 
-void JsonWriter::key_valid_utf8(std::string_view utf8) { write_key(utf8, string_trusted_utf8); }
-
 void JsonWriter::string(std::string_view utf8) {
     int comma = before_value();
     if (comma >= 0) {
@@ -398,59 +396,27 @@ void JsonWriter::string(std::string_view utf8) {
     }
 }
 
-void JsonWriter::string_valid_utf8(std::string_view utf8) {
-    int comma = before_value();
-    if (comma >= 0) {
-        write_string(utf8, comma, string_trusted_utf8);
-    }
-}
-
-// Writes [comma] "escaped" [:] at the cursor. Most keys and many values are 1 to 16 ASCII bytes
-// with nothing to escape: one 16-byte load and store, no loop.
-__attribute__((no_sanitize_address)) void JsonWriter::write_string(std::string_view utf8,
-                                                                   int comma, unsigned flags) {
-#if defined(__SSE2__)
-    if (utf8.size() - 1 < 16 && load16_safe(utf8.data())) {
-        char* at = room(20);
-        at[0] = ',';
-        at[comma] = '"';
-        at += comma + 1;
-        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(utf8.data()));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(at), bytes);
-        const __m128i control_max = _mm_set1_epi8(0x1F);
-        __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control_max), control_max);
-        __m128i special = _mm_or_si128(
-            _mm_or_si128(control, _mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'))),
-            _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\')), bytes));  // + high bit
-        unsigned valid = (1u << utf8.size()) - 1;
-        if ((static_cast<unsigned>(_mm_movemask_epi8(special)) & valid) == 0) [[likely]] {
-            at += utf8.size();
-            at[0] = '"';
-            at[1] = ':';
-            _cursor = at + 1 + (flags & string_is_key);
-            return;
-        }
-    }
-#endif
-    write_string_chunks(utf8, comma, flags);
-}
-
-// The general case: strings are escaped in chunks so that the room claimed for the worst case
-// (6 output bytes per input byte) stays bounded.
 void JsonWriter::write_string_chunks(std::string_view utf8, int comma, unsigned flags) {
     if (utf8.size() > json_string_size_max) [[unlikely]] {
         fail(Errc::json_string_too_long, json_string_size_max);
         return;
     }
-    EscapeScan scan;
-    std::size_t done = 0;
-    std::size_t size = std::min(utf8.size(), escape_chunk_bytes);
-    char* at = room(6 * size + escape_slack_bytes + 4);
+    char* at = room(2);
     at[0] = ',';
     at[comma] = '"';
-    at += comma + 1;
-    for (;;) {
-        at = escape_chunk(at, utf8.data() + done, size, _options.nul, scan);
+    _cursor = at + comma + 1;
+    write_string_rest(utf8, 0, flags);
+}
+
+// The general case, from byte `done` on (the bytes before it are already at the cursor, with
+// nothing escaped and, unless trusted, all ASCII). Escaped in chunks so that the room claimed
+// for the worst case (6 output bytes per input byte) stays bounded.
+void JsonWriter::write_string_rest(std::string_view utf8, std::size_t done, unsigned flags) {
+    EscapeScan scan;
+    while (done < utf8.size()) {
+        std::size_t size = std::min(utf8.size() - done, escape_chunk_bytes);
+        char* at = room(6 * size + escape_slack_bytes + 2);
+        _cursor = escape_chunk(at, utf8.data() + done, size, _options.nul, scan);
         if (scan.nul_error_at != SIZE_MAX) [[unlikely]] {
             std::size_t nul_at = done + scan.nul_error_at;
             Status before = validate_utf8(utf8.substr(0, nul_at));
@@ -458,13 +424,8 @@ void JsonWriter::write_string_chunks(std::string_view utf8, int comma, unsigned 
             return;
         }
         done += size;
-        if (done == utf8.size()) {
-            break;
-        }
-        _cursor = at;
-        size = std::min(utf8.size() - done, escape_chunk_bytes);
-        at = room(6 * size + escape_slack_bytes + 4);
     }
+    char* at = room(2);
     at[0] = '"';
     at[1] = ':';
     _cursor = at + 1 + (flags & string_is_key);

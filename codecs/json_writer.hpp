@@ -22,6 +22,10 @@
 #include "codecs/buffer.hpp"
 #include "codecs/status.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace pgingest {
 
 /// What to do with a NUL (U+0000) in a string, a key or a raw `\u0000` escape: jsonb_recv
@@ -120,9 +124,25 @@ public:
 
     /// `key` for text the caller knows to be valid UTF-8, skipping that check: strings of a
     /// simdjson DOM are (simdjson validates its input and refuses lone surrogate escapes).
-    void key_valid_utf8(std::string_view utf8);
+    void key_valid_utf8(std::string_view utf8) {
+        if (!_status.ok()) [[unlikely]] {
+            return;
+        }
+        if ((_frame & (frame_kind_mask | frame_after_key)) != frame_object) [[unlikely]] {
+            fail(Errc::json_syntax, written());
+            return;
+        }
+        int comma = (_frame & frame_has_element) ? 1 : 0;
+        _frame |= frame_has_element | frame_after_key;
+        write_string(utf8, comma, string_is_key | string_trusted_utf8);
+    }
     /// `string` for text the caller knows to be valid UTF-8, skipping that check.
-    void string_valid_utf8(std::string_view utf8);
+    void string_valid_utf8(std::string_view utf8) {
+        int comma = before_value();
+        if (comma >= 0) {
+            write_string(utf8, comma, string_trusted_utf8);
+        }
+    }
 
     /// An integer, in decimal (std::to_chars).
     void number(std::int64_t value);
@@ -214,7 +234,81 @@ private:
     static constexpr unsigned string_is_key = 1;      // write_string flags
     static constexpr unsigned string_trusted_utf8 = 2;
     void write_key(std::string_view utf8, unsigned flags);
-    void write_string(std::string_view utf8, int comma, unsigned flags);
+
+    // Writes [comma] "escaped" [:] at the cursor. Inline fast path for strings with nothing
+    // to escape (and only ASCII unless the UTF-8 is trusted), which is most keys and values:
+    // 16-byte blocks copied and tested; at the first block needing more, `write_string_rest`
+    // takes over where this stopped. The last block may read past the string's end but never
+    // into another page (like glibc's SIMD strlen), hence the AddressSanitizer exemption; those
+    // bytes are masked off and overwritten.
+    __attribute__((no_sanitize_address)) void write_string(std::string_view utf8, int comma,
+                                                           unsigned flags) {
+#if defined(__SSE2__)
+        std::size_t size = utf8.size();
+        if (size > json_string_size_max) [[unlikely]] {
+            write_string_chunks(utf8, comma, flags);  // fails
+            return;
+        }
+        char* at = room(size + 20);  // comma, quote, text, 16 bytes of store slack
+        at[0] = ',';
+        at[comma] = '"';
+        at += comma + 1;
+        const char* src = utf8.data();
+        const char* const end = src + size;
+        const __m128i control_max = _mm_set1_epi8(0x1F);
+        const __m128i high = (flags & string_trusted_utf8) ? _mm_setzero_si128()
+                                                            : _mm_set1_epi8(-128);
+        unsigned mask = 0;
+        while (end - src >= 16) {
+            __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(at), bytes);
+            mask = special_mask(bytes, control_max, high);
+            if (mask != 0) {
+                break;
+            }
+            src += 16;
+            at += 16;
+        }
+        if (mask == 0 && src != end) {
+            auto left = static_cast<std::size_t>(end - src);
+            if ((reinterpret_cast<std::uintptr_t>(src) & 4095) <= 4096 - 16) {
+                __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(at), bytes);
+                mask = special_mask(bytes, control_max, high) & ((1u << left) - 1);
+                if (mask == 0) {
+                    src += left;
+                    at += left;
+                }
+            } else {
+                mask = 1;  // at the end of a page: the careful path finishes
+            }
+        }
+        if (mask == 0) [[likely]] {
+            at[0] = '"';
+            at[1] = ':';
+            _cursor = at + 1 + (flags & string_is_key);
+            return;
+        }
+        _cursor = at;
+        write_string_rest(utf8, static_cast<std::size_t>(src - utf8.data()), flags);
+#else
+        write_string_chunks(utf8, comma, flags);
+#endif
+    }
+
+#if defined(__SSE2__)
+    // Bit i set when byte i needs an escape (< 0x20, '"', '\'), or has its high bit set and
+    // `high` is all 0x80.
+    static unsigned special_mask(__m128i bytes, __m128i control_max, __m128i high) noexcept {
+        __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control_max), control_max);
+        __m128i special = _mm_or_si128(
+            _mm_or_si128(control, _mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'))),
+            _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\')), _mm_and_si128(bytes, high)));
+        return static_cast<unsigned>(_mm_movemask_epi8(special));
+    }
+#endif
+
+    void write_string_rest(std::string_view utf8, std::size_t done, unsigned flags);
     void write_string_chunks(std::string_view utf8, int comma, unsigned flags);
     void grow(std::size_t count);
     void settle() noexcept;
