@@ -344,36 +344,6 @@ void JsonWriter::fail(Errc code, std::size_t position) noexcept {
     _limit = _cursor;
 }
 
-void JsonWriter::begin_container(std::uint8_t kind, char open) {
-    int comma = before_value();
-    if (comma < 0) {
-        return;
-    }
-    if (_depth >= _options.depth_max) {
-        fail(Errc::json_depth_exceeded, written());
-        return;
-    }
-    _stack[_depth++] = _frame;
-    _frame = kind;
-    char* at = room(2);
-    at[0] = ',';
-    at[comma] = open;
-    _cursor = at + comma + 1;
-}
-
-void JsonWriter::end_container(std::uint8_t kind, char close) {
-    if (!_status.ok()) {
-        return;
-    }
-    if ((_frame & frame_kind_mask) != kind || (_frame & frame_after_key)) {
-        fail(Errc::json_syntax, written());
-        return;
-    }
-    *room(1) = close;
-    _cursor += 1;
-    _frame = _stack[--_depth];
-}
-
 void JsonWriter::write_key(std::string_view utf8, unsigned flags) {
     if (!_status.ok()) {
         return;
@@ -480,17 +450,6 @@ void JsonWriter::number(double value) {
     char* at = room(32);
     at[0] = ',';
     _cursor = std::to_chars(at + comma, at + 32, value).ptr;
-}
-
-void JsonWriter::literal(const char* text, std::size_t size) {
-    int comma = before_value();
-    if (comma < 0) {
-        return;
-    }
-    char* at = room(8);
-    at[0] = ',';
-    std::memcpy(at + comma, text, 5);  // fixed size: one move; the spare byte is overwritten
-    _cursor = at + comma + size;
 }
 
 void JsonWriter::raw(std::string_view json_text) {

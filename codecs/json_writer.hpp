@@ -15,6 +15,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string_view>
 #include <type_traits>
@@ -228,9 +229,47 @@ private:
         return _cursor;
     }
 
-    void begin_container(std::uint8_t kind, char open);
-    void end_container(std::uint8_t kind, char close);
-    void literal(const char* text, std::size_t size);
+    void begin_container(std::uint8_t kind, char open) {
+        int comma = before_value();
+        if (comma < 0) {
+            return;
+        }
+        if (_depth >= _options.depth_max) [[unlikely]] {
+            fail(Errc::json_depth_exceeded, written());
+            return;
+        }
+        _stack[_depth++] = _frame;
+        _frame = kind;
+        char* at = room(2);
+        at[0] = ',';
+        at[comma] = open;
+        _cursor = at + comma + 1;
+    }
+
+    void end_container(std::uint8_t kind, char close) {
+        if (!_status.ok()) [[unlikely]] {
+            return;
+        }
+        if ((_frame & (frame_kind_mask | frame_after_key)) != kind) [[unlikely]] {
+            fail(Errc::json_syntax, written());
+            return;
+        }
+        *room(1) = close;
+        _cursor += 1;
+        _frame = _stack[--_depth];
+    }
+
+    // `size` is 4 or 5; "true", "null" and "false" are stored with one 5-byte move.
+    void literal(const char* text, std::size_t size) {
+        int comma = before_value();
+        if (comma < 0) {
+            return;
+        }
+        char* at = room(8);
+        at[0] = ',';
+        std::memcpy(at + comma, text, 5);  // a spare byte past the text is overwritten later
+        _cursor = at + comma + size;
+    }
     static constexpr unsigned string_is_key = 1;      // write_string flags
     static constexpr unsigned string_trusted_utf8 = 2;
     void write_key(std::string_view utf8, unsigned flags);
