@@ -99,91 +99,110 @@ inline bool load16_safe(const char* at) noexcept {
     return (reinterpret_cast<std::uintptr_t>(at) & 4095) <= 4096 - 16;
 }
 
-// Escapes src[0, size) into dst, which has room for 6 * size + escape_slack_bytes. Returns the
-// output end; on a NUL error sets scan.nul_error_at (offset in this chunk) and returns dst.
-//
+// Where the escaping loops are: the next input byte and the next output byte.
+struct EscapeCursor {
+    const char* src;
+    char* dst;
+};
+
+// Handles the special byte at the cursor and steps past it; false (and scan.nul_error_at set)
+// when it is a NUL under NulPolicy::error.
+inline bool step_special(EscapeCursor& cursor, const char* begin, NulPolicy nul,
+                         EscapeScan& scan) noexcept {
+    char* next = handle_special(cursor.dst, static_cast<unsigned char>(*cursor.src), nul, scan);
+    if (next == nullptr) {
+        scan.nul_error_at = static_cast<std::size_t>(cursor.src - begin);
+        return false;
+    }
+    cursor.dst = next;
+    cursor.src += 1;
+    return true;
+}
+
+#if defined(__SSE2__)
 // 16 bytes at a time: they are copied unconditionally, then the first one needing an escape (if
 // any) is found with a compare mask. A tail shorter than 16 bytes is loaded whole when that
 // cannot cross a page, and the bytes past the end are masked off; the read past the end is why
-// AddressSanitizer is told to look away.
-__attribute__((no_sanitize_address)) char* escape_chunk(char* dst, const char* src,
-                                                        std::size_t size, NulPolicy nul,
+// AddressSanitizer is told to look away. Leaves a tail at the end of a page to the byte loop.
+__attribute__((no_sanitize_address)) bool escape_blocks(EscapeCursor& cursor, const char* begin,
+                                                        const char* end, NulPolicy nul,
                                                         EscapeScan& scan) noexcept {
-    const char* const begin = src;
-    const char* const end = src + size;
-    unsigned high_bits = 0;
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
     const __m128i control_max = _mm_set1_epi8(0x1F);
+    const __m128i no_high = _mm_setzero_si128();
     __m128i high = _mm_setzero_si128();
+    unsigned high_bits = 0;
     for (;;) {
         unsigned mask = 0;
-        if (end - src >= 16) {
-            __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
+        auto left = static_cast<std::size_t>(end - cursor.src);
+        if (left >= 16) {
+            __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cursor.src));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(cursor.dst), bytes);
             high = _mm_or_si128(high, bytes);
-            __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control_max), control_max);
-            mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(
-                control,
-                _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)))));
+            mask = detail::json_special_mask(bytes, control_max, no_high);
             if (mask == 0) {
-                src += 16;
-                dst += 16;
+                cursor.src += 16;
+                cursor.dst += 16;
                 continue;
             }
         } else {
-            auto left = static_cast<std::size_t>(end - src);
-            if (left == 0 || !load16_safe(src)) {
-                break;  // done, or the scalar loop below finishes a tail at the end of a page
+            if (left == 0 || !load16_safe(cursor.src)) {
+                break;
             }
-            __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), bytes);
+            __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cursor.src));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(cursor.dst), bytes);
             unsigned valid = (1u << left) - 1;
             high_bits |= static_cast<unsigned>(_mm_movemask_epi8(bytes)) & valid;
-            __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control_max), control_max);
-            mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(
-                       control, _mm_or_si128(_mm_cmpeq_epi8(bytes, quote),
-                                             _mm_cmpeq_epi8(bytes, backslash))))) &
-                   valid;
+            mask = detail::json_special_mask(bytes, control_max, no_high) & valid;
             if (mask == 0) {
-                src += left;
-                dst += left;
+                cursor.src += left;
+                cursor.dst += left;
                 break;
             }
         }
         auto at = static_cast<unsigned>(__builtin_ctz(mask));
-        src += at;
-        dst += at;
-        char* next = handle_special(dst, static_cast<unsigned char>(*src), nul, scan);
-        if (next == nullptr) {
-            scan.nul_error_at = static_cast<std::size_t>(src - begin);
-            return dst;
+        cursor.src += at;
+        cursor.dst += at;
+        if (!step_special(cursor, begin, nul, scan)) {
+            return false;
         }
-        dst = next;
-        src += 1;
     }
     high_bits |= static_cast<unsigned>(_mm_movemask_epi8(high));
+    scan.non_ascii = scan.non_ascii || high_bits != 0;
+    return true;
+}
 #endif
-    // Without SSE2, or a tail at the end of a page: one byte at a time through the table.
-    while (src < end) {
-        auto byte = static_cast<unsigned char>(*src);
+
+// One byte at a time through the table: without SSE2, or for a tail at the end of a page.
+bool escape_bytes(EscapeCursor& cursor, const char* begin, const char* end, NulPolicy nul,
+                  EscapeScan& scan) noexcept {
+    unsigned high_bits = 0;
+    while (cursor.src < end) {
+        auto byte = static_cast<unsigned char>(*cursor.src);
         high_bits |= byte & 0x80u;
         if (!escape_tables.special[byte]) [[likely]] {
-            *dst++ = static_cast<char>(byte);
-            src += 1;
-            continue;
+            *cursor.dst++ = static_cast<char>(byte);
+            cursor.src += 1;
+        } else if (!step_special(cursor, begin, nul, scan)) {
+            return false;
         }
-        char* next = handle_special(dst, byte, nul, scan);
-        if (next == nullptr) {
-            scan.nul_error_at = static_cast<std::size_t>(src - begin);
-            return dst;
-        }
-        dst = next;
-        src += 1;
     }
     scan.non_ascii = scan.non_ascii || high_bits != 0;
-    return dst;
+    return true;
+}
+
+// Escapes src[0, size) into dst, which has room for 6 * size + escape_slack_bytes. Returns the
+// output end; on a NUL error sets scan.nul_error_at (offset in this chunk).
+char* escape_chunk(char* dst, const char* src, std::size_t size, NulPolicy nul,
+                   EscapeScan& scan) noexcept {
+    EscapeCursor cursor{src, dst};
+    const char* const end = src + size;
+#if defined(__SSE2__)
+    if (!escape_blocks(cursor, src, end, nul, scan)) {
+        return cursor.dst;
+    }
+#endif
+    (void)escape_bytes(cursor, src, end, nul, scan);
+    return cursor.dst;
 }
 
 // The value of four hex digits at `at`, or -1.

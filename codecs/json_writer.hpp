@@ -29,6 +29,22 @@
 
 namespace pgingest {
 
+#if defined(__SSE2__)
+namespace detail {
+
+/// Bit i set when byte i of `bytes` needs a JSON escape (< 0x20, '"', '\\'), or has its high
+/// bit set and `high` is all 0x80. `control_max` is all 0x1F. Pure, any thread.
+inline unsigned json_special_mask(__m128i bytes, __m128i control_max, __m128i high) noexcept {
+    __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control_max), control_max);
+    __m128i special = _mm_or_si128(
+        _mm_or_si128(control, _mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'))),
+        _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\')), _mm_and_si128(bytes, high)));
+    return static_cast<unsigned>(_mm_movemask_epi8(special));
+}
+
+}  // namespace detail
+#endif
+
 /// What to do with a NUL (U+0000) in a string, a key or a raw `\u0000` escape: jsonb_recv
 /// refuses `\u0000` (22P05 "unsupported Unicode escape sequence") and text cannot hold NUL.
 enum class NulPolicy : std::uint8_t {
@@ -301,7 +317,7 @@ private:
         while (end - src >= 16) {
             __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
             _mm_storeu_si128(reinterpret_cast<__m128i*>(at), bytes);
-            mask = special_mask(bytes, control_max, high);
+            mask = detail::json_special_mask(bytes, control_max, high);
             if (mask != 0) {
                 break;
             }
@@ -313,7 +329,7 @@ private:
             if ((reinterpret_cast<std::uintptr_t>(src) & 4095) <= 4096 - 16) {
                 __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
                 _mm_storeu_si128(reinterpret_cast<__m128i*>(at), bytes);
-                mask = special_mask(bytes, control_max, high) & ((1u << left) - 1);
+                mask = detail::json_special_mask(bytes, control_max, high) & ((1u << left) - 1);
                 if (mask == 0) {
                     src += left;
                     at += left;
@@ -334,18 +350,6 @@ private:
         write_string_chunks(utf8, comma, flags);
 #endif
     }
-
-#if defined(__SSE2__)
-    // Bit i set when byte i needs an escape (< 0x20, '"', '\'), or has its high bit set and
-    // `high` is all 0x80.
-    static unsigned special_mask(__m128i bytes, __m128i control_max, __m128i high) noexcept {
-        __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, control_max), control_max);
-        __m128i special = _mm_or_si128(
-            _mm_or_si128(control, _mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'))),
-            _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\')), _mm_and_si128(bytes, high)));
-        return static_cast<unsigned>(_mm_movemask_epi8(special));
-    }
-#endif
 
     void write_string_rest(std::string_view utf8, std::size_t done, unsigned flags);
     void write_string_chunks(std::string_view utf8, int comma, unsigned flags);

@@ -37,7 +37,9 @@ namespace {
 inline bool write_scalar(JsonWriter& writer, simdjson::dom::element element) {
     using simdjson::dom::element_type;
     switch (element.type()) {
-        case element_type::STRING: writer.string_valid_utf8(element.get_string().value_unsafe()); return true;
+        case element_type::STRING:
+            writer.string_valid_utf8(element.get_string().value_unsafe());
+            return true;
         case element_type::INT64: writer.number(element.get_int64().value_unsafe()); return true;
         case element_type::UINT64: writer.number(element.get_uint64().value_unsafe()); return true;
         case element_type::DOUBLE: writer.number(element.get_double().value_unsafe()); return true;
