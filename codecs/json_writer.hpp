@@ -102,7 +102,9 @@ struct JsonWriterOptions {
 /// Buffer: for speed the writer keeps its own cursor into `out` and claims spare room at the
 /// buffer's end in large steps, so while a document is open `out.size()` also counts that
 /// scratch room. `finish()` (and any error) settles the buffer to exactly the bytes written;
-/// call it before writing anything else to `out`.
+/// call it before writing anything else to `out`. The writer starts at the end `out` had at
+/// construction or `reset`: after appending anything else (e.g. `begin_jsonb`), call
+/// `reset(out)` before the next document.
 ///
 /// Errors are sticky: the first one is kept in `status()`, the bytes written since the
 /// construction or the last `reset` are truncated away, and every later call does nothing.
@@ -117,7 +119,9 @@ public:
     /// (`options.depth_max` bytes).
     explicit JsonWriter(ByteBuffer& out, JsonWriterOptions options = {});
 
-    /// Starts a new document at the end of `out`, clearing any error. Does not allocate.
+    /// Starts a new document at the end of `out`, clearing any error and forgetting the previous
+    /// document (whose scratch room stays in its buffer unless `finish()` was called). Does not
+    /// allocate.
     void reset(ByteBuffer& out) noexcept;
 
     /// `{`. `Errc::json_depth_exceeded` when `depth_max` containers are already open.
