@@ -114,10 +114,11 @@ void write_dom(JsonWriter& writer, simdjson::dom::element element);
 /// allocates only when a document is larger than any before).
 ///
 /// Errors: `Errc::json_syntax` (position 0: simdjson does not say where) for anything simdjson
-/// refuses, including a UTF-8 BOM, `NaN`, a trailing comma and invalid UTF-8; also numbers
-/// outside int64/uint64/double range (e.g. `1e400`, 30-digit integers), which jsonb would
-/// accept as numeric. `Errc::json_nul_escape`, `Errc::json_lone_surrogate`,
-/// `Errc::field_too_large`. On error the buffer is unchanged.
+/// refuses, including a UTF-8 BOM, `NaN`, a trailing comma, invalid UTF-8 and lone surrogate
+/// escapes (simdjson 3.0 refuses those itself); also numbers outside int64/uint64/double range
+/// (e.g. `1e400`, 30-digit integers), which jsonb would accept as numeric: a known limitation.
+/// `Errc::json_nul_escape` (per `options.nul`), `Errc::field_too_large`. On error the buffer is
+/// unchanged.
 [[nodiscard]] Status encode_jsonb_text(ByteBuffer& out, std::string_view text,
                                        const JsonWriterOptions& options,
                                        simdjson::dom::parser& parser);
