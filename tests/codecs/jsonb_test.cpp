@@ -358,3 +358,21 @@ TEST_CASE("jsonb: a document that fails leaves no partial field behind", "[codec
     CHECK(end_json(out, start, writer).code == Errc::json_non_finite);
     CHECK(out.view() == prefix);
 }
+
+TEST_CASE("jsonb: numbers beyond double/int64 range are refused by encode_jsonb_text although "
+          "jsonb accepts them (known limitation of simdjson validation)", "[codecs][json][pg]") {
+    auto conn = test::connect();
+    for (std::string_view text : {"1e400", "123456789012345678901234567890", "-9223372036854775809",
+                                  "18446744073709551616"}) {
+        INFO(text);
+        CHECK(server_refusal(conn, "jsonb", unchecked_field(text)) == "accepted");
+        ByteBuffer out;
+        CHECK(encode_jsonb_text(out, text).code == Errc::json_syntax);
+        CHECK(out.empty());
+    }
+    // The largest integers simdjson holds pass through verbatim.
+    ByteBuffer out;
+    REQUIRE(encode_jsonb_text(out, "[18446744073709551615, -9223372036854775808]").ok());
+    CHECK(test::round_trip(conn, "jsonb", out.view(), "jsonw_big") ==
+          "[18446744073709551615, -9223372036854775808]");
+}
