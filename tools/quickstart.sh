@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# One entry point for the README's two Quickstart commands, on Debian 12 as root (or with sudo):
+#   bash tools/quickstart.sh demo   install what is missing, build, run the demo load
+#   bash tools/quickstart.sh test   install what is missing, build, run every test
+# .ci/run calls the second one and nothing else.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-}
+case "$mode" in
+    demo | test) ;;
+    *)
+        echo "usage: bash tools/quickstart.sh demo|test" >&2
+        exit 2
+        ;;
+esac
+
+jobs=$(nproc 2>/dev/null || echo 2)
+packages=(g++ cmake make pkg-config libpq-dev liburing-dev libconcurrentqueue-dev libsimdjson-dev
+          libbenchmark-dev catch2 libcli11-dev postgresql-15)
+
+install_missing() {
+    local missing=()
+    for package in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$package")
+    done
+    # The pgvector check runs PGlite in Node; Node 20 may come from elsewhere than Debian.
+    if [ "$mode" = test ] && ! command -v node >/dev/null; then
+        missing+=(nodejs npm)
+    fi
+    if [ ${#missing[@]} -eq 0 ]; then
+        return
+    fi
+    echo "quickstart: installing ${missing[*]}" >&2
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        sudo=(sudo)
+    fi
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+}
+
+build() {  # build <dir> <target|all> <cmake args...>
+    local dir=$1 target=$2
+    shift 2
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    cmake --build "$dir" -j"$jobs" --target "$target"
+}
+
+install_missing
+if [ "$mode" = demo ]; then
+    build build pgingest -DPGINGEST_BUILD_TESTS=OFF -DPGINGEST_BUILD_BENCH=OFF
+    exec ./build/pgingest demo
+fi
+
+werror=OFF
+if [ "${CI:-}" = true ]; then
+    werror=ON
+fi
+build build all -DPGINGEST_WERROR=$werror
+(cd build && ctest --output-on-failure)
+# AddressSanitizer + UndefinedBehaviorSanitizer build of the codec tests.
+build build-asan pgingest_codecs_test -DPGINGEST_SANITIZE=address -DPGINGEST_BUILD_BENCH=OFF \
+    -DPGINGEST_WERROR=$werror
+(cd build-asan && ctest --output-on-failure -R '^codecs$')
+# ThreadSanitizer build of the engine tests (producers, writers, faults).
+build build-tsan pgingest_engine_test -DPGINGEST_SANITIZE=thread -DPGINGEST_BUILD_BENCH=OFF \
+    -DPGINGEST_WERROR=$werror
+(cd build-tsan && ctest --output-on-failure -R '^engine$')
