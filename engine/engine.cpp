@@ -62,6 +62,7 @@ struct EngineState {
     std::atomic<std::uint64_t> transactions_committed{0};
     std::atomic<std::uint64_t> bytes_sent{0};
     std::atomic<std::uint64_t> reconnects{0};
+    std::atomic<std::uint64_t> producer_waits{0};
 
     void fail(std::exception_ptr cause) {
         {
@@ -133,7 +134,7 @@ bool is_row_error(const ServerError& error) {
 // One writer thread: owns a connection and its COPY; commits per size, rows, time or flush, and
 // takes out the rows the server refuses.
 class Writer {
-public:
+  public:
     Writer(EngineState& state, std::size_t index, Connection conn)
         : _state(state), _index(index), _conn(std::move(conn)), _copy(_conn, state.options.io) {
         begin_copy_data(_header);
@@ -150,7 +151,7 @@ public:
         abandon();
     }
 
-private:
+  private:
     void loop() {
         while (!_state.failed.load()) {
             Batch* batch = nullptr;
@@ -342,7 +343,8 @@ private:
     void reject(std::uint64_t tag, const ServerError& error) {
         _state.rows_rejected += 1;
         if (_state.callbacks.on_reject) {
-            _state.callbacks.on_reject(RejectReport{.writer_index = _index, .tag = tag,
+            _state.callbacks.on_reject(RejectReport{.writer_index = _index,
+                                                    .tag = tag,
                                                     .sqlstate = error.sqlstate(),
                                                     .message = error.what()});
         }
@@ -455,7 +457,8 @@ using detail::Batch;
 using detail::Clock;
 
 Producer::Producer(Producer&& other) noexcept
-    : _state(other._state), _batch(std::exchange(other._batch, nullptr)),
+    : _state(other._state),
+      _batch(std::exchange(other._batch, nullptr)),
       _row_start(other._row_start) {}
 
 Producer::~Producer() {
@@ -473,11 +476,11 @@ ByteBuffer* Producer::begin_row() {
     _state->rethrow_if_failed();
     if (_batch == nullptr) {
         Batch* batch = nullptr;
-        if (_state->options.when_full == WhenFull::reject) {
-            if (!_state->free_batches.try_dequeue(batch)) {
+        if (!_state->free_batches.try_dequeue(batch)) {
+            _state->producer_waits += 1;  // the pool is used up: backpressure
+            if (_state->options.when_full == WhenFull::reject) {
                 return nullptr;
             }
-        } else {
             while (!_state->free_batches.wait_dequeue_timed(batch, 100'000)) {
                 _state->rethrow_if_failed();
             }
@@ -553,7 +556,8 @@ Engine::Engine(const std::string& conninfo, TableInfo table, EngineOptions optio
     state.table = std::move(table);
     state.callbacks = std::move(callbacks);
     state.flush_interval = std::chrono::milliseconds(options.flush_interval_ms);
-    std::size_t buffers = std::max<std::size_t>(2, options.memory_budget_bytes / options.batch_bytes);
+    std::size_t buffers =
+        std::max<std::size_t>(2, options.memory_budget_bytes / options.batch_bytes);
     for (std::size_t i = 0; i < buffers; i++) {
         auto batch = std::make_unique<Batch>();
         // Room for the batch and the tuple that crosses its limit, so growth stays rare.
@@ -576,9 +580,13 @@ Engine::Engine(const std::string& conninfo, TableInfo table, EngineOptions optio
     }
 }
 
-Engine::~Engine() { stop_writers(); }
+Engine::~Engine() {
+    stop_writers();
+}
 
-Producer Engine::producer() { return Producer(*_state); }
+Producer Engine::producer() {
+    return Producer(*_state);
+}
 
 void Engine::flush() {
     Producer flusher(*_state);  // holds no batch: flush() only waits for what is in flight
@@ -609,9 +617,12 @@ EngineStats Engine::stats() const noexcept {
                        .batches_committed = state.batches_committed.load(),
                        .transactions_committed = state.transactions_committed.load(),
                        .bytes_sent = state.bytes_sent.load(),
-                       .reconnects = state.reconnects.load()};
+                       .reconnects = state.reconnects.load(),
+                       .producer_waits = state.producer_waits.load()};
 }
 
-const TableInfo& Engine::table() const noexcept { return _state->table; }
+const TableInfo& Engine::table() const noexcept {
+    return _state->table;
+}
 
 }  // namespace pgingest

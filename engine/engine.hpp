@@ -84,6 +84,8 @@ struct EngineStats {
     std::uint64_t transactions_committed = 0;
     std::uint64_t bytes_sent = 0;  ///< CopyData bytes sent, headers included
     std::uint64_t reconnects = 0;  ///< connections re-established after a loss
+    /// times a producer found no free batch buffer (and waited, or got "would block")
+    std::uint64_t producer_waits = 0;
 };
 
 /// Reported after each COMMIT, on the writer thread that committed it.
@@ -95,9 +97,9 @@ struct CommitReport {
 /// A row the server refused; reported on the writer thread, before the COMMIT of its neighbours.
 struct RejectReport {
     std::size_t writer_index = 0;
-    std::uint64_t tag = 0;    ///< the producer's tag given to `end_row`
-    std::string sqlstate;     ///< e.g. "23505"
-    std::string message;      ///< the server's message with DETAIL and CONTEXT
+    std::uint64_t tag = 0;  ///< the producer's tag given to `end_row`
+    std::string sqlstate;   ///< e.g. "23505"
+    std::string message;    ///< the server's message with DETAIL and CONTEXT
 };
 
 /// Callbacks of an engine; each may be empty. Called on writer threads, so they must be
@@ -117,7 +119,7 @@ class Engine;
 /// One producer's handle: encodes tuples into its own batch buffer. Use from one thread at a
 /// time; each producer thread takes its own from `Engine::producer`. Must not outlive its engine.
 class Producer {
-public:
+  public:
     Producer(Producer&&) noexcept;
     Producer& operator=(Producer&&) = delete;
     Producer(const Producer&) = delete;
@@ -142,7 +144,7 @@ public:
     /// other) submitted before the call is committed. Throws the writers' first error.
     void flush();
 
-private:
+  private:
     friend class Engine;
     explicit Producer(detail::EngineState& state) : _state(&state) {}
     void submit_batch();
@@ -157,7 +159,7 @@ private:
 /// `ConnectionError` when the server cannot be reached. `producer`, `flush`, `stats` may be
 /// called from any thread; `close` from one.
 class Engine {
-public:
+  public:
     Engine(const std::string& conninfo, TableInfo table, EngineOptions options = {},
            EngineCallbacks callbacks = {});
     /// Stops the writers. Rows not yet committed are rolled back and not stored: call `close`
@@ -179,7 +181,7 @@ public:
     [[nodiscard]] EngineStats stats() const noexcept;
     [[nodiscard]] const TableInfo& table() const noexcept;
 
-private:
+  private:
     void stop_writers() noexcept;
 
     std::unique_ptr<detail::EngineState> _state;

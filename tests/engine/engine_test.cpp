@@ -4,14 +4,15 @@
 // the flush interval; WhenFull::reject answers "would block" when the pool is exhausted; a row
 // the server refuses ends the load with the server's error and stores none of its transaction.
 
-#include <catch2/catch.hpp>
+#include "engine/engine.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <catch2/catch.hpp>
 #include <thread>
 
 #include "codecs/assert.hpp"
 #include "codecs/copy_binary.hpp"
-#include "engine/engine.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;
@@ -43,21 +44,22 @@ void create_events(Connection& conn, const std::string& table) {
 
 }  // namespace
 
-TEST_CASE("engine: 4 producers and 2 writers store every row exactly once",
-          "[engine][pg][uring]") {
+TEST_CASE("engine: 4 producers and 2 writers store every row exactly once", "[engine][pg][uring]") {
     auto io = GENERATE(CopyIo::uring, CopyIo::libpq);
     auto conn = test::connect();
     create_events(conn, "eng_events");
     const std::int64_t rows_per_producer = 100'000;
     std::atomic<std::uint64_t> rows_reported{0};
-    Engine engine(test::cluster().conninfo(), read_table_info(conn, "eng_events"),
-                  EngineOptions{.writers = 2, .batch_bytes = 64 * 1024,
-                                .memory_budget_bytes = 1 << 20, .txn_bytes_max = 2 << 20,
-                                .io = io},
-                  EngineCallbacks{.on_commit = [&](const CommitReport& report) {
-                      rows_reported += report.rows;
-                  },
-                                  .on_reject = {}});
+    Engine engine(
+        test::cluster().conninfo(), read_table_info(conn, "eng_events"),
+        EngineOptions{.writers = 2,
+                      .batch_bytes = 64 * 1024,
+                      .memory_budget_bytes = 1 << 20,
+                      .txn_bytes_max = 2 << 20,
+                      .io = io},
+        EngineCallbacks{
+            .on_commit = [&](const CommitReport& report) { rows_reported += report.rows; },
+            .on_reject = {}});
     std::vector<std::thread> threads;
     for (std::int32_t p = 0; p < 4; p++) {
         threads.emplace_back([&engine, p, rows_per_producer] {
@@ -101,8 +103,7 @@ TEST_CASE("engine: flush returns when the rows are committed and visible", "[eng
     CHECK(engine.stats().rows_committed == 11);
 }
 
-TEST_CASE("engine: a partly filled batch is committed after the flush interval",
-          "[engine][pg]") {
+TEST_CASE("engine: a partly filled batch is committed after the flush interval", "[engine][pg]") {
     auto conn = test::connect();
     create_events(conn, "eng_interval");
     Engine engine(test::cluster().conninfo(), read_table_info(conn, "eng_interval"),
@@ -120,17 +121,19 @@ TEST_CASE("engine: a partly filled batch is committed after the flush interval",
     CHECK(count == "2");
 }
 
-TEST_CASE("engine: WhenFull::reject says would-block when every buffer is in use",
-          "[engine][pg]") {
+TEST_CASE("engine: WhenFull::reject says would-block when every buffer is in use", "[engine][pg]") {
     auto conn = test::connect();
     create_events(conn, "eng_full");
     // A trigger that sleeps makes the server the slow consumer.
     conn.exec(R"sql(
         CREATE OR REPLACE FUNCTION eng_slow() RETURNS trigger LANGUAGE plpgsql AS
         $$ BEGIN PERFORM pg_sleep(0.2); RETURN NEW; END $$;
-        CREATE TRIGGER eng_slow BEFORE INSERT ON eng_full FOR EACH ROW EXECUTE FUNCTION eng_slow();)sql");
+        CREATE TRIGGER eng_slow BEFORE INSERT ON eng_full
+            FOR EACH ROW EXECUTE FUNCTION eng_slow();)sql");
     Engine engine(test::cluster().conninfo(), read_table_info(conn, "eng_full"),
-                  EngineOptions{.writers = 1, .batch_bytes = 64, .memory_budget_bytes = 128,
+                  EngineOptions{.writers = 1,
+                                .batch_bytes = 64,
+                                .memory_budget_bytes = 128,
                                 .when_full = WhenFull::reject});
     Producer producer = engine.producer();
     int accepted = 0;
@@ -158,17 +161,19 @@ TEST_CASE("engine: rows the server refuses are isolated, every other row is stor
     auto io = GENERATE(CopyIo::uring, CopyIo::libpq);
     auto conn = test::connect();
     // CHECK refuses seq % 1000 == 999; the UNIQUE index refuses the second copy of a payload.
-    conn.exec("DROP TABLE IF EXISTS eng_rejects; CREATE TABLE eng_rejects "
-              "(producer int4, seq int8 CHECK (seq % 1000 <> 999), payload text UNIQUE)");
+    conn.exec(
+        "DROP TABLE IF EXISTS eng_rejects; CREATE TABLE eng_rejects "
+        "(producer int4, seq int8 CHECK (seq % 1000 <> 999), payload text UNIQUE)");
     std::mutex mutex;
     std::vector<RejectReport> rejects;
-    Engine engine(test::cluster().conninfo(), read_table_info(conn, "eng_rejects"),
-                  EngineOptions{.writers = 2, .batch_bytes = 16 * 1024,
-                                .memory_budget_bytes = 1 << 20, .io = io},
-                  EngineCallbacks{.on_commit = {}, .on_reject = [&](const RejectReport& report) {
-                                      std::lock_guard lock(mutex);
-                                      rejects.push_back(report);
-                                  }});
+    Engine engine(
+        test::cluster().conninfo(), read_table_info(conn, "eng_rejects"),
+        EngineOptions{
+            .writers = 2, .batch_bytes = 16 * 1024, .memory_budget_bytes = 1 << 20, .io = io},
+        EngineCallbacks{.on_commit = {}, .on_reject = [&](const RejectReport& report) {
+                            std::lock_guard lock(mutex);
+                            rejects.push_back(report);
+                        }});
     {
         Producer producer = engine.producer();
         for (std::int64_t seq = 0; seq < 20'000; seq++) {
@@ -205,20 +210,22 @@ TEST_CASE("engine: rows the server refuses are isolated, every other row is stor
     CHECK(unique_rejects == 8);
 }
 
-TEST_CASE("engine: refused first, last and adjacent rows of a batch are isolated",
-          "[engine][pg]") {
+TEST_CASE("engine: refused first, last and adjacent rows of a batch are isolated", "[engine][pg]") {
     auto io = GENERATE(CopyIo::uring, CopyIo::libpq);
     // One batch for all rows (0 and 99 are its ends), or one row per batch (each refused row
     // starts a batch in the middle of a transaction).
     auto batch_bytes = GENERATE(std::size_t{1 << 20}, std::size_t{1});
     auto conn = test::connect();
-    conn.exec("DROP TABLE IF EXISTS eng_edges; CREATE TABLE eng_edges "
-              "(producer int4, seq int8 CHECK (seq NOT IN (0, 1, 5, 6, 7, 99)), payload text)");
+    conn.exec(
+        "DROP TABLE IF EXISTS eng_edges; CREATE TABLE eng_edges "
+        "(producer int4, seq int8 CHECK (seq NOT IN (0, 1, 5, 6, 7, 99)), payload text)");
     std::mutex mutex;
     std::vector<std::uint64_t> tags;
     Engine engine(test::cluster().conninfo(), read_table_info(conn, "eng_edges"),
-                  EngineOptions{.writers = 1, .batch_bytes = batch_bytes,
-                                .memory_budget_bytes = 64 * batch_bytes, .io = io},
+                  EngineOptions{.writers = 1,
+                                .batch_bytes = batch_bytes,
+                                .memory_budget_bytes = 64 * batch_bytes,
+                                .io = io},
                   EngineCallbacks{.on_commit = {}, .on_reject = [&](const RejectReport& report) {
                                       std::lock_guard lock(mutex);
                                       tags.push_back(report.tag);
@@ -237,8 +244,9 @@ TEST_CASE("engine: refused first, last and adjacent rows of a batch are isolated
 
 TEST_CASE("engine: more rejects than rejects_max end the load", "[engine][pg]") {
     auto conn = test::connect();
-    conn.exec("DROP TABLE IF EXISTS eng_maxrej; CREATE TABLE eng_maxrej "
-              "(producer int4, seq int8 CHECK (seq % 10 <> 0), payload text)");
+    conn.exec(
+        "DROP TABLE IF EXISTS eng_maxrej; CREATE TABLE eng_maxrej "
+        "(producer int4, seq int8 CHECK (seq % 10 <> 0), payload text)");
     Engine engine(test::cluster().conninfo(), read_table_info(conn, "eng_maxrej"),
                   EngineOptions{.writers = 1, .rejects_max = 3});
     Producer producer = engine.producer();
@@ -281,4 +289,69 @@ TEST_CASE("engine: an error that is not about one row ends the load, storing not
     CHECK(engine.stats().rows_committed == 0);
     CHECK(conn.query_value("SELECT count(*) FROM eng_fatal") == "0");
     CHECK_THROWS_AS(producer.begin_row(), ServerError);
+}
+
+namespace {
+
+// Peak resident set size of this process in KiB (VmHWM), since start or the last reset.
+std::uint64_t peak_rss_kib() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.starts_with("VmHWM:")) {
+            return std::stoull(line.substr(6));
+        }
+    }
+    FAIL("no VmHWM in /proc/self/status");
+    return 0;
+}
+
+// Resets VmHWM to the current RSS (proc(5): writing 5 to /proc/PID/clear_refs, Linux >= 4.0).
+void reset_peak_rss() {
+    std::ofstream clear("/proc/self/clear_refs");
+    clear << "5";
+    REQUIRE(clear.good());
+}
+
+}  // namespace
+
+TEST_CASE("engine: with WhenFull::block memory stays within the budget, whatever the load size",
+          "[engine][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS eng_budget; CREATE UNLOGGED TABLE eng_budget "
+              "(producer int4, seq int8, payload text)");
+    // A trigger makes the server slower than the producer, so the pool runs dry.
+    conn.exec(R"sql(
+        CREATE OR REPLACE FUNCTION eng_budget_slow() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN IF NEW.seq % 20000 = 0 THEN PERFORM pg_sleep(0.01); END IF;
+                 RETURN NEW; END $$;
+        CREATE TRIGGER eng_budget_slow BEFORE INSERT ON eng_budget
+            FOR EACH ROW EXECUTE FUNCTION eng_budget_slow();)sql");
+    const std::size_t budget = 4 << 20;
+    Engine engine(test::cluster().conninfo(), read_table_info(conn, "eng_budget"),
+                  EngineOptions{.writers = 2, .batch_bytes = 256 << 10,
+                                .memory_budget_bytes = budget});
+    const std::string payload(2000, 'x');
+    reset_peak_rss();
+    const std::uint64_t rss_before = peak_rss_kib();
+    {
+        Producer producer = engine.producer();
+        for (std::int64_t seq = 0; seq < 100'000; seq++) {  // ~200 MB of tuples
+            ByteBuffer* out = producer.begin_row();
+            out->put_i32(4);
+            out->put_i32(1);
+            out->put_i32(8);
+            out->put_i64(seq);
+            out->put_i32(static_cast<std::int32_t>(payload.size()));
+            out->put_bytes(payload);
+            producer.end_row(static_cast<std::uint64_t>(seq));
+        }
+    }
+    engine.close();
+    const std::uint64_t rss_growth_kib = peak_rss_kib() - rss_before;
+    INFO("peak RSS grew by " << rss_growth_kib << " KiB for ~200 MB of rows, budget 4 MiB");
+    CHECK(engine.stats().rows_committed == 100'000);
+    CHECK(engine.stats().producer_waits > 0);
+    // The pool is allocated before the reset; the rest (libpq, io_uring, thread stacks) is small.
+    CHECK(rss_growth_kib < 16 * 1024);
+    CHECK(conn.query_value("SELECT count(*) FROM eng_budget") == "100000");
 }
