@@ -74,8 +74,7 @@ void fill_columns(const PGresult* result, std::string_view table, TableInfo& inf
     info.oid = oid_at(result, 0, 0);
     info.qualified_name = PQgetvalue(result, 0, 2);
     if (relkind != 'r' && relkind != 'p' && relkind != 'f') {
-        throw Error(info.qualified_name +
-                    " is not a table (relkind '" + std::string(1, relkind) +
+        throw Error(info.qualified_name + " is not a table (relkind '" + std::string(1, relkind) +
                     "'); COPY FROM writes into tables, partitioned tables and foreign tables");
     }
     for (int row = 0; row < rows; row++) {

@@ -11,17 +11,17 @@ namespace pgingest {
 
 /// One column of a COPY target, as the catalog describes it (pg_attribute, pg_type).
 struct ColumnInfo {
-    std::string name;              ///< attname, unquoted
-    std::uint32_t type_oid = 0;    ///< atttypid
-    std::int32_t typmod = -1;      ///< atttypmod: varchar(n) → n+4, numeric(p,s) → ((p<<16)|s)+4,
-                                   ///< vector(n) → n, -1 when none (FORMATS.md §2.0)
-    std::string type_name;         ///< pg_type.typname of the column type, e.g. "int4", "_text"
-    std::string type_display;      ///< format_type(atttypid, atttypmod), e.g. "character varying(5)"
-    std::uint32_t element_oid = 0; ///< element type for arrays (typelem when typcategory = 'A'),
-                                   ///< else 0
-    std::string element_name;      ///< typname of the element type for arrays, else empty
-    bool not_null = false;         ///< attnotnull
-    bool has_default = false;      ///< atthasdef
+    std::string name;            ///< attname, unquoted
+    std::uint32_t type_oid = 0;  ///< atttypid
+    std::int32_t typmod = -1;    ///< atttypmod: varchar(n) → n+4, numeric(p,s) → ((p<<16)|s)+4,
+                                 ///< vector(n) → n, -1 when none (FORMATS.md §2.0)
+    std::string type_name;       ///< pg_type.typname of the column type, e.g. "int4", "_text"
+    std::string type_display;    ///< format_type(atttypid, atttypmod), e.g. "character varying(5)"
+    std::uint32_t element_oid = 0;  ///< element type for arrays (typelem when typcategory = 'A'),
+                                    ///< else 0
+    std::string element_name;       ///< typname of the element type for arrays, else empty
+    bool not_null = false;          ///< attnotnull
+    bool has_default = false;       ///< atthasdef
 };
 
 /// What the engine needs to know of a target table before the first COPY.

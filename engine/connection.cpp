@@ -78,10 +78,11 @@ Connection::Connection(const std::string& conninfo) {
     }
     // Library code never prints (STYLE.md): libpq's default notice processor writes NOTICEs to
     // stderr, so drop them here; callers that want notices install their own processor.
-    PQsetNoticeProcessor(_conn, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        _conn, [](void*, const char*) {}, nullptr);
     if (PQsetClientEncoding(_conn, "UTF8") != 0) {
-        std::string message = "connect: cannot set client_encoding to UTF8: " +
-                              trimmed(PQerrorMessage(_conn));
+        std::string message =
+            "connect: cannot set client_encoding to UTF8: " + trimmed(PQerrorMessage(_conn));
         PQfinish(_conn);
         _conn = nullptr;
         throw ConnectionError(std::move(message));

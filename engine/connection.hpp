@@ -18,7 +18,7 @@ namespace pgingest {
 /// `client_encoding` is pinned to UTF8 at connect: text, json and jsonb fields of binary COPY
 /// are converted from the client encoding (FORMATS.md §1.2, pitfall 1). One thread at a time.
 class Connection {
-public:
+  public:
     /// Connects with a conninfo string or URI (libpq conventions: PG* variables and .pgpass fill
     /// in what is missing). Throws `ConnectionError` with libpq's message.
     explicit Connection(const std::string& conninfo);
@@ -57,7 +57,7 @@ public:
     /// The underlying libpq connection, for code that drives it directly.
     [[nodiscard]] PGconn* native() noexcept { return _conn; }
 
-private:
+  private:
     PGconn* _conn = nullptr;
 };
 
@@ -66,7 +66,6 @@ private:
 /// `ServerError`, with the server's message, DETAIL, HINT and CONTEXT (or libpq's message when
 /// there is no result) and SQLSTATE, prefixed by `doing` ("COPY t", "catalog read").
 /// Does not free `result`.
-[[noreturn]] void throw_result_error(PGconn* conn, const PGresult* result,
-                                     std::string_view doing);
+[[noreturn]] void throw_result_error(PGconn* conn, const PGresult* result, std::string_view doing);
 
 }  // namespace pgingest

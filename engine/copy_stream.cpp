@@ -88,8 +88,7 @@ void CopyStream::start(const std::string& copy_sql) {
 
 bool CopyStream::send(const ByteBuffer& framed_batch) {
     PGINGEST_ASSERT(_active);
-    PGINGEST_ASSERT(framed_batch.size() >= copy_data_header_size &&
-                    framed_batch.data()[0] == 'd');
+    PGINGEST_ASSERT(framed_batch.size() >= copy_data_header_size && framed_batch.data()[0] == 'd');
     if (_server_error_seen || _socket_broken) {
         return false;
     }

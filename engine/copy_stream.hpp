@@ -54,7 +54,7 @@ void end_copy_data(ByteBuffer& batch);
 /// Throws `ServerError` when the server refuses the COPY, `ConnectionError` when the connection
 /// breaks, `Error` when io_uring cannot be set up.
 class CopyStream {
-public:
+  public:
     CopyStream(Connection& conn, CopyIo io);
     ~CopyStream();
     CopyStream(const CopyStream&) = delete;
@@ -95,7 +95,7 @@ public:
     /// True once the server reported an error before `finish`.
     [[nodiscard]] bool server_error_seen() const noexcept { return _server_error_seen; }
 
-private:
+  private:
     bool send_uring(const char* header, std::size_t header_size, const char* data,
                     std::size_t size);
     bool write_all(const char* data, std::size_t size);

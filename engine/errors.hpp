@@ -13,7 +13,7 @@ namespace pgingest {
 /// whether trying the same thing again later can help (a lost connection can; a syntax error
 /// cannot). Thrown by engine/ and tools/ only, never on the row path.
 class Error : public std::runtime_error {
-public:
+  public:
     Error(std::string message, std::string sqlstate = {}, bool retryable = false,
           std::string context = {})
         : std::runtime_error(std::move(message)),
@@ -26,7 +26,7 @@ public:
     [[nodiscard]] const std::string& context() const noexcept { return _context; }
     [[nodiscard]] bool retryable() const noexcept { return _retryable; }
 
-private:
+  private:
     std::string _sqlstate;
     std::string _context;
     bool _retryable;
@@ -34,13 +34,13 @@ private:
 
 /// Could not connect or authenticate, or the connection broke (class 08 except 08P01).
 class ConnectionError : public Error {
-public:
+  public:
     using Error::Error;
 };
 
 /// The server refused a statement; `sqlstate()` says why.
 class ServerError : public Error {
-public:
+  public:
     using Error::Error;
 };
 

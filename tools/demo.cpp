@@ -20,10 +20,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 void print_summary(Connection& conn, std::uint64_t rows, std::size_t bytes, double seconds) {
-    std::printf("loaded %llu rows (%.1f MB of binary COPY, 2 writers) in %.3f s: %.0f rows/s, "
-                "%.1f MB/s\n",
-                static_cast<unsigned long long>(rows), static_cast<double>(bytes) / 1e6, seconds,
-                static_cast<double>(rows) / seconds, static_cast<double>(bytes) / 1e6 / seconds);
+    std::printf(
+        "loaded %llu rows (%.1f MB of binary COPY, 2 writers) in %.3f s: %.0f rows/s, "
+        "%.1f MB/s\n",
+        static_cast<unsigned long long>(rows), static_cast<double>(bytes) / 1e6, seconds,
+        static_cast<double>(rows) / seconds, static_cast<double>(bytes) / 1e6 / seconds);
     std::printf("\nwhat the server stored:\n");
     const char* queries[][2] = {
         {"rows in spans", "SELECT count(*) FROM spans"},

@@ -30,7 +30,9 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what) {
+    return what + ": " + std::strerror(errno);
+}
 
 std::string find_bin_directory(const std::string& configured) {
     if (!configured.empty()) {
@@ -86,8 +88,8 @@ ServerUser server_user() {
 // Starts argv[0] as the server user with stdout and stderr appended to `log_path`. The child dies
 // with SIGQUIT when the calling thread ends (PR_SET_PDEATHSIG is set after the user switch, which
 // would clear it).
-pid_t spawn(const std::vector<std::string>& argv, const fs::path& workdir,
-            const fs::path& log_path, const ServerUser& user) {
+pid_t spawn(const std::vector<std::string>& argv, const fs::path& workdir, const fs::path& log_path,
+            const ServerUser& user) {
     int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) {
         throw Error(errno_text("local server: cannot open " + log_path.string()));
@@ -182,10 +184,10 @@ LocalCluster::LocalCluster(LocalClusterOptions options) : _options(std::move(opt
             throw Error(errno_text("local server: cannot chown " + _directory.string()));
         }
         const fs::path log = _directory / "initdb.log";
-        pid_t pid = spawn({_bin_directory + "/initdb", "-D", (_directory / "data").string(),
-                           "-U", "postgres", "--auth=trust", "--encoding=UTF8",
-                           "--locale=C.UTF-8", "--no-sync"},
-                          _directory, log, user);
+        pid_t pid =
+            spawn({_bin_directory + "/initdb", "-D", (_directory / "data").string(), "-U",
+                   "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"},
+                  _directory, log, user);
         int status = 0;
         while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
@@ -218,13 +220,18 @@ void LocalCluster::start_server(bool keep_port) {
         } else if (!keep_port) {
             _port = _options.port;
         }
-        std::vector<std::string> argv = {
-            _bin_directory + "/postgres", "-D", (_directory / "data").string(),
-            "-p", std::to_string(_port), "-k", _directory.string(),
-            "-c", "listen_addresses=127.0.0.1"};
+        std::vector<std::string> argv = {_bin_directory + "/postgres",
+                                         "-D",
+                                         (_directory / "data").string(),
+                                         "-p",
+                                         std::to_string(_port),
+                                         "-k",
+                                         _directory.string(),
+                                         "-c",
+                                         "listen_addresses=127.0.0.1"};
         if (!_options.fsync) {
-            for (const char* setting : {"fsync=off", "full_page_writes=off",
-                                        "synchronous_commit=off"}) {
+            for (const char* setting :
+                 {"fsync=off", "full_page_writes=off", "synchronous_commit=off"}) {
                 argv.insert(argv.end(), {"-c", setting});
             }
         }
@@ -287,6 +294,8 @@ std::string LocalCluster::socket_conninfo(const std::string& dbname) const {
            " user=postgres dbname=" + dbname;
 }
 
-std::string LocalCluster::log_tail() const { return read_tail(_directory / "server.log", 30); }
+std::string LocalCluster::log_tail() const {
+    return read_tail(_directory / "server.log", 30);
+}
 
 }  // namespace pgingest

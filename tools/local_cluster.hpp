@@ -32,7 +32,7 @@ struct LocalClusterOptions {
 /// removes the directory. Throws `pgingest::Error` naming the step that failed and the tail of the
 /// server log. Construct, use and destroy from one thread.
 class LocalCluster {
-public:
+  public:
     explicit LocalCluster(LocalClusterOptions options = {});
     ~LocalCluster();
     LocalCluster(const LocalCluster&) = delete;
@@ -52,7 +52,7 @@ public:
     /// Stops the server (fast shutdown, then SIGKILL after 30 s). Idempotent.
     void stop() noexcept;
 
-private:
+  private:
     void start_server(bool keep_port);
     [[nodiscard]] std::string log_tail() const;
 

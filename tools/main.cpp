@@ -2,7 +2,6 @@
 // `local` come with issue "pgingest load".
 
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "tools/demo.hpp"

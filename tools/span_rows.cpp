@@ -26,8 +26,8 @@ constexpr std::array<std::string_view, 6> span_names = {
 constexpr std::array<std::string_view, 4> models = {"gpt-4o", "claude-sonnet", "llama-3-70b",
                                                     "mistral-large"};
 constexpr std::array<std::string_view, 16> words = {
-    "the",  "agent", "résumé", "tool",  "東京",    "query", "returned", "rows",
-    "with", "café",  "✓",      "plan", "\"ok\"", "step",  "😀",      "tab\there"};
+    "the",  "agent", "résumé", "tool", "東京",   "query", "returned", "rows",
+    "with", "café",  "✓",      "plan", "\"ok\"", "step",  "😀",        "tab\there"};
 constexpr std::int64_t first_start_us = 832'377'600'000'000;  // 2026-05-18 00:00:00 UTC
 
 // SplitMix64: a tiny, well-mixed generator; seeded per row so rows are independent.
@@ -176,10 +176,11 @@ Status SpanRows::put_fields(ByteBuffer& out, JsonWriter& json, std::uint64_t row
         status = encode_text(out, random.below(17) == 0 ? "error" : "ok");
     }
     char cost[32];
-    int cost_size = std::snprintf(cost, sizeof cost, "0.%06u",
-                                  static_cast<unsigned>(random.below(1'000'000)));
+    int cost_size =
+        std::snprintf(cost, sizeof cost, "0.%06u", static_cast<unsigned>(random.below(1'000'000)));
     if (status.ok()) {
-        status = encode_numeric_text(out, std::string_view(cost, static_cast<std::size_t>(cost_size)));
+        status =
+            encode_numeric_text(out, std::string_view(cost, static_cast<std::size_t>(cost_size)));
     }
     if (status.ok()) {
         FieldStart attributes = begin_jsonb(out);

@@ -33,7 +33,7 @@ struct SpanRowOptions {
 /// arguments; about 1 KB), embedding real[] or vector. Row `n` depends only on the seed and
 /// `n`, so producers can encode disjoint ranges in parallel. Pure: any thread, one writer each.
 class SpanRows {
-public:
+  public:
     static constexpr std::uint16_t field_count = 10;
     static constexpr std::uint64_t spans_per_trace = 8;
 
@@ -55,7 +55,7 @@ public:
 
     [[nodiscard]] const SpanRowOptions& options() const noexcept { return _options; }
 
-private:
+  private:
     SpanRowOptions _options;
 };
 

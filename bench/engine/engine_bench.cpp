@@ -9,6 +9,7 @@
 // median seconds, rows/s, MB/s of COPY data and the ratio to the server limit with as many
 // connections. Usage: pgingest_engine_bench [--rows N] [--repetitions R] [--dims D]
 
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,7 +20,6 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
-#include <pwd.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -116,9 +116,9 @@ double engine_load(const LocalCluster& cluster, const TableInfo& table,
                    const tools::SpanRows& spans, std::uint64_t rows, std::size_t writers,
                    CopyIo io) {
     auto started = Clock::now();
-    Engine engine(cluster.conninfo(), table,
-                  EngineOptions{.writers = writers, .txn_bytes_max = std::uint64_t{64} << 20,
-                                .io = io});
+    Engine engine(
+        cluster.conninfo(), table,
+        EngineOptions{.writers = writers, .txn_bytes_max = std::uint64_t{64} << 20, .io = io});
     std::vector<std::thread> producers;
     for (std::size_t p = 0; p < writers; p++) {
         producers.emplace_back([&, p] {
@@ -175,18 +175,32 @@ int main(int argc, char** argv) {
         std::vector<double> seconds;
     };
     std::vector<Contender> contenders = {
-        {"server COPY FROM file, 1 connection", 1,
-         [&] { return server_copy(cluster, {dir + "/all.copy"}); }, {}},
-        {"server COPY FROM file, 2 connections", 2,
-         [&] { return server_copy(cluster, {dir + "/first.copy", dir + "/second.copy"}); }, {}},
-        {"pgingest 1 writer, io_uring", 1,
-         [&] { return engine_load(cluster, table, spans, settings.rows, 1, CopyIo::uring); }, {}},
-        {"pgingest 1 writer, libpq", 1,
-         [&] { return engine_load(cluster, table, spans, settings.rows, 1, CopyIo::libpq); }, {}},
-        {"pgingest 2 writers, io_uring", 2,
-         [&] { return engine_load(cluster, table, spans, settings.rows, 2, CopyIo::uring); }, {}},
-        {"pgingest 2 writers, libpq", 2,
-         [&] { return engine_load(cluster, table, spans, settings.rows, 2, CopyIo::libpq); }, {}},
+        {"server COPY FROM file, 1 connection",
+         1,
+         [&] { return server_copy(cluster, {dir + "/all.copy"}); },
+         {}},
+        {"server COPY FROM file, 2 connections",
+         2,
+         [&] {
+             return server_copy(cluster, {dir + "/first.copy", dir + "/second.copy"});
+         },
+         {}},
+        {"pgingest 1 writer, io_uring",
+         1,
+         [&] { return engine_load(cluster, table, spans, settings.rows, 1, CopyIo::uring); },
+         {}},
+        {"pgingest 1 writer, libpq",
+         1,
+         [&] { return engine_load(cluster, table, spans, settings.rows, 1, CopyIo::libpq); },
+         {}},
+        {"pgingest 2 writers, io_uring",
+         2,
+         [&] { return engine_load(cluster, table, spans, settings.rows, 2, CopyIo::uring); },
+         {}},
+        {"pgingest 2 writers, libpq",
+         2,
+         [&] { return engine_load(cluster, table, spans, settings.rows, 2, CopyIo::libpq); },
+         {}},
     };
     for (int repetition = 0; repetition < settings.repetitions; repetition++) {
         for (auto& contender : contenders) {
@@ -194,8 +208,7 @@ int main(int argc, char** argv) {
             contender.seconds.push_back(contender.run());
             std::string stored = conn.query_value("SELECT count(*) FROM spans");
             if (stored != std::to_string(settings.rows)) {
-                std::fprintf(stderr, "%s stored %s rows\n", contender.name.c_str(),
-                             stored.c_str());
+                std::fprintf(stderr, "%s stored %s rows\n", contender.name.c_str(), stored.c_str());
                 return 1;
             }
         }
@@ -207,7 +220,8 @@ int main(int argc, char** argv) {
                 conn.query_value("SHOW fsync").c_str(),
                 conn.query_value("SHOW synchronous_commit").c_str(),
                 conn.query_value("SHOW wal_level").c_str());
-    std::printf("| contender | seconds (median; min–max) | rows/s | MB/s | ratio to server limit |\n");
+    std::printf(
+        "| contender | seconds (median; min–max) | rows/s | MB/s | ratio to server limit |\n");
     std::printf("|---|---:|---:|---:|---:|\n");
     double limit[3] = {0, median(contenders[0].seconds), median(contenders[1].seconds)};
     for (const auto& contender : contenders) {

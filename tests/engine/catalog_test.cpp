@@ -3,10 +3,11 @@
 // names from users are quoted safely, the generated COPY statement loads, and a missing table or
 // a view is refused with a message naming it — with the connection left usable.
 
+#include "engine/catalog.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "codecs/copy_binary.hpp"
-#include "engine/catalog.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;
@@ -60,11 +61,13 @@ TEST_CASE("catalog: user names are quoted and the COPY statement loads", "[engin
     conn.exec(R"sql(
         DROP SCHEMA IF EXISTS "Odd Schema" CASCADE;
         CREATE SCHEMA "Odd Schema";
-        CREATE TABLE "Odd Schema"."Events; DROP TABLE x" ("Mixed ""Quote"" Col" int4, b text);)sql");
+        CREATE TABLE "Odd Schema"."Events; DROP TABLE x"
+            ("Mixed ""Quote"" Col" int4, b text);)sql");
     TableInfo info = read_table_info(conn, R"("Odd Schema"."Events; DROP TABLE x")");
     CHECK(info.qualified_name == R"("Odd Schema"."Events; DROP TABLE x")");
     CHECK(info.copy_sql() ==
-          R"(COPY "Odd Schema"."Events; DROP TABLE x" ("Mixed ""Quote"" Col", "b") FROM STDIN (FORMAT binary))");
+          R"(COPY "Odd Schema"."Events; DROP TABLE x" ("Mixed ""Quote"" Col", "b"))"
+          " FROM STDIN (FORMAT binary)");
     ByteBuffer stream;
     put_copy_header(stream);
     put_tuple_header(stream, 2);
@@ -72,8 +75,8 @@ TEST_CASE("catalog: user names are quoted and the COPY statement loads", "[engin
     stream.put_i32(7);
     put_null(stream);
     CHECK(conn.copy_in(info.copy_sql(), stream.view()) == 1);
-    CHECK(conn.query_value(R"(SELECT "Mixed ""Quote"" Col" FROM "Odd Schema"."Events; DROP TABLE x")") ==
-          "7");
+    CHECK(conn.query_value(
+              R"(SELECT "Mixed ""Quote"" Col" FROM "Odd Schema"."Events; DROP TABLE x")") == "7");
 }
 
 TEST_CASE("catalog: a missing table is an error naming it; the connection stays usable",
@@ -90,14 +93,14 @@ TEST_CASE("catalog: a missing table is an error naming it; the connection stays 
 
 TEST_CASE("catalog: a view, a bad name and a table without columns are refused", "[engine][pg]") {
     auto conn = test::connect();
-    conn.exec("CREATE OR REPLACE VIEW cat_view AS SELECT 1 AS a; "
-              "DROP TABLE IF EXISTS cat_empty; CREATE TABLE cat_empty ()");
+    conn.exec(
+        "CREATE OR REPLACE VIEW cat_view AS SELECT 1 AS a; "
+        "DROP TABLE IF EXISTS cat_empty; CREATE TABLE cat_empty ()");
     CHECK_THROWS_WITH(read_table_info(conn, "cat_view"),
                       Catch::Contains("public.cat_view is not a table (relkind 'v')"));
     CHECK_THROWS_WITH(read_table_info(conn, "cat_empty"),
                       Catch::Contains("public.cat_empty has no column COPY can write"));
     // An unparsable name makes to_regclass raise: the server's message, and no stuck pipeline.
-    CHECK_THROWS_WITH(read_table_info(conn, "a.b.c.d"),
-                      Catch::Contains("improper relation name"));
+    CHECK_THROWS_WITH(read_table_info(conn, "a.b.c.d"), Catch::Contains("improper relation name"));
     CHECK(conn.query_value("SELECT 4") == "4");
 }

@@ -3,10 +3,11 @@
 // mid-COPY at once and stops sending, where libpq sends everything first (FORMATS.md §5.4); a
 // refused COPY and an aborted COPY leave the connection usable and the table untouched.
 
+#include "engine/copy_stream.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "codecs/copy_binary.hpp"
-#include "engine/copy_stream.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;
@@ -66,8 +67,9 @@ TEST_CASE("CopyStream: every row arrives on both I/O paths", "[engine][pg][uring
 TEST_CASE("CopyStream: io_uring sees a mid-COPY error at once and stops sending",
           "[engine][pg][uring]") {
     auto conn = test::connect();
-    conn.exec("DROP TABLE IF EXISTS cs_check; "
-              "CREATE TABLE cs_check (id int8 CHECK (id >= 0), label text)");
+    conn.exec(
+        "DROP TABLE IF EXISTS cs_check; "
+        "CREATE TABLE cs_check (id int8 CHECK (id >= 0), label text)");
     // Row 5 violates the CHECK; then ~60 MB more follow that the server would discard.
     auto frames = framed_batches(3'000'000, 256 * 1024, 5);
     CopyStream copy(conn, CopyIo::uring);
@@ -87,7 +89,8 @@ TEST_CASE("CopyStream: io_uring sees a mid-COPY error at once and stops sending"
         FAIL("the COPY succeeded despite a CHECK violation");
     } catch (const ServerError& error) {
         CHECK(error.sqlstate() == "23514");
-        CHECK_THAT(error.what(), Catch::Contains("violates check constraint \"cs_check_id_check\""));
+        CHECK_THAT(error.what(),
+                   Catch::Contains("violates check constraint \"cs_check_id_check\""));
         CHECK_THAT(error.what(), Catch::Contains("COPY cs_check, line 6"));
     }
     CHECK(conn.query_value("SELECT count(*) FROM cs_check") == "0");

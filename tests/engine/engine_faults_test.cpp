@@ -2,9 +2,8 @@
 // (pg_terminate_backend) or the server restarts (fast shutdown) in the middle of a load: the
 // writers reconnect, re-send what was not committed, and the table ends up with every row once.
 
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <thread>
 
 #include "codecs/assert.hpp"
@@ -45,10 +44,11 @@ TEST_CASE("engine faults: writers killed with pg_terminate_backend lose and repe
     auto conn = test::connect();
     conn.exec("DROP TABLE IF EXISTS fault_kill; CREATE TABLE fault_kill (id int8, filler bytea)");
     const std::int64_t rows = 400'000;
-    Engine engine(test::cluster().conninfo() + " application_name=pgingest_fault_kill",
-                  read_table_info(conn, "fault_kill"),
-                  EngineOptions{.writers = 2, .batch_bytes = 64 * 1024,
-                                .memory_budget_bytes = 2 << 20, .io = io});
+    Engine engine(
+        test::cluster().conninfo() + " application_name=pgingest_fault_kill",
+        read_table_info(conn, "fault_kill"),
+        EngineOptions{
+            .writers = 2, .batch_bytes = 64 * 1024, .memory_budget_bytes = 2 << 20, .io = io});
     std::atomic<bool> loading{true};
     std::thread killer([&] {
         Connection killer_conn(test::cluster().conninfo());
@@ -75,9 +75,9 @@ TEST_CASE("engine faults: a fast restart of the server mid-load loses and repeat
     Connection setup(server.conninfo());
     setup.exec("CREATE TABLE fault_restart (id int8, filler bytea)");
     const std::int64_t rows = 400'000;
-    Engine engine(server.conninfo(), read_table_info(setup, "fault_restart"),
-                  EngineOptions{.writers = 2, .batch_bytes = 64 * 1024,
-                                .memory_budget_bytes = 2 << 20});
+    Engine engine(
+        server.conninfo(), read_table_info(setup, "fault_restart"),
+        EngineOptions{.writers = 2, .batch_bytes = 64 * 1024, .memory_budget_bytes = 2 << 20});
     std::exception_ptr loader_error;
     std::thread loader([&] {
         try {

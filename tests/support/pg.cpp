@@ -1,7 +1,6 @@
 #include "tests/support/pg.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <memory>
 
@@ -16,7 +15,9 @@ LocalCluster& cluster() {
     return instance;
 }
 
-Connection connect() { return Connection(cluster().conninfo()); }
+Connection connect() {
+    return Connection(cluster().conninfo());
+}
 
 namespace {
 
@@ -61,11 +62,11 @@ std::string round_trip(Connection& conn, std::string_view column_type,
     put_tuple_header(stream, 1);
     stream.put_bytes(encoded_field);
     put_copy_trailer(stream);
-    std::uint64_t rows = conn.copy_in("COPY " + name + " (v) FROM STDIN (FORMAT binary)",
-                                      stream.view());
+    std::uint64_t rows =
+        conn.copy_in("COPY " + name + " (v) FROM STDIN (FORMAT binary)", stream.view());
     REQUIRE(rows == 1);
-    std::vector<std::string> values = conn.query_column(
-        "SELECT coalesce(v::text, '<NULL>') FROM " + name);
+    std::vector<std::string> values =
+        conn.query_column("SELECT coalesce(v::text, '<NULL>') FROM " + name);
     REQUIRE(values.size() == 1);
     return values[0];
 }
