@@ -115,6 +115,44 @@ void Connection::exec(const std::string& sql) {
     }
 }
 
+void Connection::exec_pipeline(const std::vector<std::string>& statements) {
+    if (PQenterPipelineMode(_conn) != 1) {
+        throw_result_error(_conn, nullptr, "pipeline: enter pipeline mode");
+    }
+    for (const auto& statement : statements) {
+        if (PQsendQueryParams(_conn, statement.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) !=
+            1) {
+            throw_result_error(_conn, nullptr, "pipeline: send " + statement.substr(0, 80));
+        }
+    }
+    if (PQpipelineSync(_conn) != 1) {
+        throw_result_error(_conn, nullptr, "pipeline: sync");
+    }
+    // Every statement yields its result and then NULL; the Sync yields PGRES_PIPELINE_SYNC.
+    // Read everything before throwing, so the connection is left idle.
+    ResultPtr first_error;
+    std::string failed_statement;
+    for (const auto& statement : statements) {
+        ResultPtr result(PQgetResult(_conn));
+        if (result == nullptr) {
+            throw_result_error(_conn, nullptr, "pipeline: " + statement.substr(0, 80));
+        }
+        ExecStatusType status = PQresultStatus(result.get());
+        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !first_error) {
+            failed_statement = statement.substr(0, 80);
+            first_error = std::move(result);
+        }
+        ResultPtr end(PQgetResult(_conn));
+    }
+    ResultPtr sync(PQgetResult(_conn));
+    if (PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(_conn) != 1) {
+        throw_result_error(_conn, sync.get(), "pipeline: end");
+    }
+    if (first_error) {
+        throw_result_error(_conn, first_error.get(), failed_statement);
+    }
+}
+
 std::vector<std::string> Connection::query_column(const std::string& sql) {
     ResultPtr result(PQexec(_conn, sql.c_str()));
     if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {

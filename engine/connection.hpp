@@ -31,6 +31,14 @@ class Connection {
     /// Runs one or more statements (simple protocol). Throws `ServerError` with SQLSTATE.
     void exec(const std::string& sql);
 
+    /// Runs `statements` (one SQL statement each, no COPY) as one libpq pipeline: all are sent,
+    /// then one Sync, so they cost one round trip (FORMATS.md §5.5). Used for the epilogue of a
+    /// transaction (COMMIT, and the ledger row / NOTIFY / merge statements later issues add).
+    /// Throws `ServerError` / `ConnectionError` for the first statement that failed; the ones
+    /// after it are skipped by the server (PGRES_PIPELINE_ABORTED). The connection is left idle
+    /// and out of pipeline mode unless it broke.
+    void exec_pipeline(const std::vector<std::string>& statements);
+
     /// Runs a query and returns the first column of every row as text ("" for NULL, which
     /// `query_is_null` tells apart). Throws `ServerError`.
     [[nodiscard]] std::vector<std::string> query_column(const std::string& sql);

@@ -278,7 +278,8 @@ class Writer {
                         std::to_string(rows) + " rows were sent");
         }
         try {
-            _conn.exec("COMMIT");
+            // The epilogue goes out as one pipeline; later issues add the ledger row here.
+            _conn.exec_pipeline({"COMMIT"});
         } catch (const ConnectionError&) {
             // Lost during COMMIT: it may or may not have committed. Ask, never guess.
             reconnect();
