@@ -42,41 +42,76 @@ TEST_CASE("engine faults: writers killed with pg_terminate_backend lose and repe
           "[engine][pg][faults]") {
     auto io = GENERATE(CopyIo::uring, CopyIo::libpq);
     auto conn = test::connect();
-    conn.exec("DROP TABLE IF EXISTS fault_kill; CREATE TABLE fault_kill (id int8, filler bytea)");
+    // Row 100000 waits in its trigger on an advisory lock held by `gate`: the first kill lands
+    // while that COPY is certainly in flight, then the lock is released and more kills follow
+    // every 40 ms.
+    conn.exec(R"sql(
+        DROP TABLE IF EXISTS fault_kill;
+        CREATE TABLE fault_kill (id int8, filler bytea);
+        CREATE OR REPLACE FUNCTION fault_kill_gate() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN IF NEW.id = 100000 THEN
+             PERFORM pg_advisory_lock_shared(43); PERFORM pg_advisory_unlock_shared(43);
+           END IF; RETURN NEW; END $$;
+        CREATE TRIGGER fault_kill_gate BEFORE INSERT ON fault_kill
+            FOR EACH ROW EXECUTE FUNCTION fault_kill_gate();)sql");
+    Connection gate(test::cluster().conninfo());
+    gate.exec("SELECT pg_advisory_lock(43)");
     const std::int64_t rows = 400'000;
     Engine engine(
         test::cluster().conninfo() + " application_name=pgingest_fault_kill",
         read_table_info(conn, "fault_kill"),
         EngineOptions{
             .writers = 2, .batch_bytes = 64 * 1024, .memory_budget_bytes = 2 << 20, .io = io});
+    const std::string kill_writers =
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE application_name = 'pgingest_fault_kill'";
     std::atomic<bool> loading{true};
+    std::atomic<int> killed_mid_copy{0};
     std::thread killer([&] {
         Connection killer_conn(test::cluster().conninfo());
-        for (int round = 0; round < 40 && loading.load(); round++) {
+        for (int i = 0; i < 3000; i++) {
+            if (killer_conn.query_value("SELECT count(*) FROM pg_locks WHERE locktype = "
+                                        "'advisory' AND objid = 43 AND NOT granted") == "1") {
+                killed_mid_copy = std::stoi(killer_conn.query_value(kill_writers));
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        gate.exec("SELECT pg_advisory_unlock(43)");  // used by this thread only from now on
+        for (int round = 0; round < 20 && loading.load(); round++) {
             std::this_thread::sleep_for(std::chrono::milliseconds(40));
-            (void)killer_conn.query_column(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = 'pgingest_fault_kill'");
+            (void)killer_conn.query_value(kill_writers);
         }
     });
     load_rows(engine, rows);
     engine.close();
     loading.store(false);
     killer.join();
+    CHECK(killed_mid_copy.load() >= 1);
     EngineStats stats = engine.stats();
     CHECK(stats.rows_committed == static_cast<std::uint64_t>(rows));
-    CHECK(stats.reconnects > 0);
+    CHECK(stats.reconnects >= 1);
     check_every_row_once(conn, "fault_kill", rows);
 }
 
 TEST_CASE("engine faults: a fast restart of the server mid-load loses and repeats nothing",
           "[engine][pg][faults]") {
     LocalCluster server;  // a server of its own: the restart must not disturb other tests
-    Connection setup(server.conninfo());
-    setup.exec("CREATE TABLE fault_restart (id int8, filler bytea)");
+    Connection gate(server.conninfo());
+    // Row 200000 waits in its trigger on an advisory lock this test holds, so the server is
+    // restarted while that COPY is certainly in flight, whatever the machine's speed.
+    gate.exec(R"sql(
+        CREATE TABLE fault_restart (id int8, filler bytea);
+        CREATE FUNCTION fault_gate() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN IF NEW.id = 200000 THEN
+             PERFORM pg_advisory_lock_shared(42); PERFORM pg_advisory_unlock_shared(42);
+           END IF; RETURN NEW; END $$;
+        CREATE TRIGGER fault_gate BEFORE INSERT ON fault_restart
+            FOR EACH ROW EXECUTE FUNCTION fault_gate();
+        SELECT pg_advisory_lock(42);)sql");
     const std::int64_t rows = 400'000;
     Engine engine(
-        server.conninfo(), read_table_info(setup, "fault_restart"),
+        server.conninfo(), read_table_info(gate, "fault_restart"),
         EngineOptions{.writers = 2, .batch_bytes = 64 * 1024, .memory_budget_bytes = 2 << 20});
     std::exception_ptr loader_error;
     std::thread loader([&] {
@@ -86,15 +121,22 @@ TEST_CASE("engine faults: a fast restart of the server mid-load loses and repeat
             loader_error = std::current_exception();
         }
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    server.restart();
+    std::string waiting = "0";
+    for (int i = 0; i < 3000 && waiting == "0"; i++) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        waiting = gate.query_value(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+    }
+    CHECK(waiting == "1");  // no REQUIRE: the restart below must run to free the loader
+    CHECK(engine.stats().rows_committed < static_cast<std::uint64_t>(rows));
+    server.restart();  // fast shutdown: every session ends, the gate's lock with it
     loader.join();
     if (loader_error) {
         std::rethrow_exception(loader_error);
     }
     engine.close();
     CHECK(engine.stats().rows_committed == static_cast<std::uint64_t>(rows));
-    CHECK(engine.stats().reconnects >= 2);
+    CHECK(engine.stats().reconnects >= 1);
     Connection after(server.conninfo());
     check_every_row_once(after, "fault_restart", rows);
 }
