@@ -12,20 +12,12 @@ namespace {
 
 using detail::f32_abs_mask;
 using detail::f32_exponent_mask;
+using detail::float_bits;
 using detail::half_overflow_bits;
+using detail::is_nonfinite;
 
 // Smallest normal half, 2^-14, as float32 bits.
 constexpr std::uint32_t half_normal_min_bits = 0x38800000u;
-
-[[nodiscard]] std::uint32_t float_bits(const float* at) noexcept {
-    std::uint32_t bits;
-    std::memcpy(&bits, at, sizeof bits);
-    return bits;
-}
-
-[[nodiscard]] bool is_nonfinite(std::uint32_t bits) noexcept {
-    return (bits & f32_exponent_mask) == f32_exponent_mask;
-}
 
 // Shared by the three types: the status of a bad element (NaN or ±Inf) at `index`.
 [[nodiscard]] Status nonfinite_status(std::uint32_t bits, std::size_t index) noexcept {

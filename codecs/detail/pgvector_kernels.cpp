@@ -11,20 +11,6 @@
 
 namespace pgingest::detail {
 
-namespace {
-
-[[nodiscard]] std::uint32_t float_bits(const float* at) noexcept {
-    std::uint32_t bits;
-    std::memcpy(&bits, at, sizeof bits);
-    return bits;
-}
-
-[[nodiscard]] bool is_nonfinite(std::uint32_t bits) noexcept {
-    return (bits & f32_exponent_mask) == f32_exponent_mask;
-}
-
-}  // namespace
-
 // Byte-swaps count floats into out; returns non-zero when any of them is NaN or ±Inf.
 std::uint32_t store_be_f32_scalar(char* out, const float* in, std::size_t count) noexcept {
     std::uint32_t nonfinite = 0;

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace pgingest::detail {
 
@@ -15,6 +16,18 @@ inline constexpr std::uint32_t f32_exponent_mask = 0x7F800000u;
 
 /// float32 bits without the sign.
 inline constexpr std::uint32_t f32_abs_mask = 0x7FFFFFFFu;
+
+/// The bits of the float at `at` (which need not be aligned).
+[[nodiscard]] inline std::uint32_t float_bits(const float* at) noexcept {
+    std::uint32_t bits;
+    std::memcpy(&bits, at, sizeof bits);
+    return bits;
+}
+
+/// True for ±Inf and NaN.
+[[nodiscard]] inline bool is_nonfinite(std::uint32_t bits) noexcept {
+    return (bits & f32_exponent_mask) == f32_exponent_mask;
+}
 
 /// Smallest |x| (as float32 bits) that rounds to infinity in binary16: 65520 is the tie between
 /// 65504 (largest half, odd mantissa) and 65536, and ties go to even, i.e. up.
