@@ -22,6 +22,7 @@
 
 #include "codecs/datetime.hpp"
 #include "engine/errors.hpp"
+#include "tests/support/mutate.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;
@@ -98,21 +99,7 @@ std::vector<std::string> stream_fields(std::string_view stream) {
 void check_mutations(Connection& conn, const char* type, Encoder encoder,
                      const std::vector<std::string>& seeds, std::string_view alphabet,
                      std::mt19937_64& random) {
-    auto pick = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
-    std::vector<std::string> texts;
-    for (int i = 0; i < 3000; i++) {
-        std::string text = seeds[pick(seeds.size())];
-        for (std::size_t edits = 1 + pick(3); edits > 0; edits--) {
-            std::size_t at = pick(text.size() + 1);
-            char c = alphabet[pick(alphabet.size())];
-            switch (pick(3)) {
-                case 0: text.insert(at, 1, c); break;
-                case 1: text.erase(at, 1); break;
-                default: text.replace(at, 1, 1, c); break;
-            }
-        }
-        texts.push_back(text);
-    }
+    std::vector<std::string> texts = test::mutated_texts(seeds, alphabet, 3000, random);
     conn.exec("DROP FUNCTION IF EXISTS pg_temp.try_cast(text)");
     conn.exec(std::string("CREATE FUNCTION pg_temp.try_cast(t text) RETURNS ") + type +
               " LANGUAGE plpgsql AS $$ BEGIN RETURN t::" + type +

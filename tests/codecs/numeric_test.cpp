@@ -20,6 +20,7 @@
 
 #include "codecs/numeric.hpp"
 #include "engine/errors.hpp"
+#include "tests/support/mutate.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;
@@ -288,25 +289,11 @@ TEST_CASE("numeric: mutated spellings give our error exactly when the server err
     std::printf("numeric mutation test seed: %llu\n", static_cast<unsigned long long>(seed));
     INFO("seed: " << seed);
     std::mt19937_64 random(seed);
-    auto pick = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
     const std::vector<std::string> seeds = {"-1234.5678e-3", "+.5", "5.", " 1e+5 ", "NaN",
                                             "-Infinity", "inf", "000123.4500", "1e131071",
                                             "1e-16383", "0e-16383"};
     const std::string_view alphabet = "0123456789+-.eE \tnaNifIty";
-    std::vector<std::string> texts;
-    for (int i = 0; i < 3000; i++) {
-        std::string text = seeds[pick(seeds.size())];
-        for (std::size_t edits = 1 + pick(3); edits > 0; edits--) {
-            std::size_t at = pick(text.size() + 1);
-            char c = alphabet[pick(alphabet.size())];
-            switch (pick(3)) {
-                case 0: text.insert(at, 1, c); break;
-                case 1: text.erase(at, 1); break;
-                default: text.replace(at, 1, 1, c); break;
-            }
-        }
-        texts.push_back(text);
-    }
+    std::vector<std::string> texts = test::mutated_texts(seeds, alphabet, 3000, random);
     auto conn = test::connect();
     conn.exec("CREATE OR REPLACE FUNCTION pg_temp.try_numeric(t text) RETURNS numeric "
               "LANGUAGE plpgsql AS $$ BEGIN RETURN t::numeric; "
