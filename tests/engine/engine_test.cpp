@@ -7,8 +7,8 @@
 #include "engine/engine.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <thread>
 
 #include "codecs/assert.hpp"
@@ -317,8 +317,9 @@ void reset_peak_rss() {
 TEST_CASE("engine: with WhenFull::block memory stays within the budget, whatever the load size",
           "[engine][pg]") {
     auto conn = test::connect();
-    conn.exec("DROP TABLE IF EXISTS eng_budget; CREATE UNLOGGED TABLE eng_budget "
-              "(producer int4, seq int8, payload text)");
+    conn.exec(
+        "DROP TABLE IF EXISTS eng_budget; CREATE UNLOGGED TABLE eng_budget "
+        "(producer int4, seq int8, payload text)");
     // A trigger makes the server slower than the producer, so the pool runs dry.
     conn.exec(R"sql(
         CREATE OR REPLACE FUNCTION eng_budget_slow() RETURNS trigger LANGUAGE plpgsql AS
@@ -327,9 +328,9 @@ TEST_CASE("engine: with WhenFull::block memory stays within the budget, whatever
         CREATE TRIGGER eng_budget_slow BEFORE INSERT ON eng_budget
             FOR EACH ROW EXECUTE FUNCTION eng_budget_slow();)sql");
     const std::size_t budget = 4 << 20;
-    Engine engine(test::cluster().conninfo(), read_table_info(conn, "eng_budget"),
-                  EngineOptions{.writers = 2, .batch_bytes = 256 << 10,
-                                .memory_budget_bytes = budget});
+    Engine engine(
+        test::cluster().conninfo(), read_table_info(conn, "eng_budget"),
+        EngineOptions{.writers = 2, .batch_bytes = 256 << 10, .memory_budget_bytes = budget});
     const std::string payload(2000, 'x');
     reset_peak_rss();
     const std::uint64_t rss_before = peak_rss_kib();
@@ -352,6 +353,14 @@ TEST_CASE("engine: with WhenFull::block memory stays within the budget, whatever
     CHECK(engine.stats().rows_committed == 100'000);
     CHECK(engine.stats().producer_waits > 0);
     // The pool is allocated before the reset; the rest (libpq, io_uring, thread stacks) is small.
-    CHECK(rss_growth_kib < 16 * 1024);
+    // ThreadSanitizer keeps shadow memory for what the program touches (about 4x, and more for
+    // synchronisation metadata): its bound is scaled, and still far below the ~200 MB an
+    // unbounded pipeline would hold.
+#if defined(__SANITIZE_THREAD__)
+    const std::uint64_t rss_growth_max_kib = 5 * 16 * 1024;
+#else
+    const std::uint64_t rss_growth_max_kib = 16 * 1024;
+#endif
+    CHECK(rss_growth_kib < rss_growth_max_kib);
     CHECK(conn.query_value("SELECT count(*) FROM eng_budget") == "100000");
 }
