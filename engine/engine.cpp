@@ -116,9 +116,10 @@ std::uint64_t failing_tuple(const std::string& context) {
 }
 
 // A refused row, not a broken connection or a server in trouble: the rest of its transaction
-// can be re-sent. Class 08 (connection) except 08P01 (a short field), 40 (rollback: retry it
-// all), 53 (resources), 57 (operator intervention), 58 and XX (system) are not row errors...
-// except XX000 from a recv function, which the server raises for one bad field.
+// can be re-sent. Needs a CONTEXT naming the tuple. Not row errors: class 08 (connection) except
+// 08P01 (a short field), 40 (deadlock, serialization: ends the load today), 53 (resources),
+// 57 (operator intervention), 58 (system). Class XX stays a row error: recv functions raise
+// XX000 for one bad field (e.g. "unsupported jsonb version number", FORMATS.md §2.5).
 bool is_row_error(const ServerError& error) {
     const std::string& state = error.sqlstate();
     if (state.size() != 5 || failing_tuple(error.context()) == 0) {
