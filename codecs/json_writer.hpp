@@ -27,6 +27,16 @@
 #include <emmintrin.h>
 #endif
 
+// write_string is forced inline into its callers (key, string and their *_valid_utf8 forms):
+// GCC otherwise keeps one out-of-line copy, and each call then pays for the call, for
+// reloading the constants and for testing `flags` at run time. AddressSanitizer refuses to
+// inline a no_sanitize_address function into an instrumented one, so there it stays a call.
+#if defined(__SANITIZE_ADDRESS__)
+#define PGINGEST_WRITE_STRING_ATTRIBUTES __attribute__((no_sanitize_address))
+#else
+#define PGINGEST_WRITE_STRING_ATTRIBUTES __attribute__((no_sanitize_address, always_inline))
+#endif
+
 namespace pgingest {
 
 #if defined(__SSE2__)
@@ -300,8 +310,8 @@ private:
     // takes over where this stopped. The last block may read past the string's end but never
     // into another page (like glibc's SIMD strlen), hence the AddressSanitizer exemption; those
     // bytes are masked off and overwritten.
-    __attribute__((no_sanitize_address)) void write_string(std::string_view utf8, int comma,
-                                                           unsigned flags) {
+    PGINGEST_WRITE_STRING_ATTRIBUTES void write_string(std::string_view utf8, int comma,
+                                                       unsigned flags) {
 #if defined(__SSE2__)
         std::size_t size = utf8.size();
         if (size > json_string_size_max) [[unlikely]] {
