@@ -36,6 +36,9 @@
 #else
 #define PGINGEST_WRITE_STRING_ATTRIBUTES __attribute__((no_sanitize_address, always_inline))
 #endif
+// The key and string forms the DOM walk calls once per value, forced inline into its loop:
+// out of line, each call spent about a fifth of its instructions saving and restoring registers.
+#define PGINGEST_ALWAYS_INLINE __attribute__((always_inline)) inline
 
 namespace pgingest {
 
@@ -155,7 +158,7 @@ public:
 
     /// `key` for text the caller knows to be valid UTF-8, skipping that check: strings of a
     /// simdjson DOM are (simdjson validates its input and refuses lone surrogate escapes).
-    void key_valid_utf8(std::string_view utf8) {
+    PGINGEST_ALWAYS_INLINE void key_valid_utf8(std::string_view utf8) {
         if (!_status.ok()) [[unlikely]] {
             return;
         }
@@ -168,7 +171,7 @@ public:
         write_string(utf8, comma, string_is_key | string_trusted_utf8);
     }
     /// `string` for text the caller knows to be valid UTF-8, skipping that check.
-    void string_valid_utf8(std::string_view utf8) {
+    PGINGEST_ALWAYS_INLINE void string_valid_utf8(std::string_view utf8) {
         int comma = before_value();
         if (comma >= 0) {
             write_string(utf8, comma, string_trusted_utf8);
