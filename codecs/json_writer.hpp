@@ -12,6 +12,7 @@
 // (22P02), nesting bounded by `depth_max` (server: 54001 stack depth), strings at most
 // 268435455 bytes (jsonb.c checkStringLen: 54000).
 
+#include <charconv>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -178,8 +179,16 @@ public:
         }
     }
 
-    /// An integer, in decimal (std::to_chars).
-    void number(std::int64_t value);
+    /// An integer, in decimal (std::to_chars). Inline: the DOM walk writes one per integer.
+    void number(std::int64_t value) {
+        int comma = before_value();
+        if (comma < 0) {
+            return;
+        }
+        char* at = room(24);
+        at[0] = ',';
+        _cursor = std::to_chars(at + comma, at + 24, value).ptr;
+    }
     /// An unsigned integer, in decimal (std::to_chars).
     void number(std::uint64_t value);
     /// A double in the shortest form that reads back to the same value (std::to_chars), e.g.
