@@ -431,16 +431,6 @@ void JsonWriter::write_string_rest(std::string_view utf8, std::size_t done, unsi
     }
 }
 
-void JsonWriter::number(std::int64_t value) {
-    int comma = before_value();
-    if (comma < 0) {
-        return;
-    }
-    char* at = room(24);
-    at[0] = ',';
-    _cursor = std::to_chars(at + comma, at + 24, value).ptr;
-}
-
 void JsonWriter::number(std::uint64_t value) {
     int comma = before_value();
     if (comma < 0) {

@@ -33,8 +33,9 @@ DomWriter& DomWriter::operator=(DomWriter&&) noexcept = default;
 
 namespace {
 
-// Writes a scalar; false for a container (the caller opens it).
-inline bool write_scalar(JsonWriter& writer, simdjson::dom::element element) {
+// Writes a scalar; false for a container (the caller opens it). Inline into each loop that
+// calls it, so that the string paths inline with it.
+PGINGEST_ALWAYS_INLINE bool write_scalar(JsonWriter& writer, simdjson::dom::element element) {
     using simdjson::dom::element_type;
     switch (element.type()) {
         case element_type::STRING:
@@ -53,58 +54,87 @@ inline bool write_scalar(JsonWriter& writer, simdjson::dom::element element) {
 
 }  // namespace
 
+namespace {
+
+// Writes the scalar members of an object from `at` on until it ends (true: closed) or a member
+// is a container (false: it is in `child`, its key written, `at` past it). The iterator stays
+// in a local while scalars go by: the writer's stores through char* could alias the frame.
+inline bool write_members(JsonWriter& writer, simdjson::dom::object::iterator& at,
+                          simdjson::dom::object::iterator end, simdjson::dom::element& child) {
+    simdjson::dom::object::iterator next = at;
+    while (next != end) {
+        writer.key_valid_utf8(next.key());
+        child = next.value();
+        ++next;
+        if (!write_scalar(writer, child)) {
+            at = next;
+            return false;
+        }
+    }
+    writer.end_object();
+    return true;
+}
+
+// `write_members` for the elements of an array.
+inline bool write_elements(JsonWriter& writer, simdjson::dom::array::iterator& at,
+                           simdjson::dom::array::iterator end, simdjson::dom::element& child) {
+    simdjson::dom::array::iterator next = at;
+    while (next != end) {
+        child = *next;
+        ++next;
+        if (!write_scalar(writer, child)) {
+            at = next;
+            return false;
+        }
+    }
+    writer.end_array();
+    return true;
+}
+
+}  // namespace
+
 void DomWriter::write(JsonWriter& writer, simdjson::dom::element element) {
     PGINGEST_ASSERT(writer.options().depth_max <= _depth_max);
     Frame* const frames = _frames.get();
+    if (write_scalar(writer, element)) {
+        return;
+    }
+    // `element` is a container to open; the scalars inside each container are written by
+    // the tight loops of write_members / write_elements, which stop at the next container.
     std::uint32_t depth = 0;
     for (;;) {
-        // Write `element`; a container is opened and becomes the innermost frame.
-        if (!write_scalar(writer, element)) {
-            bool is_object = element.type() == simdjson::dom::element_type::OBJECT;
-            is_object ? writer.begin_object() : writer.begin_array();
-            // The writer refuses to open more than depth_max containers, so frames suffice.
-            // Errors are sticky and turn later calls into no-ops, so this is the only check
-            // the walk needs.
-            if (!writer.status().ok()) {
-                return;
-            }
-            Frame& frame = frames[depth];
-            frame.is_object = is_object;
-            if (is_object) {
-                auto object = element.get_object().value_unsafe();
-                frame.object_next = object.begin();
-                frame.object_end = object.end();
-            } else {
-                auto array = element.get_array().value_unsafe();
-                frame.array_next = array.begin();
-                frame.array_end = array.end();
-            }
-            depth += 1;
+        // The writer refuses to open more than depth_max containers, so the frames suffice.
+        // Errors are sticky and turn later calls into no-ops, so this is the only check the
+        // walk needs.
+        bool is_object = element.type() == simdjson::dom::element_type::OBJECT;
+        is_object ? writer.begin_object() : writer.begin_array();
+        if (!writer.status().ok()) {
+            return;
         }
-        // Find the next value: the next child of the innermost open container, closing the
-        // containers that are done.
+        Frame& opened = frames[depth];
+        opened.is_object = is_object;
+        if (is_object) {
+            auto object = element.get_object().value_unsafe();
+            opened.object_next = object.begin();
+            opened.object_end = object.end();
+        } else {
+            auto array = element.get_array().value_unsafe();
+            opened.array_next = array.begin();
+            opened.array_end = array.end();
+        }
+        depth += 1;
         for (;;) {
+            Frame& frame = frames[depth - 1];
+            bool closed = frame.is_object
+                              ? write_members(writer, frame.object_next, frame.object_end, element)
+                              : write_elements(writer, frame.array_next, frame.array_end, element);
+            if (!closed) {
+                break;  // `element` is the next container
+            }
+            depth -= 1;
             if (depth == 0) {
                 return;
             }
-            Frame& frame = frames[depth - 1];
-            if (frame.is_object) {
-                if (frame.object_next != frame.object_end) {
-                    writer.key_valid_utf8(frame.object_next.key());
-                    element = frame.object_next.value();
-                    ++frame.object_next;
-                    break;
-                }
-                writer.end_object();
-            } else {
-                if (frame.array_next != frame.array_end) {
-                    element = *frame.array_next;
-                    ++frame.array_next;
-                    break;
-                }
-                writer.end_array();
-            }
-            depth -= 1;
         }
     }
 }
