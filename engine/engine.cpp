@@ -582,6 +582,20 @@ Engine::Engine(const std::string& conninfo, TableInfo table, EngineOptions optio
     }
 }
 
+namespace {
+
+TableInfo read_table_over_new_connection(const std::string& conninfo, std::string_view table) {
+    Connection conn(conninfo);
+    return read_table_info(conn, table);
+}
+
+}  // namespace
+
+Engine::Engine(const std::string& conninfo, std::string_view table, EngineOptions options,
+               EngineCallbacks callbacks)
+    : Engine(conninfo, read_table_over_new_connection(conninfo, table), options,
+             std::move(callbacks)) {}
+
 Engine::~Engine() {
     stop_writers();
 }

@@ -33,6 +33,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -161,6 +162,13 @@ class Producer {
 class Engine {
   public:
     Engine(const std::string& conninfo, TableInfo table, EngineOptions options = {},
+           EngineCallbacks callbacks = {});
+
+    /// Opens the engine for the table named `table` (as a user writes it: `events`,
+    /// `audit.events`, `"Mixed Case"`), read from the catalog with `read_table_info` over a
+    /// connection of its own. Throws `Error` naming the table when it does not exist or has no
+    /// column COPY can write, before any writer starts.
+    Engine(const std::string& conninfo, std::string_view table, EngineOptions options = {},
            EngineCallbacks callbacks = {});
     /// Stops the writers. Rows not yet committed are rolled back and not stored: call `close`
     /// to commit them.

@@ -85,6 +85,21 @@ TEST_CASE("engine: 4 producers and 2 writers store every row exactly once", "[en
                            "WHERE payload <> 'p' || producer || '-' || seq") == "0");
 }
 
+TEST_CASE("engine: opened by table name, it reads the catalog itself", "[engine][pg]") {
+    auto conn = test::connect();
+    create_events(conn, "eng_by_name");
+    Engine engine(test::cluster().conninfo(), std::string_view("eng_by_name"),
+                  EngineOptions{.writers = 1});
+    CHECK(engine.table().qualified_name == "public.eng_by_name");
+    CHECK(engine.table().columns.size() == 3);
+    Producer producer = engine.producer();
+    put_event(producer, 7, 1);
+    producer.flush();
+    CHECK(conn.query_value("SELECT payload FROM eng_by_name") == "p7-1");
+    CHECK_THROWS_WITH(Engine(test::cluster().conninfo(), std::string_view("eng_missing")),
+                      Catch::StartsWith("table eng_missing does not exist"));
+}
+
 TEST_CASE("engine: flush returns when the rows are committed and visible", "[engine][pg]") {
     auto conn = test::connect();
     create_events(conn, "eng_flush");
