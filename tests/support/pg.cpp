@@ -19,8 +19,6 @@ Connection connect() {
     return Connection(cluster().conninfo());
 }
 
-namespace {
-
 std::int32_t read_i32(std::string_view bytes, std::size_t at) {
     REQUIRE(at + 4 <= bytes.size());
     std::uint32_t value = 0;
@@ -30,7 +28,23 @@ std::int32_t read_i32(std::string_view bytes, std::size_t at) {
     return static_cast<std::int32_t>(value);
 }
 
-}  // namespace
+std::vector<std::optional<std::string>> stream_fields(std::string_view stream) {
+    std::vector<std::optional<std::string>> fields;
+    std::size_t at = copy_header_size;
+    while (at + 2 <= stream.size() && stream.substr(at, 2) != std::string_view("\xff\xff", 2)) {
+        at += 2;  // the field count, 1
+        std::int32_t length = read_i32(stream, at);
+        at += 4;
+        if (length < 0) {
+            fields.emplace_back(std::nullopt);
+            continue;
+        }
+        REQUIRE(at + static_cast<std::size_t>(length) <= stream.size());
+        fields.emplace_back(std::string(stream.substr(at, static_cast<std::size_t>(length))));
+        at += static_cast<std::size_t>(length);
+    }
+    return fields;
+}
 
 std::string server_field(Connection& conn, std::string_view expression) {
     std::string stream =

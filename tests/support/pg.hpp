@@ -2,8 +2,11 @@
 
 // Test support: the shared throwaway server and helpers to compare our bytes with the server's.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "codecs/buffer.hpp"
 #include "engine/connection.hpp"
@@ -33,6 +36,13 @@ std::string field_data(std::string_view encoded_field);
 /// returns `v::text` as stored ("<NULL>" for NULL). Throws `ServerError` when the server refuses.
 std::string round_trip(Connection& conn, std::string_view column_type,
                        std::string_view encoded_field, std::string_view table = "round_trip");
+
+/// The big-endian int32 at byte `at` of `bytes` (which must hold 4 bytes there).
+std::int32_t read_i32(std::string_view bytes, std::size_t at);
+
+/// The data of every one-column tuple of a COPY BINARY stream (as `COPY (SELECT x ...) TO STDOUT
+/// (FORMAT binary)` writes it), in order; nullopt for a NULL field.
+std::vector<std::optional<std::string>> stream_fields(std::string_view stream);
 
 /// Bytes as lowercase hex pairs separated by spaces ("00 01 ff"), for readable test failures.
 std::string hex(std::string_view bytes);
