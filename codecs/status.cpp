@@ -51,6 +51,8 @@ const char* errc_reason(Errc code) noexcept {
         case Errc::sparsevec_index_out_of_bounds: return "sparsevec index out of bounds";
         case Errc::sparsevec_index_order:
             return "sparsevec indices must be strictly ascending (no duplicates)";
+        case Errc::type_mismatch: return "value of this kind cannot be stored in this column";
+        case Errc::row_field_count: return "row does not have one value per column";
     }
     return "unknown error";
 }
@@ -60,6 +62,8 @@ const char* errc_position_unit(Errc code) noexcept {
         case Errc::ok:
         case Errc::field_too_large:
         case Errc::json_unbalanced:
+        case Errc::type_mismatch:
+        case Errc::row_field_count:
             return nullptr;
         case Errc::array_too_large:
         case Errc::vector_empty:

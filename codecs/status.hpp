@@ -64,6 +64,10 @@ enum class Errc : std::uint16_t {
     sparsevec_too_many_nonzero, ///< over 16000 non-zero elements; server: 54000
     sparsevec_index_out_of_bounds,  ///< index < 0 or ≥ dim; server: 22000
     sparsevec_index_order,      ///< indices not strictly ascending; server: 22000
+
+    // rows (engine/row_writer.hpp)
+    type_mismatch,    ///< a value of a kind the column's type cannot take (text into uuid...)
+    row_field_count,  ///< a tuple ended with columns unwritten, or a value past the last column
 };
 
 /// Outcome of encoding one value: `Errc::ok`, or the reason plus where in the input it was found.

@@ -21,7 +21,8 @@
 // is lost during COMMIT, the writer asks the server (`txid_status`) whether that transaction
 // committed before re-sending, so no row is stored twice.
 //
-// Not yet here (issue "Engine"): the typed row API.
+// Fields are written with the typed row API (engine/row_writer.hpp: one checked call per column)
+// or straight with the codecs (codecs/*.hpp) in COPY column order.
 
 #include <atomic>
 #include <condition_variable>
@@ -128,8 +129,9 @@ class Producer {
     /// Hands over a partly filled batch (without waiting for its commit).
     ~Producer();
 
-    /// Starts a tuple: writes its field count and returns the buffer to encode every field into
-    /// with the codecs, in COPY column order. Returns nullptr when the engine was opened with
+    /// Starts a tuple: writes its field count and returns the buffer to encode every field into,
+    /// in COPY column order: with a `RowWriter` (`writer.begin(*out)`, one checked call per
+    /// column), or with the codecs directly. Returns nullptr when the engine was opened with
     /// `WhenFull::reject` and no batch buffer is free. Throws the engine's error once a writer
     /// failed. No allocation in steady state.
     [[nodiscard]] ByteBuffer* begin_row();

@@ -1,0 +1,692 @@
+#include "engine/row_writer.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "codecs/array.hpp"
+#include "codecs/copy_binary.hpp"
+#include "codecs/jsonb.hpp"
+#include "codecs/numeric.hpp"
+#include "codecs/oids.hpp"
+#include "codecs/pgvector.hpp"
+#include "codecs/scalars.hpp"
+#include "codecs/text.hpp"
+
+namespace pgingest {
+
+namespace {
+
+ColumnKind builtin_kind(std::uint32_t type_oid) noexcept {
+    switch (type_oid) {
+        case oid::bool_:
+            return ColumnKind::boolean;
+        case oid::int2:
+            return ColumnKind::int2;
+        case oid::int4:
+            return ColumnKind::int4;
+        case oid::int8:
+            return ColumnKind::int8;
+        case oid::float4:
+            return ColumnKind::float4;
+        case oid::float8:
+            return ColumnKind::float8;
+        case oid::numeric:
+            return ColumnKind::numeric;
+        case oid::text:
+            return ColumnKind::text;
+        case oid::varchar:
+            return ColumnKind::varchar;
+        case oid::bpchar:
+            return ColumnKind::bpchar;
+        case oid::name:
+            return ColumnKind::name;
+        case oid::bytea:
+            return ColumnKind::bytea;
+        case oid::uuid:
+            return ColumnKind::uuid;
+        case oid::date:
+            return ColumnKind::date;
+        case oid::timestamp:
+            return ColumnKind::timestamp;
+        case oid::timestamptz:
+            return ColumnKind::timestamptz;
+        case oid::interval:
+            return ColumnKind::interval;
+        case oid::json:
+            return ColumnKind::json;
+        case oid::jsonb:
+            return ColumnKind::jsonb;
+        default:
+            return ColumnKind::unsupported;
+    }
+}
+
+ColumnKind vector_kind(std::string_view type_name) noexcept {
+    if (type_name == "vector") {
+        return ColumnKind::vector;
+    }
+    if (type_name == "halfvec") {
+        return ColumnKind::halfvec;
+    }
+    if (type_name == "sparsevec") {
+        return ColumnKind::sparsevec;
+    }
+    return ColumnKind::unsupported;
+}
+
+bool is_text_kind(ColumnKind kind) noexcept {
+    return kind == ColumnKind::text || kind == ColumnKind::varchar || kind == ColumnKind::bpchar ||
+           kind == ColumnKind::name;
+}
+
+bool is_integer_kind(ColumnKind kind) noexcept {
+    return kind == ColumnKind::int2 || kind == ColumnKind::int4 || kind == ColumnKind::int8;
+}
+
+bool is_json_kind(ColumnKind kind) noexcept {
+    return kind == ColumnKind::json || kind == ColumnKind::jsonb;
+}
+
+/// Characters allowed by varchar(n)/char(n): typmod n + 4 (FORMATS.md §2.0); none when -1.
+std::size_t length_max_chars(std::int32_t typmod) noexcept {
+    return typmod >= 4 ? static_cast<std::size_t>(typmod - 4)
+                       : std::numeric_limits<std::size_t>::max();
+}
+
+/// vector(n) typmod is n itself; -1 when undeclared (pgvector vector.c vector_typmod_in).
+std::int32_t vector_dims(std::int32_t typmod) noexcept {
+    return typmod > 0 ? typmod : -1;
+}
+
+}  // namespace
+
+const char* column_kind_name(ColumnKind kind) noexcept {
+    switch (kind) {
+        case ColumnKind::boolean:
+            return "boolean";
+        case ColumnKind::int2:
+            return "smallint";
+        case ColumnKind::int4:
+            return "integer";
+        case ColumnKind::int8:
+            return "bigint";
+        case ColumnKind::float4:
+            return "real";
+        case ColumnKind::float8:
+            return "double precision";
+        case ColumnKind::numeric:
+            return "numeric";
+        case ColumnKind::text:
+            return "text";
+        case ColumnKind::varchar:
+            return "varchar";
+        case ColumnKind::bpchar:
+            return "char";
+        case ColumnKind::name:
+            return "name";
+        case ColumnKind::bytea:
+            return "bytea";
+        case ColumnKind::uuid:
+            return "uuid";
+        case ColumnKind::date:
+            return "date";
+        case ColumnKind::timestamp:
+            return "timestamp";
+        case ColumnKind::timestamptz:
+            return "timestamptz";
+        case ColumnKind::interval:
+            return "interval";
+        case ColumnKind::json:
+            return "json";
+        case ColumnKind::jsonb:
+            return "jsonb";
+        case ColumnKind::vector:
+            return "vector";
+        case ColumnKind::halfvec:
+            return "halfvec";
+        case ColumnKind::sparsevec:
+            return "sparsevec";
+        case ColumnKind::array:
+            return "array";
+        case ColumnKind::unsupported:
+            return "unsupported type";
+    }
+    return "unknown";
+}
+
+ColumnCodec column_codec(const ColumnInfo& column) noexcept {
+    ColumnCodec codec;
+    codec.typmod = column.typmod;
+    if (column.element_oid != 0) {
+        ColumnKind element = builtin_kind(column.element_oid);
+        bool scalar = element != ColumnKind::unsupported && !is_json_kind(element);
+        if (scalar) {
+            codec.kind = ColumnKind::array;
+            codec.element = element;
+            codec.element_oid = column.element_oid;
+        }
+        return codec;
+    }
+    codec.kind = builtin_kind(column.type_oid);
+    if (codec.kind == ColumnKind::unsupported) {
+        codec.kind = vector_kind(column.type_name);
+    }
+    return codec;
+}
+
+RowWriter::RowWriter(const TableInfo& table, JsonWriterOptions json)
+    : _columns(table.columns), _json_options(json), _json(_scratch, json) {
+    _codecs.reserve(_columns.size());
+    for (const ColumnInfo& column : _columns) {
+        _codecs.push_back(column_codec(column));
+    }
+}
+
+void RowWriter::start_tuple(ByteBuffer& out) {
+    put_tuple_header(out, static_cast<std::uint16_t>(_columns.size()));
+    begin(out);
+}
+
+void RowWriter::begin(ByteBuffer& out) noexcept {
+    _out = &out;
+    _column = 0;
+    _last = Status{};
+}
+
+Status RowWriter::finish() const noexcept {
+    if (_column != _columns.size()) {
+        return Status{Errc::row_field_count, static_cast<std::uint32_t>(_column)};
+    }
+    return Status{};
+}
+
+Status RowWriter::done(Status status) noexcept {
+    _last = status;
+    if (status.ok()) {
+        ++_column;
+    }
+    return status;
+}
+
+Status RowWriter::mismatch() noexcept {
+    _last = full() ? Status{Errc::row_field_count, static_cast<std::uint32_t>(_column)}
+                   : Status{Errc::type_mismatch, 0};
+    return _last;
+}
+
+Status RowWriter::null() {
+    if (full()) {
+        return mismatch();
+    }
+    put_null(*_out);
+    return done(Status{});
+}
+
+Status RowWriter::boolean(bool value) {
+    if (full()) {
+        return mismatch();
+    }
+    const ColumnCodec& codec = _codecs[_column];
+    if (codec.kind == ColumnKind::boolean) {
+        encode_bool(*_out, value);
+        return done(Status{});
+    }
+    if (is_text_kind(codec.kind)) {
+        return done(text_field(codec, value ? "true" : "false"));
+    }
+    return mismatch();
+}
+
+Status RowWriter::integer_field(ColumnKind kind, const ColumnCodec& codec, std::int64_t value) {
+    switch (kind) {
+        case ColumnKind::int2:
+            return encode_int2_checked(*_out, value);
+        case ColumnKind::int4:
+            return encode_int4_checked(*_out, value);
+        case ColumnKind::int8:
+            encode_int8(*_out, value);
+            return Status{};
+        case ColumnKind::numeric:
+            encode_numeric(*_out, value);
+            return Status{};
+        case ColumnKind::float4:
+            return encode_float4_checked(*_out, static_cast<double>(value));
+        case ColumnKind::float8:
+            encode_float8(*_out, static_cast<double>(value));
+            return Status{};
+        default:
+            break;
+    }
+    if (is_text_kind(kind)) {
+        char digits[24];
+        auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+        (void)ec;
+        return text_field(codec, std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    }
+    return Status{Errc::type_mismatch, 0};
+}
+
+Status RowWriter::integer(std::int64_t value) {
+    if (full()) {
+        return mismatch();
+    }
+    const ColumnCodec& codec = _codecs[_column];
+    Status status = integer_field(codec.kind, codec, value);
+    return status.code == Errc::type_mismatch ? mismatch() : done(status);
+}
+
+Status RowWriter::unsigned_field(const ColumnCodec& codec, std::uint64_t value) {
+    if (value <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return integer_field(codec.kind, codec, static_cast<std::int64_t>(value));
+    }
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+    (void)ec;
+    std::string_view text(digits, static_cast<std::size_t>(end - digits));
+    if (is_integer_kind(codec.kind)) {
+        return Status{Errc::integer_out_of_range, 0};
+    }
+    if (codec.kind == ColumnKind::numeric) {
+        return encode_numeric_text(*_out, text);
+    }
+    if (is_text_kind(codec.kind)) {
+        return text_field(codec, text);
+    }
+    return floating_field(codec.kind, codec, static_cast<double>(value));
+}
+
+Status RowWriter::unsigned_integer(std::uint64_t value) {
+    if (full()) {
+        return mismatch();
+    }
+    Status status = unsigned_field(_codecs[_column], value);
+    return status.code == Errc::type_mismatch ? mismatch() : done(status);
+}
+
+Status RowWriter::floating_field(ColumnKind kind, const ColumnCodec& codec, double value) {
+    switch (kind) {
+        case ColumnKind::float4:
+            return encode_float4_checked(*_out, value);
+        case ColumnKind::float8:
+            encode_float8(*_out, value);
+            return Status{};
+        case ColumnKind::numeric:
+            encode_numeric(*_out, value);
+            return Status{};
+        default:
+            break;
+    }
+    if (is_integer_kind(kind)) {
+        // 2^63 is exactly representable; anything below it and integral converts exactly.
+        constexpr double limit = 9223372036854775808.0;
+        if (value != std::trunc(value) || !(value >= -limit && value < limit)) {
+            return Status{std::isfinite(value) && value == std::trunc(value)
+                              ? Errc::integer_out_of_range
+                              : Errc::invalid_integer,
+                          0};
+        }
+        return integer_field(kind, codec, static_cast<std::int64_t>(value));
+    }
+    if (is_text_kind(kind)) {
+        char digits[32];
+        auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+        (void)ec;
+        return text_field(codec, std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    }
+    return Status{Errc::type_mismatch, 0};
+}
+
+Status RowWriter::floating(double value) {
+    if (full()) {
+        return mismatch();
+    }
+    const ColumnCodec& codec = _codecs[_column];
+    Status status = floating_field(codec.kind, codec, value);
+    return status.code == Errc::type_mismatch ? mismatch() : done(status);
+}
+
+Status RowWriter::text_field(const ColumnCodec& codec, std::string_view value) {
+    switch (codec.kind) {
+        case ColumnKind::text:
+            return encode_text(*_out, value);
+        case ColumnKind::varchar:
+            return encode_varchar(*_out, value, length_max_chars(codec.typmod));
+        case ColumnKind::bpchar:
+            return encode_bpchar(*_out, value, length_max_chars(codec.typmod));
+        case ColumnKind::name:
+            return encode_name(*_out, value);
+        default:
+            return Status{Errc::type_mismatch, 0};
+    }
+}
+
+Status RowWriter::text(std::string_view value) {
+    if (full() || !is_text_kind(_codecs[_column].kind)) {
+        return mismatch();
+    }
+    return done(text_field(_codecs[_column], value));
+}
+
+Status RowWriter::from_text_field(ColumnKind kind, const ColumnCodec& codec,
+                                  std::string_view value) {
+    switch (kind) {
+        case ColumnKind::boolean:
+            return encode_bool_text(*_out, value);
+        case ColumnKind::int2:
+        case ColumnKind::int4:
+        case ColumnKind::int8: {
+            std::int64_t parsed = 0;
+            Status status = parse_int64(value, parsed);
+            return status.ok() ? integer_field(kind, codec, parsed) : status;
+        }
+        case ColumnKind::float4:
+        case ColumnKind::float8: {
+            double parsed = 0;
+            Status status = parse_double(value, parsed);
+            return status.ok() ? floating_field(kind, codec, parsed) : status;
+        }
+        case ColumnKind::numeric:
+            return encode_numeric_text(*_out, value);
+        case ColumnKind::bytea:
+            return encode_bytea(*_out, value);
+        case ColumnKind::uuid:
+            return encode_uuid_text(*_out, value);
+        case ColumnKind::date:
+            return encode_date_text(*_out, value);
+        case ColumnKind::timestamp:
+            return encode_timestamp_text(*_out, value);
+        case ColumnKind::timestamptz:
+            return encode_timestamptz_text(*_out, value);
+        case ColumnKind::interval:
+            return encode_interval_text(*_out, value);
+        case ColumnKind::jsonb:
+            return encode_jsonb_text(*_out, value, _json_options, _parser);
+        case ColumnKind::json:
+            return encode_json_text(*_out, value, _json_options, _parser);
+        default:
+            return text_field(codec, value);
+    }
+}
+
+Status RowWriter::from_text(std::string_view value) {
+    if (full()) {
+        return mismatch();
+    }
+    const ColumnCodec& codec = _codecs[_column];
+    ColumnKind kind = codec.kind;
+    if (kind == ColumnKind::vector || kind == ColumnKind::halfvec ||
+        kind == ColumnKind::sparsevec) {
+        simdjson::dom::element parsed;
+        if (_parser.parse(value.data(), value.size()).get(parsed) != simdjson::SUCCESS ||
+            !parsed.is_array()) {
+            return mismatch();
+        }
+        return done(write_vector(codec, parsed.get_array().value_unsafe()));
+    }
+    Status status = from_text_field(kind, codec, value);
+    return status.code == Errc::type_mismatch ? mismatch() : done(status);
+}
+
+Status RowWriter::bytes(std::string_view value) {
+    if (full() || _codecs[_column].kind != ColumnKind::bytea) {
+        return mismatch();
+    }
+    return done(encode_bytea(*_out, value));
+}
+
+Status RowWriter::uuid(const UuidBytes& value) {
+    if (full() || _codecs[_column].kind != ColumnKind::uuid) {
+        return mismatch();
+    }
+    encode_uuid(*_out, value);
+    return done(Status{});
+}
+
+Status RowWriter::date(std::int32_t days_since_2000) {
+    if (full() || _codecs[_column].kind != ColumnKind::date) {
+        return mismatch();
+    }
+    return done(encode_date_checked(*_out, days_since_2000));
+}
+
+Status RowWriter::timestamp(std::int64_t us_since_2000) {
+    if (full()) {
+        return mismatch();
+    }
+    ColumnKind kind = _codecs[_column].kind;
+    if (kind == ColumnKind::timestamp) {
+        return done(encode_timestamp_checked(*_out, us_since_2000));
+    }
+    if (kind == ColumnKind::timestamptz) {
+        return done(encode_timestamptz_checked(*_out, us_since_2000));
+    }
+    return mismatch();
+}
+
+Status RowWriter::interval(const Interval& value) {
+    if (full() || _codecs[_column].kind != ColumnKind::interval) {
+        return mismatch();
+    }
+    encode_interval(*_out, value);
+    return done(Status{});
+}
+
+Status RowWriter::floats(std::span<const float> values) {
+    if (full()) {
+        return mismatch();
+    }
+    const ColumnCodec& codec = _codecs[_column];
+    switch (codec.kind) {
+        case ColumnKind::vector:
+            return done(encode_vector(*_out, values, vector_dims(codec.typmod)));
+        case ColumnKind::halfvec:
+            return done(encode_halfvec(*_out, values, vector_dims(codec.typmod)));
+        case ColumnKind::sparsevec:
+            return done(encode_sparsevec_dense(*_out, values, vector_dims(codec.typmod)));
+        case ColumnKind::array:
+            break;
+        default:
+            return mismatch();
+    }
+    if (codec.element != ColumnKind::float4 && codec.element != ColumnKind::float8) {
+        return mismatch();
+    }
+    ArrayWriter array(*_out, codec.element_oid);
+    for (float value : values) {
+        if (codec.element == ColumnKind::float4) {
+            encode_float4(*_out, value);
+        } else {
+            encode_float8(*_out, static_cast<double>(value));
+        }
+    }
+    return done(array.finish());
+}
+
+Status RowWriter::json_text(std::string_view text) {
+    if (full()) {
+        return mismatch();
+    }
+    ColumnKind kind = _codecs[_column].kind;
+    if (kind == ColumnKind::jsonb) {
+        return done(encode_jsonb_text(*_out, text, _json_options, _parser));
+    }
+    if (kind == ColumnKind::json) {
+        return done(encode_json_text(*_out, text, _json_options, _parser));
+    }
+    return mismatch();
+}
+
+Status RowWriter::json_dom(simdjson::dom::element element) {
+    if (full()) {
+        return mismatch();
+    }
+    ColumnKind kind = _codecs[_column].kind;
+    if (kind == ColumnKind::jsonb) {
+        return done(encode_jsonb_dom(*_out, element, _json));
+    }
+    if (kind == ColumnKind::json) {
+        return done(encode_json_dom(*_out, element, _json));
+    }
+    return mismatch();
+}
+
+JsonWriter* RowWriter::begin_json() {
+    if (full() || !is_json_kind(_codecs[_column].kind)) {
+        (void)mismatch();
+        return nullptr;
+    }
+    FieldStart start = _codecs[_column].kind == ColumnKind::jsonb ? begin_jsonb(*_out)
+                                                                  : pgingest::begin_json(*_out);
+    _json_length_offset = start.length_offset;
+    _json.reset(*_out);
+    return &_json;
+}
+
+Status RowWriter::end_json() {
+    PGINGEST_ASSERT(!full() && is_json_kind(_codecs[_column].kind));
+    return done(end_json_field(*_out, FieldStart{_json_length_offset}, _json));
+}
+
+Status RowWriter::write_json_as_text(const ColumnCodec& codec, simdjson::dom::element value) {
+    _scratch.clear();
+    _json.reset(_scratch);
+    write_dom(_json, value);
+    Status status = _json.finish();
+    if (!status.ok()) {
+        return status;
+    }
+    return text_field(codec, _scratch.view());
+}
+
+Status RowWriter::json_scalar(const ColumnCodec& codec, simdjson::dom::element value) {
+    using simdjson::dom::element_type;
+    switch (value.type()) {
+        case element_type::NULL_VALUE:
+            put_null(*_out);
+            return Status{};
+        case element_type::STRING: {
+            std::string_view text = value.get_string().value_unsafe();
+            return is_text_kind(codec.kind) ? text_field(codec, text)
+                                            : from_text_field(codec.kind, codec, text);
+        }
+        case element_type::INT64:
+            return integer_field(codec.kind, codec, value.get_int64().value_unsafe());
+        case element_type::UINT64:
+            return unsigned_field(codec, value.get_uint64().value_unsafe());
+        case element_type::DOUBLE:
+            return floating_field(codec.kind, codec, value.get_double().value_unsafe());
+        case element_type::BOOL:
+            if (codec.kind == ColumnKind::boolean) {
+                encode_bool(*_out, value.get_bool().value_unsafe());
+                return Status{};
+            }
+            return text_field(codec, value.get_bool().value_unsafe() ? "true" : "false");
+        case element_type::ARRAY:
+        case element_type::OBJECT:
+            return is_text_kind(codec.kind) ? write_json_as_text(codec, value)
+                                            : Status{Errc::type_mismatch, 0};
+    }
+    return Status{Errc::type_mismatch, 0};
+}
+
+Status RowWriter::write_array(const ColumnCodec& codec, simdjson::dom::array values) {
+    ColumnCodec element{.kind = codec.element, .typmod = codec.typmod};
+    ArrayWriter array(*_out, codec.element_oid);
+    std::uint32_t index = 0;
+    for (simdjson::dom::element value : values) {
+        if (value.is_array() || value.is_object()) {
+            if (!is_text_kind(element.kind)) {
+                return Status{Errc::type_mismatch, index};
+            }
+        }
+        Status status = json_scalar(element, value);
+        if (!status.ok()) {
+            return Status{status.code, index};
+        }
+        ++index;
+    }
+    return array.finish();
+}
+
+Status RowWriter::write_vector(const ColumnCodec& codec, simdjson::dom::array values) {
+    _floats.clear();
+    std::uint32_t index = 0;
+    for (simdjson::dom::element value : values) {
+        double number = 0;
+        if (value.get_double().get(number) != simdjson::SUCCESS) {
+            return Status{Errc::type_mismatch, index};
+        }
+        _floats.push_back(static_cast<float>(number));
+        ++index;
+    }
+    std::int32_t dims = vector_dims(codec.typmod);
+    switch (codec.kind) {
+        case ColumnKind::vector:
+            return encode_vector(*_out, _floats, dims);
+        case ColumnKind::halfvec:
+            return encode_halfvec(*_out, _floats, dims);
+        default:
+            return encode_sparsevec_dense(*_out, _floats, dims);
+    }
+}
+
+Status RowWriter::json_value(simdjson::dom::element value) {
+    if (full()) {
+        return mismatch();
+    }
+    const ColumnCodec& codec = _codecs[_column];
+    if (is_json_kind(codec.kind)) {
+        return json_dom(value);
+    }
+    if (value.is_null()) {
+        return null();
+    }
+    if (value.is_array()) {
+        simdjson::dom::array values = value.get_array().value_unsafe();
+        switch (codec.kind) {
+            case ColumnKind::array:
+                return done(write_array(codec, values));
+            case ColumnKind::vector:
+            case ColumnKind::halfvec:
+            case ColumnKind::sparsevec:
+                return done(write_vector(codec, values));
+            default:
+                break;
+        }
+    }
+    Status status = codec.kind == ColumnKind::array || codec.kind == ColumnKind::unsupported
+                        ? Status{Errc::type_mismatch, 0}
+                        : json_scalar(codec, value);
+    if (status.code == Errc::type_mismatch) {
+        _last = Status{Errc::type_mismatch, status.position};
+        return _last;
+    }
+    return done(status);
+}
+
+std::string RowWriter::describe(Status status, std::size_t column, std::string_view value) const {
+    std::string message;
+    if (column < _columns.size()) {
+        const ColumnInfo& info = _columns[column];
+        message += "column \"";
+        message += info.name;
+        message += "\" (";
+        message += info.type_display.empty() ? info.type_name : info.type_display;
+        message += "): ";
+    }
+    if (status.code == Errc::row_field_count) {
+        message += errc_reason(status.code);
+        return message;
+    }
+    message += describe_error(status, "", value);
+    if (status.code == Errc::type_mismatch && _codecs.size() > column &&
+        _codecs[column].kind == ColumnKind::array) {
+        message += " (element ";
+        message += std::to_string(status.position);
+        message += ")";
+    }
+    return message;
+}
+
+}  // namespace pgingest

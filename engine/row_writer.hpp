@@ -1,0 +1,199 @@
+#pragma once
+
+// The typed row API: one call per column, in COPY column order, each checked against the
+// column's type before anything is written. Writing text into a uuid column is an error that
+// names the column; a JSON value is converted to the column's type (`json_value`).
+//
+// A tuple is the field count followed by one field per column (codecs/copy_binary.hpp):
+//
+//   [field_count:i16] ([length:i32][data])...        copy.c CopyReadBinaryTupleHeader/...Attribute
+//
+// `RowWriter` writes the fields; `Producer::begin_row` (engine/engine.hpp) or `start_tuple`
+// writes the field count. Each call encodes with the codec of the column's type (codecs/*.hpp),
+// so the bytes are the ones the type's receive function reads (FORMATS.md §2, §4).
+//
+// Errors are `Status` values, never exceptions: on an error the buffer is as it was before the
+// call and the writer stays on the same column, so the caller can `Producer::cancel_row` (or
+// write NULL instead). `describe` turns a Status into a message naming the column, its type,
+// the value and the reason.
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codecs/buffer.hpp"
+#include "codecs/datetime.hpp"
+#include "codecs/json_writer.hpp"
+#include "codecs/status.hpp"
+#include "codecs/uuid.hpp"
+#include "engine/catalog.hpp"
+
+namespace pgingest {
+
+/// The codec a column's values go through, chosen from its type.
+enum class ColumnKind : std::uint8_t {
+    boolean,
+    int2,
+    int4,
+    int8,
+    float4,
+    float8,
+    numeric,
+    text,     ///< text, and any type without a binary codec here is refused (`unsupported`)
+    varchar,  ///< varchar(n): at most n characters (typmod n + 4), trailing spaces clipped
+    bpchar,   ///< char(n): as varchar, padded by the server
+    name,
+    bytea,
+    uuid,
+    date,
+    timestamp,
+    timestamptz,
+    interval,
+    json,
+    jsonb,
+    vector,       ///< pgvector vector(n)
+    halfvec,      ///< pgvector halfvec(n)
+    sparsevec,    ///< pgvector sparsevec(n)
+    array,        ///< 1-D array of one of the scalar kinds above (`ColumnCodec::element`)
+    unsupported,  ///< only NULL can be written (e.g. a geometry type)
+};
+
+/// "uuid", "array", ...: the kind's name for messages. Static string.
+[[nodiscard]] const char* column_kind_name(ColumnKind kind) noexcept;
+
+/// How one column is encoded.
+struct ColumnCodec {
+    ColumnKind kind = ColumnKind::unsupported;
+    ColumnKind element = ColumnKind::unsupported;  ///< element kind when `kind` is `array`
+    std::uint32_t element_oid = 0;                 ///< element type OID when `kind` is `array`
+    std::int32_t typmod = -1;                      ///< the column's atttypmod
+};
+
+/// The codec for `column`, from its type OID (built-in types, codecs/oids.hpp) or its type
+/// name (pgvector's types, whose OIDs differ per database: FORMATS.md §4.6). Arrays of
+/// json/jsonb/pgvector types and of arrays are `unsupported`. Pure, any thread.
+[[nodiscard]] ColumnCodec column_codec(const ColumnInfo& column) noexcept;
+
+/// Writes one tuple's fields into a buffer, column by column, checking each value against its
+/// column's type. Holds the column list of the table it was made for (copied) and scratch room
+/// reused for every row: no allocation per row in steady state. Not thread-safe: one per
+/// producer thread.
+class RowWriter {
+  public:
+    /// A writer for tuples of `table.columns`, in that order. `json` sets the rules of json/jsonb
+    /// values (NUL policy, non-finite numbers, depth).
+    explicit RowWriter(const TableInfo& table, JsonWriterOptions json = {});
+
+    /// Appends the tuple header (field count) to `out`, then `begin(out)`.
+    void start_tuple(ByteBuffer& out);
+    /// Starts a row at column 0 on `out`, whose tuple header is already written (as
+    /// `Producer::begin_row` does). `out` must outlive the row.
+    void begin(ByteBuffer& out) noexcept;
+    /// Ends the row: `Errc::row_field_count` (position = the next column's index) unless every
+    /// column was written.
+    [[nodiscard]] Status finish() const noexcept;
+
+    /// Index of the column the next call writes; equals `column_count()` when the row is full.
+    [[nodiscard]] std::size_t column() const noexcept { return _column; }
+    [[nodiscard]] std::size_t column_count() const noexcept { return _columns.size(); }
+    [[nodiscard]] const ColumnInfo& column_info(std::size_t index) const { return _columns[index]; }
+
+    // Each call below writes the next column. Errors (buffer unchanged, column not advanced):
+    // `Errc::type_mismatch` when the column's type cannot take that kind of value,
+    // `Errc::row_field_count` past the last column, else the codec's own error.
+
+    /// NULL: any column (NOT NULL is the server's check: SQLSTATE 23502 at COPY).
+    Status null();
+    /// bool columns; text columns get "true"/"false".
+    Status boolean(bool value);
+    /// int2/int4/int8 (range-checked), numeric, float4/float8 (nearest value), text kinds
+    /// (decimal text).
+    Status integer(std::int64_t value);
+    /// As `integer`, for values above INT64_MAX (JSON numbers up to 2^64 - 1).
+    Status unsigned_integer(std::uint64_t value);
+    /// float4 (range-checked)/float8, numeric (shortest round-trip decimal), integer columns when
+    /// the value is integral and in range, text kinds (shortest round-trip decimal).
+    Status floating(double value);
+    /// text/varchar/bpchar/name columns, UTF-8 checked (and varchar/char lengths).
+    Status text(std::string_view value);
+    /// Any scalar column from the text a user would write in SQL, parsed like the type's input
+    /// function: "42" into int4, an RFC 3339 string into timestamptz, a uuid string, "t" into
+    /// bool, JSON text into json/jsonb, "[1,2,3]" into vector/halfvec. Arrays are refused
+    /// (`type_mismatch`).
+    Status from_text(std::string_view value);
+    /// bytea columns: the bytes as they are.
+    Status bytes(std::string_view value);
+    /// uuid columns.
+    Status uuid(const UuidBytes& value);
+    /// date columns: days since 2000-01-01.
+    Status date(std::int32_t days_since_2000);
+    /// timestamp and timestamptz columns (UTC for timestamptz): microseconds since
+    /// 2000-01-01 00:00:00, range-checked.
+    Status timestamp(std::int64_t us_since_2000);
+    /// interval columns.
+    Status interval(const Interval& value);
+    /// vector/halfvec/sparsevec (dimension checked against the typmod), real[] and float8[].
+    Status floats(std::span<const float> values);
+    /// json/jsonb columns: `text` is JSON text, validated (and checked for what jsonb refuses).
+    Status json_text(std::string_view text);
+    /// json/jsonb columns: writes `element` as JSON.
+    Status json_dom(simdjson::dom::element element);
+
+    /// json/jsonb columns: starts the field and returns the writer to build the document with;
+    /// `end_json` completes it. Returns nullptr (and `last_status()` is `type_mismatch` or
+    /// `row_field_count`) when the column cannot take JSON.
+    [[nodiscard]] JsonWriter* begin_json();
+    /// Completes the document begun by `begin_json`; the writer's first error, if any, comes
+    /// back here and the field is dropped.
+    Status end_json();
+
+    /// A JSON value converted to the column's type: null → NULL; a string into text kinds as it
+    /// is, into other scalars through `from_text`; numbers, booleans through `integer`,
+    /// `unsigned_integer`, `floating`, `boolean`; any value into json/jsonb as JSON; arrays into
+    /// array columns element by element and into vector/halfvec/sparsevec; numbers, booleans,
+    /// objects and arrays into text kinds as their JSON text. Anything else is
+    /// `type_mismatch`. Element errors carry the element index as position.
+    Status json_value(simdjson::dom::element value);
+
+    /// The Status of the last call (for `begin_json`, whose result is a pointer).
+    [[nodiscard]] Status last_status() const noexcept { return _last; }
+
+    /// The message for an error of the call on column `column`: names the column, its type,
+    /// what was given (a kind such as "JSON object", or the value, shortened) and the reason:
+    /// `column "trace_id" (uuid): value "12-zz" at byte 3: invalid uuid (...)`. Allocates.
+    [[nodiscard]] std::string describe(Status status, std::size_t column,
+                                       std::string_view value) const;
+
+  private:
+    Status write_array(const ColumnCodec& codec, simdjson::dom::array values);
+    Status write_vector(const ColumnCodec& codec, simdjson::dom::array values);
+    Status write_json_as_text(const ColumnCodec& codec, simdjson::dom::element value);
+    Status json_scalar(const ColumnCodec& codec, simdjson::dom::element value);
+    Status unsigned_field(const ColumnCodec& codec, std::uint64_t value);
+    Status text_field(const ColumnCodec& codec, std::string_view value);
+    Status integer_field(ColumnKind kind, const ColumnCodec& codec, std::int64_t value);
+    Status floating_field(ColumnKind kind, const ColumnCodec& codec, double value);
+    Status from_text_field(ColumnKind kind, const ColumnCodec& codec, std::string_view value);
+    Status done(Status status) noexcept;
+    Status mismatch() noexcept;
+    [[nodiscard]] bool full() const noexcept { return _column >= _columns.size(); }
+
+    std::vector<ColumnInfo> _columns;
+    std::vector<ColumnCodec> _codecs;
+    JsonWriterOptions _json_options;
+    ByteBuffer _scratch;  ///< JsonWriter's idle target, and room for JSON written as text
+    JsonWriter _json;
+    std::vector<float> _floats;
+    simdjson::dom::parser _parser;  ///< for `from_text` of vectors
+    ByteBuffer* _out = nullptr;
+    std::size_t _column = 0;
+    std::size_t _json_start = 0;
+    std::size_t _json_length_offset = 0;
+    Status _last{};
+};
+
+}  // namespace pgingest
