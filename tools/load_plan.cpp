@@ -1,0 +1,306 @@
+#include "tools/load_plan.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "codecs/copy_binary.hpp"
+#include "codecs/jsonb.hpp"
+
+namespace pgingest::tools {
+
+namespace {
+
+const char* source_name(SourceKind kind) noexcept {
+    switch (kind) {
+        case SourceKind::key:
+            return "key";
+        case SourceKind::pointer:
+            return "pointer";
+        case SourceKind::document:
+            return "document";
+        case SourceKind::rest:
+            return "rest";
+        case SourceKind::constant:
+            return "constant";
+    }
+    return "?";
+}
+
+/// RFC 6901: "" (the whole record) or '/'-separated tokens where '~' is followed by 0 or 1.
+bool valid_pointer(std::string_view pointer) noexcept {
+    if (!pointer.empty() && pointer.front() != '/') {
+        return false;
+    }
+    for (std::size_t i = 0; i < pointer.size(); ++i) {
+        if (pointer[i] == '~' &&
+            (i + 1 == pointer.size() || (pointer[i + 1] != '0' && pointer[i + 1] != '1'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/// The first token of a pointer, unescaped ("/a~1b/c" → "a/b").
+std::string first_token(std::string_view pointer) {
+    std::string token;
+    for (std::size_t i = 1; i < pointer.size() && pointer[i] != '/'; ++i) {
+        if (pointer[i] == '~') {
+            token += pointer[i + 1] == '1' ? '/' : '~';
+            ++i;
+        } else {
+            token += pointer[i];
+        }
+    }
+    return token;
+}
+
+std::string column_names(const TableInfo& table) {
+    std::string names;
+    for (const ColumnInfo& column : table.columns) {
+        names += (names.empty() ? "" : ", ") + column.name;
+    }
+    return names;
+}
+
+struct Explicit {
+    std::string name;
+    SourceKind source;
+    std::string argument;
+    std::string flag;  ///< as given, for messages
+};
+
+std::vector<Explicit> explicit_sources(const MappingOptions& mapping) {
+    std::vector<Explicit> sources;
+    for (const std::string& map : mapping.maps) {
+        std::size_t eq = map.find('=');
+        if (eq == std::string::npos) {
+            sources.push_back({map, SourceKind::key, map, "--map " + map});
+            continue;
+        }
+        std::string pointer = map.substr(eq + 1);
+        if (!valid_pointer(pointer)) {
+            throw std::invalid_argument("--map " + map + ": \"" + pointer +
+                                        "\" is not a JSON pointer (RFC 6901: \"/key/0/key\", "
+                                        "'~' only as ~0 or ~1)");
+        }
+        sources.push_back({map.substr(0, eq), SourceKind::pointer, pointer, "--map " + map});
+    }
+    for (const std::string& set : mapping.sets) {
+        std::size_t eq = set.find('=');
+        if (eq == std::string::npos) {
+            throw std::invalid_argument("--set " + set + ": expected COLUMN=VALUE");
+        }
+        sources.push_back(
+            {set.substr(0, eq), SourceKind::constant, set.substr(eq + 1), "--set " + set});
+    }
+    if (!mapping.document_column.empty()) {
+        sources.push_back({mapping.document_column, SourceKind::document, "",
+                           "--document-column " + mapping.document_column});
+    }
+    if (!mapping.rest_column.empty()) {
+        sources.push_back(
+            {mapping.rest_column, SourceKind::rest, "", "--rest-column " + mapping.rest_column});
+    }
+    return sources;
+}
+
+void check_explicit(const Explicit& source, const ColumnInfo& column) {
+    ColumnKind kind = column_codec(column).kind;
+    bool json = kind == ColumnKind::json || kind == ColumnKind::jsonb;
+    if ((source.source == SourceKind::document || source.source == SourceKind::rest) && !json) {
+        throw std::invalid_argument(source.flag + ": column \"" + column.name + "\" is " +
+                                    column.type_display + ", not json or jsonb");
+    }
+    if (kind == ColumnKind::unsupported) {
+        throw std::invalid_argument(source.flag + ": column \"" + column.name + "\" has type " +
+                                    column.type_display + ", which pgingest cannot write");
+    }
+    if (source.source == SourceKind::constant) {
+        TableInfo one;
+        one.columns = {column};
+        RowWriter writer(one);
+        ByteBuffer scratch;
+        writer.begin(scratch);
+        Status status = writer.from_text(source.argument);
+        if (!status.ok()) {
+            throw std::invalid_argument(source.flag + ": " +
+                                        writer.describe(status, 0, source.argument));
+        }
+    }
+}
+
+}  // namespace
+
+LoadPlan make_load_plan(const TableInfo& table, const MappingOptions& mapping) {
+    std::vector<Explicit> sources = explicit_sources(mapping);
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+        const ColumnInfo* column = table.find(sources[i].name);
+        if (column == nullptr) {
+            throw std::invalid_argument(sources[i].flag + ": table " + table.qualified_name +
+                                        " has no column \"" + sources[i].name +
+                                        "\" (columns: " + column_names(table) + ")");
+        }
+        for (std::size_t j = 0; j < i; ++j) {
+            if (sources[j].name == sources[i].name) {
+                throw std::invalid_argument(sources[i].flag + ": column \"" + sources[i].name +
+                                            "\" already has a source (" + sources[j].flag + ")");
+            }
+        }
+        check_explicit(sources[i], *column);
+    }
+    LoadPlan plan;
+    plan.table.qualified_name = table.qualified_name;
+    plan.table.oid = table.oid;
+    for (const ColumnInfo& column : table.columns) {
+        auto named = std::find_if(sources.begin(), sources.end(),
+                                  [&](const Explicit& s) { return s.name == column.name; });
+        PlannedColumn planned;
+        planned.column = column;
+        if (named != sources.end()) {
+            planned.source = named->source;
+            planned.argument = named->argument;
+        } else if (column.has_default || column_codec(column).kind == ColumnKind::unsupported) {
+            plan.left_out.push_back(column.name);
+            continue;
+        } else {
+            planned.argument = column.name;
+        }
+        plan.needs_object = plan.needs_object || planned.source == SourceKind::key ||
+                            planned.source == SourceKind::rest;
+        plan.table.columns.push_back(column);
+        plan.columns.push_back(std::move(planned));
+    }
+    if (plan.columns.empty()) {
+        throw std::invalid_argument("table " + table.qualified_name +
+                                    ": no column to load (every column has a default or a type "
+                                    "pgingest cannot write; name columns with --map)");
+    }
+    return plan;
+}
+
+std::string LoadPlan::describe() const {
+    std::string text = "COPY " + table.qualified_name + ":\n";
+    for (const PlannedColumn& planned : columns) {
+        text += "  " + planned.column.name + "  " + planned.column.type_display + "  <- " +
+                source_name(planned.source);
+        if (!planned.argument.empty()) {
+            text += " " + planned.argument;
+        }
+        text += "\n";
+    }
+    for (const std::string& name : left_out) {
+        text += "  " + name + "  (not sent: the server's default)\n";
+    }
+    return text;
+}
+
+RecordEncoder::RecordEncoder(const LoadPlan& plan, JsonWriterOptions json)
+    : _plan(&plan), _writer(plan.table, json) {
+    for (const PlannedColumn& planned : plan.columns) {
+        if (planned.source == SourceKind::key) {
+            _taken.push_back(planned.argument);
+        } else if (planned.source == SourceKind::pointer && !planned.argument.empty()) {
+            _taken.push_back(first_token(planned.argument));
+        }
+    }
+}
+
+bool RecordEncoder::encode(std::string_view record, ByteBuffer& out, RecordError& error) {
+    simdjson::dom::element element;
+    simdjson::error_code code = _parser.parse(record.data(), record.size(), false).get(element);
+    if (code != simdjson::SUCCESS) {
+        error.reason = std::string("invalid JSON: ") + simdjson::error_message(code);
+        return false;
+    }
+    return encode_element(element, out, error);
+}
+
+bool RecordEncoder::encode_element(simdjson::dom::element record, ByteBuffer& out,
+                                   RecordError& error) {
+    if (_plan->needs_object && !record.is_object()) {
+        error.reason = "record is not a JSON object";
+        return false;
+    }
+    std::size_t start = out.size();
+    _writer.begin(out);
+    for (std::size_t i = 0; i < _plan->columns.size(); ++i) {
+        if (!write_column(i, record, error)) {
+            out.truncate(start);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool RecordEncoder::fail(Status status, std::size_t index, std::string_view value,
+                         RecordError& error) {
+    error.reason = _writer.describe(status, index, value);
+    return false;
+}
+
+bool RecordEncoder::write_column(std::size_t index, simdjson::dom::element record,
+                                 RecordError& error) {
+    const PlannedColumn& planned = _plan->columns[index];
+    simdjson::dom::element value;
+    Status status{};
+    switch (planned.source) {
+        case SourceKind::key:
+            if (simdjson::dom::object object = record.get_object().value_unsafe();
+                object.at_key(planned.argument).get(value) != simdjson::SUCCESS) {
+                return _writer.null().ok();
+            }
+            status = _writer.json_value(value);
+            break;
+        case SourceKind::pointer:
+            if (record.at_pointer(planned.argument).get(value) != simdjson::SUCCESS) {
+                return _writer.null().ok();
+            }
+            status = _writer.json_value(value);
+            break;
+        case SourceKind::document:
+            value = record;
+            status = _writer.json_dom(record);
+            break;
+        case SourceKind::rest:
+            return write_rest(record, error);
+        case SourceKind::constant:
+            status = _writer.from_text(planned.argument);
+            if (!status.ok()) {
+                return fail(status, index, planned.argument, error);
+            }
+            return true;
+    }
+    if (!status.ok()) {
+        // A string is shown as its text, so that byte positions point into it.
+        std::string_view text;
+        return value.get_string().get(text) == simdjson::SUCCESS
+                   ? fail(status, index, text, error)
+                   : fail(status, index, simdjson::minify(value), error);
+    }
+    return true;
+}
+
+bool RecordEncoder::write_rest(simdjson::dom::element record, RecordError& error) {
+    JsonWriter* json = _writer.begin_json();
+    if (json == nullptr) {
+        return fail(_writer.last_status(), _writer.column(), "", error);
+    }
+    json->begin_object();
+    simdjson::dom::object object = record.get_object().value_unsafe();
+    for (simdjson::dom::key_value_pair field : object) {
+        if (std::find(_taken.begin(), _taken.end(), field.key) != _taken.end()) {
+            continue;
+        }
+        json->key_valid_utf8(field.key);
+        write_dom(*json, field.value);
+    }
+    json->end_object();
+    std::size_t column = _writer.column();
+    Status status = _writer.end_json();
+    if (!status.ok()) {
+        return fail(status, column, "(the record's other members)", error);
+    }
+    return true;
+}
+
+}  // namespace pgingest::tools

@@ -1,0 +1,105 @@
+#pragma once
+
+// How `pgingest load` turns a JSON record into a tuple: the plan says, for every column it
+// writes, where the value comes from; `RecordEncoder` applies it to one record at a time.
+//
+//   source        flag                       value
+//   key           (default)                  the record's member of the column's name
+//   pointer       --map COL=/json/pointer    the value at an RFC 6901 pointer in the record
+//   document      --document-column COL      the whole record, as json/jsonb
+//   rest          --rest-column COL          an object of the members no other column took
+//   constant      --set COL=VALUE            VALUE, parsed like the type's input function
+//
+// Columns left out of the plan are left out of the COPY column list, so the server fills them
+// with their defaults. A column with a default (bigserial ids, `DEFAULT now()`) is mapped by key
+// only when named (`--map COL`); every other column is mapped by key unless another source
+// names it. A missing member is NULL.
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codecs/buffer.hpp"
+#include "codecs/json_writer.hpp"
+#include "engine/catalog.hpp"
+#include "engine/row_writer.hpp"
+
+namespace pgingest::tools {
+
+/// Where one column's value comes from.
+enum class SourceKind : std::uint8_t { key, pointer, document, rest, constant };
+
+/// One column of the plan.
+struct PlannedColumn {
+    ColumnInfo column;
+    SourceKind source = SourceKind::key;
+    std::string argument;  ///< key, pointer or constant text; empty for document/rest
+};
+
+/// The mapping flags of `pgingest load`, as given.
+struct MappingOptions {
+    std::vector<std::string> maps{};  ///< "COL=/pointer" or "COL" (by key, also for a default)
+    std::vector<std::string> sets{};  ///< "COL=VALUE"
+    std::string document_column{};    ///< empty: none
+    std::string rest_column{};        ///< empty: none
+};
+
+/// The plan for one table.
+struct LoadPlan {
+    TableInfo table;  ///< the table, with `columns` cut down to the planned ones, in COPY order
+    std::vector<PlannedColumn> columns;  ///< parallel to `table.columns`
+    /// Columns of the table left to the server (default or NULL), for `--dry-run`.
+    std::vector<std::string> left_out;
+    /// True when some column takes a key of the record: records must be JSON objects.
+    bool needs_object = false;
+
+    /// The plan as a table for `--dry-run`: column, type, source.
+    [[nodiscard]] std::string describe() const;
+};
+
+/// Builds the plan for `table` (as read by `read_table_info`). Throws `std::invalid_argument`
+/// with a message naming the flag and the column when a flag names a column the table does not
+/// have, a column twice, a pointer that is not RFC 6901, a document/rest column that is not
+/// json/jsonb, or a column whose type pgingest cannot write; and when no column is left to load.
+/// Pure, any thread.
+[[nodiscard]] LoadPlan make_load_plan(const TableInfo& table, const MappingOptions& mapping);
+
+/// Why a record was not turned into a tuple.
+struct RecordError {
+    std::string reason;  ///< names the column, its type, the value and what is wrong
+};
+
+/// Applies a plan to records: parses each record's JSON text with simdjson and writes its tuple
+/// with a `RowWriter`. Reuses its parser and buffers: no allocation per record in steady state.
+/// Not thread-safe: one per producer thread.
+class RecordEncoder {
+  public:
+    /// `json` sets the rules of json/jsonb values (--nul).
+    RecordEncoder(const LoadPlan& plan, JsonWriterOptions json);
+
+    /// Parses `record` (its bytes must be followed by at least `simdjson::SIMDJSON_PADDING`
+    /// readable bytes) and appends its fields to `out`, after the tuple header the caller wrote
+    /// (`Producer::begin_row`, `put_tuple_header`). On error `out` is as it was and `error` says
+    /// what and where (the caller drops the tuple: `Producer::cancel_row`).
+    [[nodiscard]] bool encode(std::string_view record, ByteBuffer& out, RecordError& error);
+
+    /// As `encode`, for a record already parsed.
+    [[nodiscard]] bool encode_element(simdjson::dom::element record, ByteBuffer& out,
+                                      RecordError& error);
+
+  private:
+    bool write_column(std::size_t index, simdjson::dom::element record, RecordError& error);
+    bool write_rest(simdjson::dom::element record, RecordError& error);
+    bool fail(Status status, std::size_t index, std::string_view value, RecordError& error);
+
+    const LoadPlan* _plan;
+    RowWriter _writer;
+    simdjson::dom::parser _parser;
+    /// Keys taken by `key` columns and by the first token of `pointer` columns (for --rest).
+    std::vector<std::string> _taken;
+};
+
+}  // namespace pgingest::tools
