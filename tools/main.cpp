@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "tools/demo.hpp"
+#include "tools/local_command.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{
@@ -25,7 +26,13 @@ int main(int argc, char** argv) {
     demo_command->add_option("--seed", demo.seed, "Seed of the deterministic row generator")
         ->capture_default_str();
 
+    pgingest::tools::LocalCommandOptions local;
+    CLI::App* local_command = pgingest::tools::add_local_command(app, local);
+
     CLI11_PARSE(app, argc, argv);
+    if (*local_command) {
+        return pgingest::tools::run_local_command(*local_command, local);
+    }
     if (*demo_command) {
         return pgingest::tools::run_demo(demo);
     }
