@@ -382,7 +382,8 @@ bool LocalServer::stop() {
         return false;
     }
     HomeLock lock(_home);
-    if (live_postmaster_pid() == 0) {
+    const pid_t pid = live_postmaster_pid();
+    if (pid == 0) {
         return false;
     }
     const fs::path log = log_file();
@@ -394,6 +395,11 @@ bool LocalServer::stop() {
         throw Error("local server: pg_ctl stop failed (exit status " + std::to_string(status) +
                     ") for " + data_directory().string() + "; last lines of " + log.string() +
                     ":\n" + detail::read_tail(log, 20));
+    }
+    // pg_ctl returns once postmaster.pid is gone, which the postmaster removes just before it
+    // exits; wait for the exit itself so that the caller sees no postgres left.
+    for (int i = 0; i < 1000 && is_live_postgres(pid); i++) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return true;
 }
