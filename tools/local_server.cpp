@@ -82,9 +82,10 @@ bool is_live_postgres(pid_t pid) {
     return fs::path(argv0).filename() == "postgres";
 }
 
-// Number of processes whose working directory is `data`: every PostgreSQL process chdirs to its
-// data directory, so this counts the backends a killed postmaster left behind. They still hold
-// its shared memory, and a new postmaster refuses to start while they do.
+// Number of `postgres` processes whose working directory is `data`: every PostgreSQL process
+// chdirs to its data directory, so this counts the backends a killed postmaster left behind. They
+// still hold its shared memory, and a new postmaster refuses to start while they do. (A shell
+// sitting in the directory is not a postgres and does not count.)
 std::size_t processes_in(const fs::path& data) {
     std::size_t count = 0;
     std::error_code ec;
@@ -95,7 +96,7 @@ std::size_t processes_in(const fs::path& data) {
     for (const auto& entry : fs::directory_iterator("/proc", ec)) {
         std::error_code link_ec;
         fs::path cwd = fs::read_symlink(entry.path() / "cwd", link_ec);
-        if (!link_ec && cwd == wanted) {
+        if (!link_ec && cwd == wanted && read_first_line(entry.path() / "comm") == "postgres") {
             count++;
         }
     }
