@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "pgingest 0.1.0");
     app.require_subcommand(1);
 
+    pgingest::tools::LocalCommandOptions local;
+    CLI::App* local_command = pgingest::tools::add_local_command(app, local);
+
     pgingest::tools::DemoOptions demo;
     CLI::App* demo_command = app.add_subcommand(
         "demo",
@@ -25,9 +28,6 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
     demo_command->add_option("--seed", demo.seed, "Seed of the deterministic row generator")
         ->capture_default_str();
-
-    pgingest::tools::LocalCommandOptions local;
-    CLI::App* local_command = pgingest::tools::add_local_command(app, local);
 
     CLI11_PARSE(app, argc, argv);
     if (*local_command) {
