@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
