@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "tools/demo.hpp"
+#include "tools/local_command.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{
@@ -12,6 +13,9 @@ int main(int argc, char** argv) {
         "take it, and never loses a row."};
     app.set_version_flag("--version", "pgingest 0.1.0");
     app.require_subcommand(1);
+
+    pgingest::tools::LocalCommandOptions local;
+    CLI::App* local_command = pgingest::tools::add_local_command(app, local);
 
     pgingest::tools::DemoOptions demo;
     CLI::App* demo_command = app.add_subcommand(
@@ -26,6 +30,9 @@ int main(int argc, char** argv) {
         ->capture_default_str();
 
     CLI11_PARSE(app, argc, argv);
+    if (*local_command) {
+        return pgingest::tools::run_local_command(*local_command, local);
+    }
     if (*demo_command) {
         return pgingest::tools::run_demo(demo);
     }
