@@ -18,7 +18,8 @@
 //   - backends: the postmaster's cutime + cstime (its reaped children) over the run. The run
 //     ends once every backend opened during it has exited and was reaped, so this is exactly
 //     the CPU of the backends that served the run (the engine's writers or the server COPYs);
-//     autovacuum is off so no other child of the postmaster exits meanwhile;
+//     autovacuum is off so no other child of the postmaster exits meanwhile. "system" is the
+//     part of it spent in the kernel (cstime: reading the file or the socket, writing WAL);
 //   - other server: utime + stime of the postmaster and its long-lived children (WAL writer,
 //     checkpointer, background writer...), without the bench's own control connection.
 // Usage: pgingest_engine_bench [--workload spans|events|all] [--rows N] [--repetitions R]
@@ -167,6 +168,13 @@ std::vector<long> children_of(long parent) {
     return children;
 }
 
+// CPU seconds of the server over one run.
+struct ServerSeconds {
+    double backends = 0;
+    double backends_system = 0;  // the part of `backends` spent in the kernel
+    double other = 0;
+};
+
 // The server's CPU from /proc, split as the file's header says.
 class ServerCpu {
   public:
@@ -181,12 +189,13 @@ class ServerCpu {
         _resident = children_of(_postmaster_pid);
         ProcStat postmaster = read_proc_stat(_postmaster_pid);
         _reaped_start = postmaster.cutime + postmaster.cstime;
+        _reaped_system_start = postmaster.cstime;
         _other_start = other_ticks();
     }
 
     /// Call once the run's connections are closed: waits (up to 10 s) for their backends to be
-    /// reaped, then returns {backends, other server} CPU seconds since `start`.
-    std::pair<double, double> stop() {
+    /// reaped, then returns the server's CPU seconds since `start`.
+    ServerSeconds stop() {
         const std::set<long> resident(_resident.begin(), _resident.end());
         for (int wait = 0; wait < 1000; wait++) {
             std::vector<long> now = children_of(_postmaster_pid);
@@ -199,7 +208,10 @@ class ServerCpu {
         ProcStat postmaster = read_proc_stat(_postmaster_pid);
         double reaped = static_cast<double>(postmaster.cutime + postmaster.cstime - _reaped_start);
         double other = static_cast<double>(other_ticks() - _other_start);
-        return {reaped / _ticks_per_second, other / _ticks_per_second};
+        double system = static_cast<double>(postmaster.cstime - _reaped_system_start);
+        return {.backends = reaped / _ticks_per_second,
+                .backends_system = system / _ticks_per_second,
+                .other = other / _ticks_per_second};
     }
 
   private:
@@ -220,6 +232,7 @@ class ServerCpu {
     double _ticks_per_second = 100;
     std::vector<long> _resident;
     unsigned long long _reaped_start = 0;
+    unsigned long long _reaped_system_start = 0;
     unsigned long long _other_start = 0;
 };
 
@@ -230,6 +243,7 @@ struct Measurement {
     double client_cpu = 0;
     double producer_cpu = 0;
     double backend_cpu = 0;
+    double backend_system_cpu = 0;
     double other_cpu = 0;
 };
 
@@ -335,7 +349,10 @@ Measurement measure(ServerCpu& server, const std::function<double()>& run) {
     measurement.producer_cpu = run();
     measurement.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     measurement.client_cpu = process_cpu_seconds() - client_start;
-    std::tie(measurement.backend_cpu, measurement.other_cpu) = server.stop();
+    const ServerSeconds server_seconds = server.stop();
+    measurement.backend_cpu = server_seconds.backends;
+    measurement.backend_system_cpu = server_seconds.backends_system;
+    measurement.other_cpu = server_seconds.other;
     return measurement;
 }
 
@@ -390,7 +407,8 @@ void print_report(const std::vector<Contender>& contenders, std::uint64_t rows,
                   std::uint64_t bytes) {
     std::printf(
         "| contender | seconds (median; min–max) | rows/s | MB/s | ratio to server limit "
-        "| client CPU s (producers) | backends CPU s | client/backends CPU | other server CPU s "
+        "| client CPU s (producers) | backends CPU s (system) | client/backends CPU | other server "
+        "CPU s "
         "|\n");
     std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     const double limit[3] = {0, contenders[0].median_of(&Measurement::seconds),
@@ -405,11 +423,13 @@ void print_report(const std::vector<Contender>& contenders, std::uint64_t rows,
         const double client = contender.median_of(&Measurement::client_cpu);
         const double backends = contender.median_of(&Measurement::backend_cpu);
         std::printf(
-            "| %s | %.3f (%.3f–%.3f) | %.0f | %.1f | %.2f | %.2f (%.2f) | %.2f | %.1f %% | %.2f "
+            "| %s | %.3f (%.3f–%.3f) | %.0f | %.1f | %.2f | %.2f (%.2f) | %.2f (%.2f) | %.1f %% | "
+            "%.2f "
             "|\n",
             contender.name.c_str(), seconds, *low, *high, static_cast<double>(rows) / seconds,
             static_cast<double>(bytes) / 1e6 / seconds, limit[contender.connections] / seconds,
             client, contender.median_of(&Measurement::producer_cpu), backends,
+            contender.median_of(&Measurement::backend_system_cpu),
             backends > 0 ? 100.0 * client / backends : 0.0,
             contender.median_of(&Measurement::other_cpu));
     }
