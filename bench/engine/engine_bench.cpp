@@ -424,8 +424,7 @@ void print_report(const std::vector<Contender>& contenders, std::uint64_t rows,
         const double backends = contender.median_of(&Measurement::backend_cpu);
         std::printf(
             "| %s | %.3f (%.3f–%.3f) | %.0f | %.1f | %.2f | %.2f (%.2f) | %.2f (%.2f) | %.1f %% | "
-            "%.2f "
-            "|\n",
+            "%.2f |\n",
             contender.name.c_str(), seconds, *low, *high, static_cast<double>(rows) / seconds,
             static_cast<double>(bytes) / 1e6 / seconds, limit[contender.connections] / seconds,
             client, contender.median_of(&Measurement::producer_cpu), backends,
