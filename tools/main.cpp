@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "tools/demo.hpp"
+#include "tools/generate_command.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{
@@ -25,9 +26,15 @@ int main(int argc, char** argv) {
     demo_command->add_option("--seed", demo.seed, "Seed of the deterministic row generator")
         ->capture_default_str();
 
+    pgingest::tools::GenerateCommand generate;
+    CLI::App* generate_command = pgingest::tools::add_generate_command(app, generate);
+
     CLI11_PARSE(app, argc, argv);
     if (*demo_command) {
         return pgingest::tools::run_demo(demo);
+    }
+    if (*generate_command) {
+        return pgingest::tools::run_generate_command(generate);
     }
     return 2;
 }

@@ -12,6 +12,15 @@ constexpr std::array<std::string_view, 6> span_names = {
 constexpr std::array<std::string_view, 4> models = {"gpt-4o", "claude-sonnet", "llama-3-70b",
                                                     "mistral-large"};
 
+void put_digits(char* out, std::uint64_t value, std::size_t count) {
+    for (std::size_t i = count; i > 0; i--) {
+        out[i - 1] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    }
+}
+
+}  // namespace
+
 void write_sentence(JsonWriter& json, SplitMix64& random, std::size_t word_count) {
     // Up to 60 words of at most 9 bytes and a space each: fits without allocating.
     char text[1024];
@@ -26,15 +35,6 @@ void write_sentence(JsonWriter& json, SplitMix64& random, std::size_t word_count
     }
     json.string(std::string_view(text, size));
 }
-
-void put_digits(char* out, std::uint64_t value, std::size_t count) {
-    for (std::size_t i = count; i > 0; i--) {
-        out[i - 1] = static_cast<char>('0' + value % 10);
-        value /= 10;
-    }
-}
-
-}  // namespace
 
 UuidBytes random_uuid(SplitMix64& random) {
     UuidBytes id{};

@@ -54,6 +54,9 @@ inline constexpr std::size_t timestamptz_text_size_max = 27;
 /// returns the bytes written (27).
 std::size_t format_timestamptz(std::int64_t us_since_2000, char* out);
 
+/// A string value of `word_count` words drawn from `span_words` (at most 60 words).
+void write_sentence(JsonWriter& json, SplitMix64& random, std::size_t word_count);
+
 /// The scalar values of span `row` and the generator positioned for its attributes (then its
 /// embedding): the same draws, in the same order, for every writer of spans.
 struct SpanValues {
