@@ -7,7 +7,7 @@
 //   spans      trace_id "uuid", span_id int, parent_id int|null (null for a trace's root),
 //              name "text", start_time "RFC 3339 timestamptz", duration "ISO 8601 interval"
 //              (PT1.234567S), status "ok"|"error", cost_usd number (6 decimals),
-//              attributes {nested, about 1 KB: gen_ai model/usage, messages of multibyte text,
+//              attributes {nested, 1-3 KB: gen_ai model/usage, messages of multibyte text,
 //              tool arguments}, embedding [dims floats in [-1, 1)]. The same spans, value for
 //              value, as the binary COPY rows of `SpanRows` with the same seed.
 //   events     id int, stream "text", ts "timestamptz", type "text", run_id "uuid",

@@ -14,7 +14,7 @@ CLI::App* add_generate_command(CLI::App& app, GenerateCommand& command) {
     CLI::App* generate = app.add_subcommand(
         "generate",
         "Write deterministic NDJSON records for demos and benchmarks to stdout (or --output): "
-        "spans (agent trace spans: nested attributes of about 1 KB, an embedding), events "
+        "spans (agent trace spans: nested attributes of 1-3 KB, an embedding), events "
         "(narrow flow-run event rows), snapshots (large nested state documents), vectors "
         "(embeddings with metadata). Record n depends only on --seed and n. With --schema, "
         "print a CREATE TABLE statement whose columns are the records' keys instead, e.g. "

@@ -131,7 +131,7 @@ void write_span_attributes(JsonWriter& json, SplitMix64& random, std::string_vie
         json.key("role");
         json.string(m % 2 == 0 ? "user" : "assistant");
         json.key("content");
-        write_sentence(json, random, 20 + random.below(40));
+        write_sentence(json, random, 30 + random.below(30));
         json.end_object();
     }
     json.end_array();
@@ -150,6 +150,20 @@ void write_span_attributes(JsonWriter& json, SplitMix64& random, std::string_vie
     }
     json.end_array();
     json.end_object();
+    // What the tool returned: 8-12 rows, which brings the attributes to 1-3 KB.
+    json.key("result");
+    json.begin_array();
+    for (std::uint64_t r = 0, count = 8 + random.below(5); r < count; r++) {
+        json.begin_object();
+        json.key("id");
+        json.number(random.below(1'000'000));
+        json.key("title");
+        write_sentence(json, random, 4 + random.below(8));
+        json.key("score");
+        json.number(static_cast<double>(random.below(1000)) / 1000.0);
+        json.end_object();
+    }
+    json.end_array();
     json.end_object();
     json.key("retry");
     json.boolean(random.below(10) == 0);

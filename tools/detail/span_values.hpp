@@ -78,7 +78,7 @@ inline constexpr std::uint64_t spans_per_trace = 8;
 /// The values of span `row` for `seed`. Pure, any thread.
 SpanValues span_values(std::uint64_t seed, std::uint64_t row);
 
-/// Writes the span's attributes object (about 1 KB: service, gen_ai model and usage, 1–3
+/// Writes the span's attributes object (1–3 KB: service, gen_ai model and usage, 1–3
 /// messages of multibyte text, tool arguments) through `json`, drawing from `random`.
 /// Errors stay in `json.status()` (none for these values unless the writer was already failed).
 void write_span_attributes(JsonWriter& json, SplitMix64& random, std::string_view name);
