@@ -106,18 +106,17 @@ void number_fixed(JsonWriter& json, std::uint64_t units, unsigned decimals) {
     json.raw(std::string_view(text, static_cast<std::size_t>(at + decimals - text)));
 }
 
-// `[f,f,...]`: `dims` floats of `random.unit()` in their shortest round-trip form, built in
-// `text` (room for 16 bytes a value) and copied as one raw value.
+// `[f,f,...]`: `dims` floats of `random.unit()` with 9 significant digits (exact), built in
+// `text` (room for 19 bytes a value) and copied as one raw value.
 void write_embedding(JsonWriter& json, std::vector<char>& text, SplitMix64& random,
                      std::size_t dims) {
     char* at = text.data();
-    char* const end = text.data() + text.size();
     *at++ = '[';
     for (std::size_t d = 0; d < dims; d++) {
         if (d > 0) {
             *at++ = ',';
         }
-        at = std::to_chars(at, end, random.unit()).ptr;
+        at += detail::format_unit_float(random.unit(), at);
     }
     *at++ = ']';
     json.raw(std::string_view(text.data(), static_cast<std::size_t>(at - text.data())));
@@ -205,7 +204,7 @@ RecordGenerator::RecordGenerator(const GenerateOptions& options)
       _scratch(64 << 10),
       _json(_scratch),
       _item_json(_scratch),
-      _text(generate_dims(options) * 16 + 2) {
+      _text(generate_dims(options) * (detail::unit_float_text_size_max + 1) + 2) {
     std::string problem = check_generate_options(options);
     if (!problem.empty()) {
         throw std::invalid_argument(problem);

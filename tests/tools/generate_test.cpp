@@ -15,6 +15,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -23,6 +24,7 @@
 
 #include "codecs/copy_binary.hpp"
 #include "tests/support/pg.hpp"
+#include "tools/detail/span_values.hpp"
 #include "tools/span_rows.hpp"
 
 using namespace pgingest;
@@ -203,8 +205,8 @@ TEST_CASE("generate: the same seed gives the same bytes, another seed others", "
 TEST_CASE("generate: the first 100 spans of seed 42 hash to a pinned value", "[generate]") {
     // Changes only when the span generator changes on purpose: then update the value and say so.
     std::string spans = generate(GenerateOptions{.kind = GenerateKind::spans, .rows = 100});
-    CHECK(spans.size() == 630829);
-    CHECK(fnv1a(spans) == 0xa5454a214d071c34ULL);
+    CHECK(spans.size() == 683582);
+    CHECK(fnv1a(spans) == 0x8de2dd582a2070dfULL);
 }
 
 TEST_CASE("generate: disjoint ranges concatenate to the whole run", "[generate]") {
@@ -460,4 +462,22 @@ TEST_CASE("generate: bad CLI flags fail with a message naming the flag and value
     auto [missing_status, missing_output] = run_cli("generate");
     CHECK(missing_status != 0);
     CHECK_THAT(missing_output, Catch::Contains("kind is required"));
+}
+
+TEST_CASE("generate: every embedding value's text reads back to the same float", "[generate]") {
+    // All 2^24 + 1 multiples of 2^-23 in [-1, 1], the values SplitMix64::unit draws.
+    char text[detail::unit_float_text_size_max + 1];
+    std::size_t wrong = 0;
+    for (std::int64_t m = -8'388'608; m <= 8'388'608; m++) {
+        const float value = static_cast<float>(m) / 8388608.0f;
+        std::size_t size = detail::format_unit_float(value, text);
+        REQUIRE(size <= detail::unit_float_text_size_max);
+        text[size] = '\0';
+        if (std::strtof(text, nullptr) != value) {
+            wrong++;
+        }
+    }
+    CHECK(wrong == 0);
+    CHECK(detail::format_unit_float(-1.0f, text) == 2);
+    CHECK(std::string_view(text, 2) == "-1");
 }

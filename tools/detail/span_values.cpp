@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "codecs/assert.hpp"
+
 namespace pgingest::detail {
 
 namespace {
@@ -34,6 +36,42 @@ void write_sentence(JsonWriter& json, SplitMix64& random, std::size_t word_count
         size += word.size();
     }
     json.string(std::string_view(text, size));
+}
+
+std::size_t format_unit_float(float value, char* out) {
+    // value = m / 2^23 exactly; z zeros follow the point before the first significant digit,
+    // and q = round(|m| * 10^(9+z) / 2^23) < 2^23 * 10^9 fits in 64 bits.
+    const auto m = static_cast<std::int64_t>(value * 8388608.0f);
+    std::size_t size = 0;
+    if (m < 0) {
+        out[size++] = '-';
+    }
+    const std::uint64_t magnitude = static_cast<std::uint64_t>(m < 0 ? -m : m);
+    if (magnitude == 0 || magnitude >= 8'388'608) {
+        out[size++] = magnitude == 0 ? '0' : '1';
+        return size;
+    }
+    std::uint64_t z = 0;
+    std::uint64_t scaled = magnitude;
+    while (scaled * 10 < 8'388'608) {
+        scaled *= 10;
+        z++;
+    }
+    std::uint64_t q = (scaled * 1'000'000'000 + 4'194'304) >> 23;
+    // No carry to 10^9: 2^23 / 10^z (z = 0..6) is at least 0.08 from an integer, so no grid
+    // value lies within a relative 5e-10 below a power of ten.
+    PGINGEST_ASSERT(q < 1'000'000'000);
+    out[size++] = '0';
+    out[size++] = '.';
+    for (std::uint64_t i = 0; i < z; i++) {
+        out[size++] = '0';
+    }
+    put_digits(out + size, q, 9);
+    size += 9;
+    while (out[size - 1] == '0') {
+        size--;
+    }
+    return size;
 }
 
 UuidBytes random_uuid(SplitMix64& random) {

@@ -38,6 +38,15 @@ inline constexpr std::array<std::string_view, 16> span_words = {
     "the",  "agent", "résumé", "tool", "東京",   "query", "returned", "rows",
     "with", "café",  "✓",      "plan", "\"ok\"", "step",  "😀",        "tab\there"};
 
+/// Most bytes `format_unit_float` writes: `-0.` and 9 digits after up to 6 zeros.
+inline constexpr std::size_t unit_float_text_size_max = 18;
+
+/// `value`, a multiple of 2^-23 in [-1, 1] as `SplitMix64::unit` draws, as a JSON number with 9
+/// significant digits (trailing zeros dropped) at `out`; returns the bytes written. Nine digits
+/// read back to the same float (9 > 24·log10(2) + 1), so `real` columns store `value` exactly;
+/// about 6 times faster than std::to_chars' shortest form. Pure, any thread.
+std::size_t format_unit_float(float value, char* out);
+
 /// 2026-05-18 00:00:00 UTC in µs since 2000-01-01 UTC: the start of span 0.
 inline constexpr std::int64_t span_first_start_us = 832'377'600'000'000;
 
