@@ -198,18 +198,26 @@ std::string create_table_sql(const GenerateOptions& options, std::string_view ta
     return {};
 }
 
-RecordGenerator::RecordGenerator(const GenerateOptions& options)
-    : _options(options),
-      _dims(generate_dims(options)),
-      _scratch(64 << 10),
-      _json(_scratch),
-      _item_json(_scratch),
-      _text(generate_dims(options) * (detail::unit_float_text_size_max + 1) + 2) {
+namespace {
+
+// `options` when they are usable; checked before any member sizes its memory from them.
+const GenerateOptions& checked(const GenerateOptions& options) {
     std::string problem = check_generate_options(options);
     if (!problem.empty()) {
         throw std::invalid_argument(problem);
     }
+    return options;
 }
+
+}  // namespace
+
+RecordGenerator::RecordGenerator(const GenerateOptions& options)
+    : _options(checked(options)),
+      _dims(generate_dims(options)),
+      _scratch(64 << 10),
+      _json(_scratch),
+      _item_json(_scratch),
+      _text(_dims * (detail::unit_float_text_size_max + 1) + 2) {}
 
 Status RecordGenerator::append_record(ByteBuffer& out, std::uint64_t row) {
     const std::size_t start = out.size();
