@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "tools/demo.hpp"
+#include "tools/generate_command.hpp"
 #include "tools/local_command.hpp"
 
 int main(int argc, char** argv) {
@@ -29,12 +30,18 @@ int main(int argc, char** argv) {
     demo_command->add_option("--seed", demo.seed, "Seed of the deterministic row generator")
         ->capture_default_str();
 
+    pgingest::tools::GenerateCommand generate;
+    CLI::App* generate_command = pgingest::tools::add_generate_command(app, generate);
+
     CLI11_PARSE(app, argc, argv);
     if (*local_command) {
         return pgingest::tools::run_local_command(*local_command, local);
     }
     if (*demo_command) {
         return pgingest::tools::run_demo(demo);
+    }
+    if (*generate_command) {
+        return pgingest::tools::run_generate_command(generate);
     }
     return 2;
 }

@@ -30,8 +30,8 @@ struct SpanRowOptions {
 /// Columns: trace_id uuid, span_id int8, parent_id int8 (NULL for a trace's root span), name
 /// text, start_time timestamptz, duration interval, status text, cost_usd numeric(12,6),
 /// attributes jsonb (nested: gen_ai model and usage, 1–3 messages with multibyte text, tool
-/// arguments; about 1 KB), embedding real[] or vector. Row `n` depends only on the seed and
-/// `n`, so producers can encode disjoint ranges in parallel. Pure: any thread, one writer each.
+/// arguments and result rows; 1–3 KB), embedding real[] or vector. Row `n` depends only on the seed
+/// and `n`, so producers can encode disjoint ranges in parallel. Pure: any thread, one writer each.
 class SpanRows {
   public:
     static constexpr std::uint16_t field_count = 10;
