@@ -1002,9 +1002,10 @@ void InputReader::finish_lines(Pending& pending, RecordChunk& chunk) {
     auto on_error = [&](const char* at, std::string reason) {
         std::string_view text(base + record_start, buffer.size() - record_start);
         text = text.substr(0, text.find('\n'));
+        // The line's start, so that the error points at the line the rejects file quotes.
+        reason += " (column " + std::to_string(at - (base + record_start) + 1) + ")";
         chunk.errors.push_back({std::string(source), record_line,
-                                pending.first_byte_offset + static_cast<std::size_t>(at - base),
-                                std::move(reason),
+                                pending.first_byte_offset + record_start, std::move(reason),
                                 shorten(trim_right(text), _options.error_text_bytes_max)});
     };
     while (start < pending.lines_end) {

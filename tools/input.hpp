@@ -70,7 +70,7 @@ struct InputOptions {
     /// array file, document file or NDJSON line). The value there is the record, or when it is
     /// an array, each element is one. Empty: json_array → each element, document → the whole
     /// source, ndjson → each line.
-    std::string pointer;
+    std::string pointer{};
     /// Target size of an NDJSON chunk (bytes); a chunk ends at a newline, a longer line grows it.
     std::size_t chunk_bytes = std::size_t{2} << 20;
     /// Records per chunk handed out of a json_array / document.
