@@ -531,6 +531,15 @@ Status RowWriter::json_dom(simdjson::dom::element element) {
     return mismatch();
 }
 
+Status RowWriter::json_parsed(std::string_view text) {
+    JsonWriter* json = begin_json();
+    if (json == nullptr) {
+        return _last;
+    }
+    json->raw(text);
+    return end_json();
+}
+
 JsonWriter* RowWriter::begin_json() {
     if (full() || !is_json_kind(_codecs[_column].kind)) {
         (void)mismatch();

@@ -140,6 +140,10 @@ class RowWriter {
     Status floats(std::span<const float> values);
     /// json/jsonb columns: `text` is JSON text, validated (and checked for what jsonb refuses).
     Status json_text(std::string_view text);
+    /// json/jsonb columns: JSON text already validated (by a simdjson parse: valid JSON, valid
+    /// UTF-8), copied verbatim at memcpy speed, numbers digit for digit. Only what jsonb refuses
+    /// is checked: `\u0000` (per the NulPolicy) and lone surrogate escapes (`append_raw_json`).
+    Status json_parsed(std::string_view text);
     /// json/jsonb columns: writes `element` as JSON.
     Status json_dom(simdjson::dom::element element);
 

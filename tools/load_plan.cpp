@@ -212,7 +212,10 @@ bool RecordEncoder::encode(std::string_view record, ByteBuffer& out, RecordError
         error.reason = std::string("invalid JSON: ") + simdjson::error_message(code);
         return false;
     }
-    return encode_element(element, out, error);
+    _record_text = record;
+    bool ok = encode_element(element, out, error);
+    _record_text = {};
+    return ok;
 }
 
 bool RecordEncoder::encode_element(simdjson::dom::element record, ByteBuffer& out,
@@ -259,7 +262,8 @@ bool RecordEncoder::write_column(std::size_t index, simdjson::dom::element recor
             break;
         case SourceKind::document:
             value = record;
-            status = _writer.json_dom(record);
+            status = _record_text.empty() ? _writer.json_dom(record)
+                                          : _writer.json_parsed(_record_text);
             break;
         case SourceKind::rest:
             return write_rest(record, error);

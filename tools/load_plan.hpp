@@ -86,7 +86,8 @@ class RecordEncoder {
     /// what and where (the caller drops the tuple: `Producer::cancel_row`).
     [[nodiscard]] bool encode(std::string_view record, ByteBuffer& out, RecordError& error);
 
-    /// As `encode`, for a record already parsed.
+    /// As `encode`, for a record already parsed. A document column is then written from the
+    /// DOM: numbers with more digits than a double holds come out rounded.
     [[nodiscard]] bool encode_element(simdjson::dom::element record, ByteBuffer& out,
                                       RecordError& error);
 
@@ -98,6 +99,9 @@ class RecordEncoder {
     const LoadPlan* _plan;
     RowWriter _writer;
     simdjson::dom::parser _parser;
+    /// The text of the record being encoded (empty in `encode_element`): a document column
+    /// copies it verbatim, numbers digit for digit.
+    std::string_view _record_text;
     /// Keys taken by `key` columns and by the first token of `pointer` columns (for --rest).
     std::vector<std::string> _taken;
 };

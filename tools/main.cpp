@@ -1,11 +1,12 @@
-// pgingest command line. Subcommands grow with the issues: `demo` now; `load`, `generate` and
-// `local` come with issue "pgingest load".
+// pgingest command line: `load` (the main job), `generate` (sample data), `local` (pgingest's
+// own server), `demo` (the engine alone).
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "tools/demo.hpp"
 #include "tools/generate_command.hpp"
+#include "tools/load_command.hpp"
 #include "tools/local_command.hpp"
 
 int main(int argc, char** argv) {
@@ -14,6 +15,11 @@ int main(int argc, char** argv) {
         "take it, and never loses a row."};
     app.set_version_flag("--version", "pgingest 0.1.0");
     app.require_subcommand(1);
+
+    pgingest::tools::LoadCommand load = pgingest::tools::add_load_command(app);
+
+    pgingest::tools::GenerateCommand generate;
+    CLI::App* generate_command = pgingest::tools::add_generate_command(app, generate);
 
     pgingest::tools::LocalCommandOptions local;
     CLI::App* local_command = pgingest::tools::add_local_command(app, local);
@@ -30,18 +36,25 @@ int main(int argc, char** argv) {
     demo_command->add_option("--seed", demo.seed, "Seed of the deterministic row generator")
         ->capture_default_str();
 
-    pgingest::tools::GenerateCommand generate;
-    CLI::App* generate_command = pgingest::tools::add_generate_command(app, generate);
-
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::Success& e) {
+        return app.exit(e);  // --help, --version
+    } catch (const CLI::ParseError& e) {
+        (void)app.exit(e);
+        return 2;  // usage error, as `pgingest load --help` documents
+    }
+    if (*load.app) {
+        return static_cast<int>(pgingest::tools::run_load(*load.options).exit);
+    }
+    if (*generate_command) {
+        return pgingest::tools::run_generate_command(generate);
+    }
     if (*local_command) {
         return pgingest::tools::run_local_command(*local_command, local);
     }
     if (*demo_command) {
         return pgingest::tools::run_demo(demo);
-    }
-    if (*generate_command) {
-        return pgingest::tools::run_generate_command(generate);
     }
     return 2;
 }

@@ -72,8 +72,7 @@ TEST_CASE("load plan: columns by key, defaults left to the server", "[load][plan
     CHECK(plan.table.copy_sql() ==
           "COPY public.lp_events (\"kind\", \"actor_id\", \"score\", \"doc\", \"rest\", "
           "\"source\") FROM STDIN (FORMAT binary)");
-    CHECK(plan.describe().find("  id  (not sent: the server's default)") !=
-          std::string::npos);
+    CHECK(plan.describe().find("  id  (not sent: the server's default)") != std::string::npos);
 }
 
 TEST_CASE("load plan: --map, --set, --document-column, --rest-column", "[load][plan][pg]") {

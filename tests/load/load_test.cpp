@@ -1,0 +1,202 @@
+// Proves `pgingest load` end to end, by running the built binary against the test server: every
+// record read is loaded or rejected (exact counts, from the server), rejected records carry
+// source, line, reason and SQLSTATE, flags naming something wrong fail before anything is
+// written, exit statuses are the documented ones, and gzip input and stdin load the same rows.
+
+#include <simdjson.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/load/load_support.hpp"
+#include "tests/support/pg.hpp"
+
+using namespace pgingest;
+
+TEST_CASE("load: every record is loaded or rejected, and the rejects say where and why",
+          "[load][cli][pg]") {
+    auto conn = test::connect();
+    conn.exec(
+        "DROP TABLE IF EXISTS ld_events; CREATE TABLE ld_events (id int8 PRIMARY KEY, "
+        "kind text NOT NULL, n int4 CHECK (n >= 0), at timestamptz, attrs jsonb)");
+    test::TempDir dir;
+    std::string input = dir.write("events.ndjson",
+                                  R"({"id": 1, "kind": "a", "n": 1, "attrs": {"x": [1, 2]}})"
+                                  "\n"
+                                  R"({"id": 2, "kind": "b", "n": 2, "at": "2024-05-01T00:00:00Z"})"
+                                  "\n\n"
+                                  R"({"id": 3, "kind": "c", "n": -1})"  // CHECK: server reject
+                                  "\n"
+                                  R"({"id": 4, "kind": "d", "n": 99999999999})"  // int4 overflow
+                                  "\n"
+                                  R"({"id": 5, "kind": )"  // malformed
+                                  "\n"
+                                  R"([1, 2])"  // not an object
+                                  "\n"
+                                  R"({"id": 1, "kind": "dup"})"  // primary key: server reject
+                                  "\n"
+                                  R"({"id": 6, "kind": "e", "attrs": "x\u0000y"})"  // NUL
+                                  "\n"
+                                  R"({"id": 7, "kind": "g", "n": 7})"
+                                  "\n");
+    std::string rejects = dir.path("rejects.ndjson");
+    test::CliResult result =
+        test::run_pgingest({"load", "--db", test::cluster().conninfo(), "--table", "ld_events",
+                            "--rejects", rejects, "--summary", "json", input});
+    INFO(result.output);
+    CHECK(result.exit_code == 1);
+    test::Summary summary = test::parse_summary(result.output);
+    CHECK(summary.rows_read == 9);
+    CHECK(summary.rows_loaded == 3);
+    CHECK(summary.rows_rejected == 6);
+    CHECK(conn.query_value("SELECT string_agg(id || ':' || kind, ',' ORDER BY id) FROM "
+                           "ld_events") == "1:a,2:b,7:g");
+    CHECK(conn.query_value("SELECT attrs FROM ld_events WHERE id = 1") == "{\"x\": [1, 2]}");
+
+    std::vector<test::Reject> lines = test::read_rejects(rejects);
+    REQUIRE(lines.size() == 6);
+    std::sort(lines.begin(), lines.end(),
+              [](const test::Reject& a, const test::Reject& b) { return a.offset < b.offset; });
+    for (const test::Reject& line : lines) {
+        CHECK(line.source == input);
+    }
+    CHECK(lines[0].sqlstate == "23514");
+    CHECK(lines[0].reason.find("ld_events_n_check") != std::string::npos);
+    CHECK(lines[1].line == 5);
+    CHECK(lines[1].reason ==
+          "column \"n\" (integer): value \"99999999999\" at byte 0: integer out of range for the "
+          "column's "
+          "type");
+    CHECK(lines[1].record == R"({"id": 4, "kind": "d", "n": 99999999999})");
+    CHECK(lines[2].line == 6);
+    CHECK(lines[2].reason.starts_with("invalid JSON"));
+    CHECK(lines[2].record == R"({"id": 5, "kind":)");  // trailing blanks are not the record's
+    CHECK(lines[3].line == 7);
+    CHECK(lines[3].reason == "record is not a JSON object");
+    CHECK(lines[4].sqlstate == "23505");
+    CHECK(lines[5].line == 9);
+    CHECK(lines[5].reason.find("\\u0000 is not allowed in jsonb") != std::string::npos);
+}
+
+TEST_CASE("load: --nul strip stores the value without the NUL", "[load][cli][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS ld_nul; CREATE TABLE ld_nul (attrs jsonb)");
+    test::TempDir dir;
+    std::string input = dir.write("nul.ndjson", R"({"attrs": {"a\u0000": "x\u0000y"}})"
+                                                "\n");
+    test::CliResult result =
+        test::run_pgingest({"load", "--db", test::cluster().conninfo(), "--table", "ld_nul",
+                            "--nul", "strip", "--quiet", input});
+    CHECK(result.exit_code == 0);
+    CHECK(conn.query_value("SELECT attrs FROM ld_nul") == "{\"a\": \"xy\"}");
+}
+
+TEST_CASE("load: usage errors fail before anything is written", "[load][cli][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS ld_usage; CREATE TABLE ld_usage (id int8, doc jsonb)");
+    test::TempDir dir;
+    std::string input = dir.write("ok.ndjson", "{\"id\": 1}\n");
+    const std::string db = test::cluster().conninfo();
+
+    test::CliResult no_table =
+        test::run_pgingest({"load", "--db", db, "--table", "ld_nowhere", input});
+    CHECK(no_table.exit_code == 2);
+    CHECK(no_table.output.find("ld_nowhere") != std::string::npos);
+
+    test::CliResult bad_map =
+        test::run_pgingest({"load", "--db", db, "--table", "ld_usage", "--map", "nope=/x", input});
+    CHECK(bad_map.exit_code == 2);
+    CHECK(bad_map.output.find("--map nope=/x: table public.ld_usage has no column \"nope\"") !=
+          std::string::npos);
+
+    std::string missing = dir.path("missing.ndjson");
+    test::CliResult no_file =
+        test::run_pgingest({"load", "--db", db, "--table", "ld_usage", input, missing});
+    CHECK(no_file.exit_code == 2);
+    CHECK(no_file.output.find(missing) != std::string::npos);
+
+    test::CliResult bad_flag =
+        test::run_pgingest({"load", "--db", db, "--table", "ld_usage", "--workers", "0", input});
+    CHECK(bad_flag.exit_code == 2);
+    CHECK(bad_flag.output.find("--workers") != std::string::npos);
+
+    test::CliResult no_server = test::run_pgingest(
+        {"load", "--db", "host=127.0.0.1 port=1 connect_timeout=2", "--table", "ld_usage", input});
+    CHECK(no_server.exit_code == 3);
+
+    CHECK(conn.query_value("SELECT count(*) FROM ld_usage") == "0");
+}
+
+TEST_CASE("load: --max-errors stops the load with its own exit status", "[load][cli][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS ld_max; CREATE TABLE ld_max (id int4)");
+    test::TempDir dir;
+    std::string text;
+    for (int i = 0; i < 100; ++i) {
+        text += i % 2 == 0 ? "{\"id\": " + std::to_string(i) + "}\n" : "{\"id\": \"x\"}\n";
+    }
+    std::string input = dir.write("max.ndjson", text);
+    test::CliResult result = test::run_pgingest(
+        {"load", "--db", test::cluster().conninfo(), "--table", "ld_max", "--max-errors", "3",
+         "--threads", "1", "--summary", "json", "--rejects", dir.path("r.ndjson"), input});
+    CHECK(result.exit_code == 4);
+    test::Summary summary = test::parse_summary(result.output);
+    CHECK(summary.rows_rejected >= 4);
+    CHECK(summary.rows_read == summary.rows_loaded + summary.rows_rejected);
+    CHECK(conn.query_value("SELECT count(*) FROM ld_max") == std::to_string(summary.rows_loaded));
+}
+
+TEST_CASE("load: gzip input and stdin load the same rows as the plain file", "[load][cli][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS ld_same; CREATE TABLE ld_same (id int8, name text)");
+    test::TempDir dir;
+    std::string text;
+    for (int i = 0; i < 5000; ++i) {
+        text += "{\"id\": " + std::to_string(i) + ", \"name\": \"n" + std::to_string(i) + "\"}\n";
+    }
+    std::string plain = dir.write("same.ndjson", text);
+    REQUIRE(std::system(("gzip -k -c " + plain + " > " + plain + ".gz").c_str()) == 0);
+    const std::string db = test::cluster().conninfo();
+    CHECK(test::run_pgingest({"load", "--db", db, "--table", "ld_same", "-q", plain + ".gz"})
+              .exit_code == 0);
+    CHECK(test::run_shell("cat " + plain + " | " + PGINGEST_BINARY + " load -q --db '" + db +
+                          "' --table ld_same -") == 0);
+    CHECK(conn.query_value("SELECT count(*) FROM ld_same") == "10000");
+    CHECK(conn.query_value("SELECT count(*) FROM (SELECT id, name FROM ld_same GROUP BY id, name "
+                           "HAVING count(*) = 2 AND name = 'n' || id) x") == "5000");
+}
+
+TEST_CASE("load: --dry-run prints the plan and writes nothing", "[load][cli][pg]") {
+    auto conn = test::connect();
+    conn.exec(
+        "DROP TABLE IF EXISTS ld_dry; CREATE TABLE ld_dry (id bigserial, name text, "
+        "state jsonb)");
+    test::TempDir dir;
+    std::string input = dir.write("dry.json", "{\"name\": \"x\"}");
+    test::CliResult result =
+        test::run_pgingest({"load", "--db", test::cluster().conninfo(), "--table", "ld_dry",
+                            "--document-column", "state", "--dry-run", input});
+    CHECK(result.exit_code == 0);
+    CHECK(result.output.find("name  text  <- key name") != std::string::npos);
+    CHECK(result.output.find("state  jsonb  <- document") != std::string::npos);
+    CHECK(result.output.find("id  (not sent: the server's default)") != std::string::npos);
+    CHECK(conn.query_value("SELECT count(*) FROM ld_dry") == "0");
+}
+
+TEST_CASE("load: --help documents every flag and the exit statuses", "[load][cli]") {
+    test::CliResult help = test::run_pgingest({"load", "--help"});
+    CHECK(help.exit_code == 0);
+    for (const char* flag :
+         {"--db",          "--table",           "--format",       "--pointer",  "--map",
+          "--set",         "--document-column", "--rest-column",  "--workers",  "--threads",
+          "--batch-bytes", "--txn-bytes",       "--memory-bytes", "--io",       "--rejects",
+          "--max-errors",  "--summary",         "--nul",          "--progress", "--quiet",
+          "--dry-run",     "PGINGEST_WORKERS",  "Exit status"}) {
+        INFO(flag);
+        CHECK(help.output.find(flag) != std::string::npos);
+    }
+}

@@ -1,0 +1,501 @@
+#include "tools/load.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "codecs/json_writer.hpp"
+#include "engine/engine.hpp"
+#include "engine/errors.hpp"
+#include "tools/input.hpp"
+#include "tools/local_server.hpp"
+
+namespace pgingest::tools {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Row tags: the source's index in the high 16 bits, the record's byte offset in the
+/// decompressed source in the low 48 (what a server reject is traced back with).
+constexpr int tag_source_shift = 48;
+constexpr std::uint64_t tag_offset_mask = (std::uint64_t{1} << tag_source_shift) - 1;
+
+std::uint64_t make_tag(std::size_t source, std::uint64_t byte_offset) noexcept {
+    return (static_cast<std::uint64_t>(source) << tag_source_shift) |
+           (byte_offset & tag_offset_mask);
+}
+
+/// Where rejected records go: one NDJSON line each, to a file or stderr. Thread-safe.
+class RejectSink {
+  public:
+    RejectSink(const std::string& path, std::vector<std::string> sources)
+        : _sources(std::move(sources)) {
+        if (path.empty()) {
+            _file = stderr;
+            return;
+        }
+        _file = std::fopen(path.c_str(), "w");
+        if (_file == nullptr) {
+            throw std::invalid_argument("--rejects " + path +
+                                        ": cannot open for writing: " + std::strerror(errno));
+        }
+        _owned = true;
+    }
+    ~RejectSink() {
+        if (_owned) {
+            std::fclose(_file);
+        }
+    }
+    RejectSink(const RejectSink&) = delete;
+    RejectSink& operator=(const RejectSink&) = delete;
+
+    /// A record refused before it reached the server; `record` is its original text.
+    void client(std::string_view source, std::uint64_t line, std::uint64_t byte_offset,
+                std::string_view reason, std::string_view record) {
+        write(Entry{source, line, byte_offset, reason, "", &record});
+    }
+
+    /// A row the server refused, traced back through its tag.
+    void server(const RejectReport& report) {
+        std::size_t source = static_cast<std::size_t>(report.tag >> tag_source_shift);
+        std::string_view name =
+            source < _sources.size() ? std::string_view(_sources[source]) : std::string_view("?");
+        write(
+            Entry{name, 0, report.tag & tag_offset_mask, report.message, report.sqlstate, nullptr});
+    }
+
+    [[nodiscard]] std::uint64_t count() const noexcept { return _count.load(); }
+    /// Flushes the file; false (and errno set) when writing failed.
+    [[nodiscard]] bool close() { return std::fflush(_file) == 0 && !std::ferror(_file); }
+
+  private:
+    struct Entry {
+        std::string_view source;
+        std::uint64_t line;  ///< 0: unknown
+        std::uint64_t byte_offset;
+        std::string_view reason;
+        std::string_view sqlstate;
+        const std::string_view* record;  ///< nullptr: not known (server rejects)
+    };
+
+    /// One NDJSON line. A record that is not valid UTF-8 cannot be a JSON string: it is left
+    /// out and `record_invalid_utf8` says so.
+    static void format(ByteBuffer& line, const Entry& entry, bool with_record) {
+        JsonWriter json(line, JsonWriterOptions{.nul = NulPolicy::replace});
+        json.begin_object();
+        json.key("source");
+        json.string(entry.source);
+        if (entry.line != 0) {
+            json.key("line");
+            json.number(entry.line);
+        }
+        json.key("byte_offset");
+        json.number(entry.byte_offset);
+        json.key("reason");
+        json.string(entry.reason);
+        if (!entry.sqlstate.empty()) {
+            json.key("sqlstate");
+            json.string(entry.sqlstate);
+        }
+        if (entry.record != nullptr) {
+            json.key(with_record ? "record" : "record_invalid_utf8");
+            if (with_record) {
+                json.string(*entry.record);  // the original text: it may not be valid JSON
+            } else {
+                json.boolean(true);
+            }
+        }
+        json.end_object();
+        (void)json.finish();  // on error (invalid UTF-8) the buffer is left empty
+    }
+
+    void write(const Entry& entry) {
+        ByteBuffer line;
+        format(line, entry, true);
+        if (line.empty()) {
+            format(line, entry, false);
+        }
+        line.put_u8('\n');
+        std::lock_guard lock(_mutex);
+        std::fwrite(line.data(), 1, line.size(), _file);
+        _count.fetch_add(1);
+    }
+
+    std::vector<std::string> _sources;
+    std::FILE* _file = nullptr;
+    bool _owned = false;
+    std::mutex _mutex;
+    std::atomic<std::uint64_t> _count{0};
+};
+
+/// What the producer threads share.
+struct Shared {
+    const LoadOptions& options;
+    const LoadPlan& plan;
+    JsonWriterOptions json;
+    InputReader& reader;
+    RejectSink& rejects;
+    Engine& engine;
+    std::vector<std::string> sources;
+    std::atomic<std::uint64_t> rows_read{0};
+    std::atomic<bool> stop{false};
+    std::mutex error_mutex{};
+    std::exception_ptr error{};
+};
+
+std::size_t source_index(const Shared& shared, std::string_view source) {
+    for (std::size_t i = 0; i < shared.sources.size(); ++i) {
+        if (shared.sources[i] == source) {
+            return i;
+        }
+    }
+    return shared.sources.size();
+}
+
+bool over_max_errors(const Shared& shared) {
+    return shared.rejects.count() > shared.options.max_errors;
+}
+
+/// One producer thread: parse and encode records until the input ends or the load stops.
+void produce(Shared& shared) {
+    Producer producer = shared.engine.producer();
+    RecordEncoder encoder(shared.plan, shared.json);
+    RecordChunk chunk;
+    RecordError error;
+    while (!shared.stop.load(std::memory_order_relaxed) && shared.reader.next(chunk)) {
+        std::size_t source = source_index(shared, chunk.source);
+        for (const InputError& bad : chunk.errors) {
+            shared.rejects.client(chunk.source, bad.line, bad.byte_offset, bad.reason, bad.text);
+            shared.rows_read.fetch_add(1, std::memory_order_relaxed);
+        }
+        for (const RecordRef& record : chunk.records) {
+            std::string_view text = chunk.text(record);
+            ByteBuffer* out = producer.begin_row();
+            if (encoder.encode(text, *out, error)) {
+                producer.end_row(make_tag(source, record.byte_offset));
+            } else {
+                producer.cancel_row();
+                shared.rejects.client(chunk.source, record.line, record.byte_offset, error.reason,
+                                      text);
+            }
+            shared.rows_read.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (over_max_errors(shared)) {
+            shared.stop.store(true);
+        }
+    }
+}
+
+void produce_guarded(Shared& shared) {
+    try {
+        produce(shared);
+    } catch (...) {
+        std::lock_guard lock(shared.error_mutex);
+        if (!shared.error) {
+            shared.error = std::current_exception();
+        }
+        shared.stop.store(true);
+    }
+}
+
+std::string megabytes(std::uint64_t bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / 1e6);
+    return text;
+}
+
+/// The live progress line on stderr, every half second until `done` is set.
+class Progress {
+  public:
+    Progress(bool enabled, const Shared& shared) : _shared(shared) {
+        if (enabled) {
+            _thread = std::thread([this] { run(); });
+        }
+    }
+    ~Progress() { stop(); }
+    Progress(const Progress&) = delete;
+    Progress& operator=(const Progress&) = delete;
+
+    void stop() {
+        {
+            std::lock_guard lock(_mutex);
+            _done = true;
+        }
+        _wake.notify_all();
+        if (_thread.joinable()) {
+            _thread.join();
+            std::fputs("\r\033[K", stderr);
+        }
+    }
+
+  private:
+    void run() {
+        Clock::time_point start = Clock::now();
+        std::unique_lock lock(_mutex);
+        while (!_wake.wait_for(lock, std::chrono::milliseconds(500), [this] { return _done; })) {
+            print(std::chrono::duration<double>(Clock::now() - start).count());
+        }
+    }
+
+    void print(double seconds) const {
+        InputProgress input = _shared.reader.progress();
+        std::uint64_t read = input.compressed_bytes_read;
+        double rate = seconds > 0 ? static_cast<double>(read) / seconds : 0;
+        std::string line = "\r\033[Kpgingest: " + std::to_string(_shared.rows_read.load()) +
+                           " records, " + megabytes(read);
+        if (input.total_known && input.total_bytes > 0) {
+            double done = static_cast<double>(read) / static_cast<double>(input.total_bytes);
+            double left = rate > 0 && input.total_bytes > read
+                              ? static_cast<double>(input.total_bytes - read) / rate
+                              : 0.0;
+            char text[96];
+            std::snprintf(text, sizeof text, " of %s (%.0f%%), ETA %.0f s",
+                          megabytes(input.total_bytes).c_str(), 100 * done, left);
+            line += text;
+        }
+        line += ", " + megabytes(static_cast<std::uint64_t>(rate)) + "/s, " +
+                std::to_string(_shared.rejects.count()) + " rejected";
+        std::fputs(line.c_str(), stderr);
+    }
+
+    const Shared& _shared;
+    std::mutex _mutex;
+    std::condition_variable _wake;
+    bool _done = false;
+    std::thread _thread;
+};
+
+InputFormat parse_format(const std::string& format) {
+    std::optional<InputFormat> parsed = parse_input_format(format);
+    if (!parsed) {
+        throw std::invalid_argument("--format " + format +
+                                    ": expected auto, ndjson, json-array or document");
+    }
+    return *parsed;
+}
+
+NulPolicy parse_nul(const std::string& nul) {
+    if (nul == "error") {
+        return NulPolicy::error;
+    }
+    if (nul == "strip") {
+        return NulPolicy::strip;
+    }
+    if (nul == "replace") {
+        return NulPolicy::replace;
+    }
+    throw std::invalid_argument("--nul " + nul + ": expected error, strip or replace");
+}
+
+EngineOptions engine_options(const LoadOptions& options) {
+    if (options.io != "uring" && options.io != "libpq") {
+        throw std::invalid_argument("--io " + options.io + ": expected uring or libpq");
+    }
+    if (options.workers == 0 || options.batch_bytes < 4096) {
+        throw std::invalid_argument(options.workers == 0 ? "--workers must be at least 1"
+                                                         : "--batch-bytes must be at least 4096");
+    }
+    return EngineOptions{.writers = options.workers,
+                         .batch_bytes = options.batch_bytes,
+                         .memory_budget_bytes = options.memory_bytes,
+                         .txn_bytes_max = options.txn_bytes,
+                         .io = options.io == "libpq" ? CopyIo::libpq : CopyIo::uring,
+                         .rejects_max = options.max_errors};
+}
+
+bool progress_wanted(const LoadOptions& options) {
+    if (options.quiet || options.progress == "never") {
+        return false;
+    }
+    return options.progress == "always" || ::isatty(STDERR_FILENO) == 1;
+}
+
+/// The load proper, once the plan is made: reader, engine, producers, accounting.
+void load_records(const LoadOptions& options, const std::string& conninfo, const LoadPlan& plan,
+                  LoadSummary& summary) {
+    std::vector<std::string> files =
+        options.files.empty() ? std::vector<std::string>{"-"} : options.files;
+    InputOptions input{.format = parse_format(options.format), .pointer = options.pointer};
+    std::unique_ptr<InputReader> opened;
+    try {
+        opened = std::make_unique<InputReader>(files, input);
+    } catch (const Error& e) {
+        throw std::invalid_argument(e.what());  // a file that cannot be opened, a bad pointer
+    }
+    InputReader& reader = *opened;
+    RejectSink rejects(options.rejects, files);
+    JsonWriterOptions json{.nul = parse_nul(options.nul)};
+    EngineCallbacks callbacks;
+    callbacks.on_reject = [&rejects](const RejectReport& report) { rejects.server(report); };
+    Engine engine(conninfo, plan.table, engine_options(options), std::move(callbacks));
+    Shared shared{.options = options,
+                  .plan = plan,
+                  .json = json,
+                  .reader = reader,
+                  .rejects = rejects,
+                  .engine = engine,
+                  .sources = files};
+    std::size_t threads =
+        options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
+    Progress progress(progress_wanted(options), shared);
+    std::vector<std::thread> producers;
+    for (std::size_t i = 0; i < threads; ++i) {
+        producers.emplace_back([&shared] { produce_guarded(shared); });
+    }
+    for (std::thread& producer : producers) {
+        producer.join();
+    }
+    progress.stop();
+    summary.rows_read = shared.rows_read.load();
+    summary.rows_rejected = rejects.count();
+    if (shared.error) {
+        summary.rows_loaded = engine.stats().rows_committed;
+        std::rethrow_exception(shared.error);
+    }
+    try {
+        engine.close();
+    } catch (...) {
+        summary.rows_loaded = engine.stats().rows_committed;
+        summary.rows_rejected = rejects.count();
+        throw;
+    }
+    summary.rows_loaded = engine.stats().rows_committed;
+    summary.rows_rejected = rejects.count();
+    summary.bytes_read = reader.progress().decompressed_bytes;
+    if (!rejects.close()) {
+        throw Error("--rejects " + options.rejects + ": write failed: " + std::strerror(errno));
+    }
+    if (summary.rows_read != summary.rows_loaded + summary.rows_rejected) {
+        throw Error("accounting mismatch: " + std::to_string(summary.rows_read) +
+                    " records read, " + std::to_string(summary.rows_loaded) + " loaded, " +
+                    std::to_string(summary.rows_rejected) + " rejected (a bug: please report)");
+    }
+    if (over_max_errors(shared)) {
+        summary.exit = LoadExit::max_errors;
+        summary.error = "stopped: more than " + std::to_string(options.max_errors) +
+                        " records rejected (--max-errors); rows committed before stay";
+    } else if (summary.rows_rejected > 0) {
+        summary.exit = LoadExit::rejects;
+    }
+}
+
+void fail(LoadSummary& summary, LoadExit exit, const std::string& message) {
+    summary.exit = exit;
+    summary.error = message;
+}
+
+void run_guarded(const LoadOptions& options, LoadSummary& summary) {
+    std::string conninfo;
+    LoadPlan plan;
+    try {
+        ResolvedDatabase database = resolve_database(options.db);
+        if (!database.notice.empty() && !options.quiet) {
+            std::fprintf(stderr, "pgingest: %s\n", database.notice.c_str());
+        }
+        conninfo = database.conninfo;
+    } catch (const std::exception& e) {  // the local server could not be started
+        return fail(summary, LoadExit::connection, e.what());
+    }
+    try {
+        Connection conn(conninfo);
+        plan = make_load_plan(read_table_info(conn, options.table), options.mapping);
+    } catch (const ConnectionError& e) {
+        return fail(summary, LoadExit::connection, e.what());
+    } catch (const std::exception& e) {
+        return fail(summary, LoadExit::usage, e.what());
+    }
+    if (options.dry_run) {
+        std::fputs(plan.describe().c_str(), stdout);
+        return;
+    }
+    try {
+        load_records(options, conninfo, plan, summary);
+    } catch (const std::invalid_argument& e) {
+        fail(summary, LoadExit::usage, e.what());
+    } catch (const ConnectionError& e) {
+        fail(summary, LoadExit::connection, e.what());
+    } catch (const std::exception& e) {
+        bool too_many = std::string_view(e.what()).starts_with("more than ");
+        fail(summary, too_many ? LoadExit::max_errors : LoadExit::failed, e.what());
+    }
+}
+
+}  // namespace
+
+std::string LoadSummary::to_json() const {
+    ByteBuffer out;
+    JsonWriter json(out, JsonWriterOptions{.nul = NulPolicy::replace});
+    double mb = static_cast<double>(bytes_read) / 1e6;
+    json.begin_object();
+    json.key("rows_read");
+    json.number(rows_read);
+    json.key("rows_loaded");
+    json.number(rows_loaded);
+    json.key("rows_rejected");
+    json.number(rows_rejected);
+    json.key("bytes_read");
+    json.number(bytes_read);
+    json.key("seconds");
+    json.number(seconds);
+    json.key("rows_per_s");
+    json.number(seconds > 0 ? static_cast<double>(rows_loaded) / seconds : 0.0);
+    json.key("mb_per_s");
+    json.number(seconds > 0 ? mb / seconds : 0.0);
+    json.key("exit_code");
+    json.number(static_cast<std::int64_t>(exit));
+    json.key("error");
+    if (error.empty()) {
+        json.null();
+    } else {
+        json.string(error);
+    }
+    json.end_object();
+    (void)json.finish();
+    return std::string(out.view());
+}
+
+std::string LoadSummary::to_text(const std::string& table) const {
+    char text[512];
+    double mb = static_cast<double>(bytes_read) / 1e6;
+    std::snprintf(text, sizeof text,
+                  "pgingest load: %llu records read, %llu loaded into %s, %llu rejected\n"
+                  "  %.1f MB in %.2f s: %.0f rows/s, %.1f MB/s\n",
+                  static_cast<unsigned long long>(rows_read),
+                  static_cast<unsigned long long>(rows_loaded), table.c_str(),
+                  static_cast<unsigned long long>(rows_rejected), mb, seconds,
+                  seconds > 0 ? static_cast<double>(rows_loaded) / seconds : 0.0,
+                  seconds > 0 ? mb / seconds : 0.0);
+    return text;
+}
+
+LoadSummary run_load(const LoadOptions& options) {
+    LoadSummary summary;
+    Clock::time_point start = Clock::now();
+    run_guarded(options, summary);
+    summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (options.dry_run && summary.exit == LoadExit::ok) {
+        return summary;
+    }
+    if (!summary.error.empty()) {
+        std::fprintf(stderr, "pgingest load: error: %s\n", summary.error.c_str());
+    }
+    if (options.summary == "json") {
+        std::printf("%s\n", summary.to_json().c_str());
+    } else if (!options.quiet && summary.exit != LoadExit::usage &&
+               summary.exit != LoadExit::connection) {
+        std::fputs(summary.to_text(options.table).c_str(), stdout);
+    }
+    std::fflush(stdout);
+    return summary;
+}
+
+}  // namespace pgingest::tools

@@ -1,0 +1,75 @@
+#pragma once
+
+// `pgingest load`: JSON records from files or stdin into one table through the engine.
+//
+// Threads: one reader (tools/input.hpp: reads, decompresses, splits into records), N producer
+// threads (parse each record with simdjson, encode its tuple with the plan of
+// tools/load_plan.hpp into the engine's batch buffers), the engine's writers (COPY over
+// io_uring), and a progress printer. Every record read ends up loaded or in the rejects sink:
+// `rows_read = rows_loaded + rows_rejected`, checked against the server's counts at the end.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tools/load_plan.hpp"
+
+namespace pgingest::tools {
+
+/// Exit statuses of `pgingest load` (documented in `--help`).
+enum class LoadExit : int {
+    ok = 0,          ///< every record read was stored
+    rejects = 1,     ///< the load finished; some records were rejected (see the rejects sink)
+    usage = 2,       ///< bad flags, unknown table or column, unreadable file: nothing written
+    connection = 3,  ///< the server could not be reached, or was lost for too long
+    max_errors = 4,  ///< more rejects than --max-errors: stopped; rows committed before stay
+    failed = 5,      ///< any other failure (a server error that ends the load, an I/O error)
+};
+
+/// Options of `pgingest load`, as the command line gives them.
+struct LoadOptions {
+    std::optional<std::string> db;  ///< --db conninfo or URI; empty: PG*, DATABASE_URL, local
+    std::string table;
+    std::vector<std::string> files;  ///< "-" for stdin; none means stdin
+    std::string format = "auto";     ///< auto | ndjson | json-array | document
+    std::string pointer;             ///< --pointer; "" = default records of the format
+    MappingOptions mapping;
+    std::size_t workers = 2;  ///< writer connections
+    std::size_t threads = 0;  ///< producer (parse + encode) threads; 0 = one per core
+    std::size_t batch_bytes = std::size_t{1} << 20;
+    std::uint64_t txn_bytes = std::uint64_t{64} << 20;
+    std::size_t memory_bytes = std::size_t{64} << 20;  ///< the engine's batch budget
+    std::string io = "uring";                          ///< uring | libpq
+    std::string rejects;  ///< rejects file (NDJSON); empty: rejects go to stderr
+    std::uint64_t max_errors = UINT64_MAX;
+    std::string summary = "text";   ///< text | json
+    std::string nul = "error";      ///< error | strip | replace: \u0000 in json/jsonb
+    std::string progress = "auto";  ///< auto (on a terminal) | always | never
+    bool quiet = false;
+    bool dry_run = false;
+};
+
+/// What a load did; also the fields of `--summary json`.
+struct LoadSummary {
+    std::uint64_t rows_read = 0;      ///< records read (malformed ones included)
+    std::uint64_t rows_loaded = 0;    ///< rows committed (the server's COPY counts)
+    std::uint64_t rows_rejected = 0;  ///< records in the rejects sink
+    std::uint64_t bytes_read = 0;     ///< input bytes after decompression
+    double seconds = 0;
+    LoadExit exit = LoadExit::ok;
+    std::string error;  ///< the message when `exit` is usage, connection, max_errors or failed
+
+    /// `--summary json`: one JSON object (rows_read, rows_loaded, rows_rejected, bytes_read,
+    /// seconds, rows_per_s, mb_per_s, exit_code, error).
+    [[nodiscard]] std::string to_json() const;
+    /// `--summary text`: a few lines for people.
+    [[nodiscard]] std::string to_text(const std::string& table) const;
+};
+
+/// Runs a load. Never throws: failures are in the summary (exit and error), and messages for
+/// people go to stderr (unless `quiet`). Prints the summary to stdout as `options.summary`
+/// says (with `quiet`, only a JSON summary). One thread; starts its own.
+LoadSummary run_load(const LoadOptions& options);
+
+}  // namespace pgingest::tools

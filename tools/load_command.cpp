@@ -1,0 +1,112 @@
+#include "tools/load_command.hpp"
+
+namespace pgingest::tools {
+
+namespace {
+
+const char* const load_description =
+    "Load JSON records from FILEs (or stdin) into TABLE through binary COPY.\n\n"
+    "Records: one per line (ndjson), the elements of a top-level array (json-array), or a whole\n"
+    "file (document); --pointer selects records inside each document, '*' meaning every\n"
+    "element (OTLP: /resourceSpans/*/scopeSpans/*/spans). gzip and zstd input is detected.\n\n"
+    "Columns take the record's member of the same name; columns with a default are left to the\n"
+    "server unless named (--map COL). A missing member is NULL. Values are converted to the\n"
+    "column's type; a value that does not fit is a rejected record, not a failure.\n\n"
+    "Database: --db, else the PG* environment variables, else DATABASE_URL, else pgingest's own\n"
+    "local server (started on first use; see `pgingest local`).\n\n"
+    "Every record read is either loaded or written to the rejects sink (--rejects FILE, else\n"
+    "stderr) as one JSON line: source, line, byte_offset, reason, sqlstate, record.\n\n"
+    "Exit status: 0 every record stored; 1 finished with rejected records; 2 usage error (bad\n"
+    "flag, unknown table or column, unreadable file; nothing written); 3 cannot connect, or the\n"
+    "connection was lost for longer than the reconnect timeout; 4 more rejects than\n"
+    "--max-errors (stopped; rows committed before stay); 5 any other failure (rows committed\n"
+    "before stay, the summary says how many).";
+
+}  // namespace
+
+LoadCommand add_load_command(CLI::App& app) {
+    LoadCommand command;
+    command.options = std::make_shared<LoadOptions>();
+    LoadOptions& o = *command.options;
+    CLI::App* load = app.add_subcommand("load", load_description);
+    command.app = load;
+    load->add_option("files", o.files, "Input files; '-' or none: stdin");
+    load->add_option("--db", o.db, "conninfo string or postgresql:// URI (libpq conventions)")
+        ->envname("PGINGEST_DB");
+    load->add_option("--table,-t", o.table, "Target table: name or schema.name (quote mixed case)")
+        ->required()
+        ->envname("PGINGEST_TABLE");
+    load->add_option("--format", o.format, "auto | ndjson | json-array | document")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "ndjson", "json-array", "document"}))
+        ->envname("PGINGEST_FORMAT");
+    load->add_option("--pointer", o.pointer,
+                     "JSON pointer (RFC 6901) to the records inside each document; '*' = every "
+                     "element")
+        ->envname("PGINGEST_POINTER");
+    load->add_option("--map", o.mapping.maps,
+                     "COL=/pointer: the column takes the value at the pointer; COL alone: by "
+                     "member name (also for a column with a default). Repeatable")
+        ->allow_extra_args(false)
+        ->envname("PGINGEST_MAP");
+    load->add_option("--set", o.mapping.sets, "COL=VALUE: a constant for every row. Repeatable")
+        ->allow_extra_args(false)
+        ->envname("PGINGEST_SET");
+    load->add_option("--document-column", o.mapping.document_column,
+                     "json/jsonb column that stores the whole record")
+        ->envname("PGINGEST_DOCUMENT_COLUMN");
+    load->add_option("--rest-column", o.mapping.rest_column,
+                     "json/jsonb column that stores the members no other column took")
+        ->envname("PGINGEST_REST_COLUMN");
+    load->add_option("--workers", o.workers, "Writer connections, one COPY each")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64))
+        ->envname("PGINGEST_WORKERS");
+    load->add_option("--threads", o.threads, "Parse/encode threads; 0: one per core")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 256))
+        ->envname("PGINGEST_THREADS");
+    load->add_option("--batch-bytes", o.batch_bytes, "Bytes of tuples per batch handed to a writer")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{4096}, std::size_t{1} << 30))
+        ->envname("PGINGEST_BATCH_BYTES");
+    load->add_option("--txn-bytes", o.txn_bytes, "A writer commits after this many bytes")
+        ->capture_default_str()
+        ->envname("PGINGEST_TXN_BYTES");
+    load->add_option("--memory-bytes", o.memory_bytes,
+                     "Memory for batch buffers (bounds client memory and transaction size)")
+        ->capture_default_str()
+        ->envname("PGINGEST_MEMORY_BYTES");
+    load->add_option("--io", o.io, "Send path: uring (io_uring) | libpq (PQputCopyData)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"uring", "libpq"}))
+        ->envname("PGINGEST_IO");
+    load->add_option("--rejects", o.rejects, "File for rejected records (NDJSON); default stderr")
+        ->envname("PGINGEST_REJECTS");
+    load->add_option("--max-errors", o.max_errors,
+                     "Stop once more records than this are rejected (default: no limit)")
+        ->envname("PGINGEST_MAX_ERRORS");
+    load->add_option("--summary", o.summary, "text | json (one JSON object on stdout)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"text", "json"}))
+        ->envname("PGINGEST_SUMMARY");
+    load->add_option("--nul", o.nul,
+                     "\\u0000 in json/jsonb values (which PostgreSQL refuses): error (reject the "
+                     "record) | strip | replace (with U+FFFD)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"error", "strip", "replace"}))
+        ->envname("PGINGEST_NUL");
+    load->add_option("--progress", o.progress,
+                     "auto (a live line on stderr when it is a terminal) | always | never")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "always", "never"}))
+        ->envname("PGINGEST_PROGRESS");
+    load->add_flag("--quiet,-q", o.quiet, "No progress, no text summary; errors still go to stderr")
+        ->envname("PGINGEST_QUIET");
+    load->add_flag("--dry-run", o.dry_run,
+                   "Print the plan (column, type, source) and exit; nothing is written")
+        ->envname("PGINGEST_DRY_RUN");
+    return command;
+}
+
+}  // namespace pgingest::tools
