@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One entry point for the README's two Quickstart commands, on Debian 12 as root (or with sudo):
-#   bash tools/quickstart.sh demo   install what is missing, build, run the demo load
+#   bash tools/quickstart.sh demo   install what is missing, build, run tools/demo.sh
 #   bash tools/quickstart.sh test   install what is missing, build, run every test
 # .ci/run calls the second one and nothing else.
 set -euo pipefail
@@ -51,8 +51,8 @@ build() {  # build <dir> <target|all> <cmake args...>
 
 install_missing
 if [ "$mode" = demo ]; then
-    build build pgingest -DPGINGEST_BUILD_TESTS=OFF -DPGINGEST_BUILD_BENCH=OFF
-    exec ./build/pgingest demo
+    build build all -DPGINGEST_BUILD_TESTS=OFF
+    exec bash tools/demo.sh
 fi
 
 werror=OFF
