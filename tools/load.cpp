@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -64,13 +65,33 @@ class RejectSink {
         write(Entry{source, line, byte_offset, reason, "", &record});
     }
 
-    /// A row the server refused, traced back through its tag.
+    /// A row the server refused, traced back through its tag. Kept until `finish`, which
+    /// finds the record's line and text in its source.
     void server(const RejectReport& report) {
-        std::size_t source = static_cast<std::size_t>(report.tag >> tag_source_shift);
-        std::string_view name =
-            source < _sources.size() ? std::string_view(_sources[source]) : std::string_view("?");
-        write(
-            Entry{name, 0, report.tag & tag_offset_mask, report.message, report.sqlstate, nullptr});
+        std::lock_guard lock(_mutex);
+        _server.push_back(ServerReject{static_cast<std::size_t>(report.tag >> tag_source_shift),
+                                       report.tag & tag_offset_mask, report.message,
+                                       report.sqlstate});
+        _count.fetch_add(1);
+    }
+
+    /// Writes the rows the server refused, each with its line and original text: the sources
+    /// that have any are read once more with `input` (the format and pointer of the load), so
+    /// the record texts need not be held while their rows are in flight. Stdin cannot be read
+    /// again: its rejects have source and byte offset only. Call once the load is over.
+    void finish(const InputOptions& input) {
+        std::sort(_server.begin(), _server.end(), [](const ServerReject& a, const ServerReject& b) {
+            return a.source != b.source ? a.source < b.source : a.byte_offset < b.byte_offset;
+        });
+        for (std::size_t first = 0; first < _server.size();) {
+            std::size_t last = first;
+            while (last < _server.size() && _server[last].source == _server[first].source) {
+                ++last;
+            }
+            write_source(input, first, last);
+            first = last;
+        }
+        _server.clear();
     }
 
     [[nodiscard]] std::uint64_t count() const noexcept { return _count.load(); }
@@ -118,7 +139,7 @@ class RejectSink {
         (void)json.finish();  // on error (invalid UTF-8) the buffer is left empty
     }
 
-    void write(const Entry& entry) {
+    void write(const Entry& entry, bool count = true) {
         ByteBuffer line;
         format(line, entry, true);
         if (line.empty()) {
@@ -127,9 +148,57 @@ class RejectSink {
         line.put_u8('\n');
         std::lock_guard lock(_mutex);
         std::fwrite(line.data(), 1, line.size(), _file);
-        _count.fetch_add(1);
+        if (count) {
+            _count.fetch_add(1);
+        }
     }
 
+    struct ServerReject {
+        std::size_t source;
+        std::uint64_t byte_offset;
+        std::string message;
+        std::string sqlstate;
+    };
+
+    /// `finish` for the rejects `_server[first, last)`, all of one source.
+    void write_source(const InputOptions& input, std::size_t first, std::size_t last) {
+        std::size_t index = _server[first].source;
+        std::string_view name =
+            index < _sources.size() ? std::string_view(_sources[index]) : std::string_view("?");
+        std::size_t next = first;
+        if (name != "-" && index < _sources.size()) {
+            try {
+                InputReader again({_sources[index]}, input);
+                RecordChunk chunk;
+                while (next < last && again.next(chunk)) {
+                    for (const RecordRef& record : chunk.records) {
+                        while (next < last && _server[next].byte_offset < record.byte_offset) {
+                            write_server(name, _server[next], 0, nullptr);  // not found again
+                            ++next;
+                        }
+                        if (next < last && _server[next].byte_offset == record.byte_offset) {
+                            std::string_view text = chunk.text(record);
+                            write_server(name, _server[next], record.line, &text);
+                            ++next;
+                        }
+                    }
+                }
+            } catch (const std::exception&) {
+                // The source changed or vanished since: the rejects keep their byte offsets.
+            }
+        }
+        for (; next < last; ++next) {
+            write_server(name, _server[next], 0, nullptr);
+        }
+    }
+
+    void write_server(std::string_view name, const ServerReject& reject, std::uint64_t line,
+                      const std::string_view* record) {
+        write(Entry{name, line, reject.byte_offset, reject.message, reject.sqlstate, record},
+              false);
+    }
+
+    std::vector<ServerReject> _server;
     std::vector<std::string> _sources;
     std::FILE* _file = nullptr;
     bool _owned = false;
@@ -359,6 +428,7 @@ void load_records(const LoadOptions& options, const std::string& conninfo, const
     summary.rows_rejected = rejects.count();
     if (shared.error) {
         summary.rows_loaded = engine.stats().rows_committed;
+        rejects.finish(input);
         std::rethrow_exception(shared.error);
     }
     try {
@@ -366,11 +436,13 @@ void load_records(const LoadOptions& options, const std::string& conninfo, const
     } catch (...) {
         summary.rows_loaded = engine.stats().rows_committed;
         summary.rows_rejected = rejects.count();
+        rejects.finish(input);
         throw;
     }
     summary.rows_loaded = engine.stats().rows_committed;
     summary.rows_rejected = rejects.count();
     summary.bytes_read = reader.progress().decompressed_bytes;
+    rejects.finish(input);
     if (!rejects.close()) {
         throw Error("--rejects " + options.rejects + ": write failed: " + std::strerror(errno));
     }

@@ -65,6 +65,8 @@ TEST_CASE("load: every record is loaded or rejected, and the rejects say where a
         CHECK(line.source == input);
     }
     CHECK(lines[0].sqlstate == "23514");
+    CHECK(lines[0].line == 4);  // found again in the source after the load
+    CHECK(lines[0].record == R"({"id": 3, "kind": "c", "n": -1})");
     CHECK(lines[0].reason.find("ld_events_n_check") != std::string::npos);
     CHECK(lines[1].line == 5);
     CHECK(lines[1].reason ==
@@ -78,6 +80,8 @@ TEST_CASE("load: every record is loaded or rejected, and the rejects say where a
     CHECK(lines[3].line == 7);
     CHECK(lines[3].reason == "record is not a JSON object");
     CHECK(lines[4].sqlstate == "23505");
+    CHECK(lines[4].line == 8);
+    CHECK(lines[4].record == R"({"id": 1, "kind": "dup"})");
     CHECK(lines[5].line == 9);
     CHECK(lines[5].reason.find("\\u0000 is not allowed in jsonb") != std::string::npos);
 }
