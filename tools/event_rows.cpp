@@ -9,6 +9,7 @@
 #include "codecs/scalars.hpp"
 #include "codecs/text.hpp"
 #include "codecs/uuid.hpp"
+#include "tools/detail/span_values.hpp"
 
 namespace pgingest::tools {
 
@@ -25,29 +26,11 @@ constexpr std::array<std::string_view, 5> workers = {"worker-1", "worker-2", "wo
 constexpr std::int64_t first_ts_us = 832'377'600'000'000;  // 2026-05-18 00:00:00 UTC
 
 // SplitMix64, seeded per row so rows are independent (as in span_rows.cpp).
-struct Random {
-    std::uint64_t state;
-    std::uint64_t next() {
-        std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    }
-    std::uint64_t below(std::uint64_t bound) { return next() % bound; }
-};
+using Random = detail::SplitMix64;
 
 UuidBytes run_id(std::uint64_t seed, std::uint64_t run) {
     Random random{seed ^ (run * 0xD1B54A32D192ED03ULL) ^ 0xA5A5A5A5ULL};
-    UuidBytes id{};
-    for (std::size_t i = 0; i < 16; i += 8) {
-        std::uint64_t bits = random.next();
-        for (std::size_t k = 0; k < 8; k++) {
-            id[i + k] = static_cast<std::uint8_t>(bits >> (8 * k));
-        }
-    }
-    id[6] = static_cast<std::uint8_t>((id[6] & 0x0F) | 0x40);  // version 4
-    id[8] = static_cast<std::uint8_t>((id[8] & 0x3F) | 0x80);  // RFC 4122 variant
-    return id;
+    return detail::random_uuid(random);
 }
 
 // The first and last event of a run are the run's own; the ones between are its steps.
