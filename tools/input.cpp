@@ -72,7 +72,7 @@ class InputBufferWriter {
     static void set_size(InputBuffer& buffer, std::size_t size) {
         PGINGEST_ASSERT(size + simdjson::SIMDJSON_PADDING <= buffer._capacity);
         buffer._size = size;
-        std::memset(buffer._data + size, 0, buffer._capacity - size);
+        std::memset(buffer._data + size, 0, simdjson::SIMDJSON_PADDING);
     }
 };
 
@@ -116,6 +116,8 @@ class FileStream final : public ByteStream {
         }
         return _prefix;
     }
+
+    [[nodiscard]] int fd() const noexcept { return _fd; }
 
     std::size_t read(char* out, std::size_t size) override {
         if (_prefix_used < _prefix.size()) {
@@ -797,6 +799,11 @@ void SourceReader::read_lines() {
 }
 
 void SourceReader::read_document(InputFormat format) {
+    struct stat status {};
+    if (!_decoder && ::fstat(_file.fd(), &status) == 0 && S_ISREG(status.st_mode)) {
+        // Room for the whole file at once: no growth, and fill() sees the end at once.
+        Writer::reserve(*_buffer, static_cast<std::size_t>(status.st_size) + 1);
+    }
     while (fill()) {
     }
     Writer::set_size(*_buffer, _size);
@@ -832,7 +839,9 @@ void SourceReader::read_document(InputFormat format) {
             on_record(trim_right(std::string_view(base + first, _size - first)));
         }
     } else {
-        od::parser parser;
+        // One parser per reader thread: its structural index (4 bytes per input byte) is
+        // allocated and faulted in once, not per document.
+        thread_local od::parser parser;
         walk_document(parser, base, _size, data->capacity(), _reader._pointer,
                       format == InputFormat::json_array && !_reader._has_pointer, on_record,
                       on_error);

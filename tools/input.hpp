@@ -69,7 +69,10 @@ struct InputOptions {
     /// RFC 6901 pointer with `*` segments selecting the records in each document (each JSON
     /// array file, document file or NDJSON line). The value there is the record, or when it is
     /// an array, each element is one. Empty: json_array → each element, document → the whole
-    /// source, ndjson → each line.
+    /// source, ndjson → each line. The walk is simdjson On-Demand: values off the pointer's path
+    /// are skipped, not validated, so malformed JSON there may go unnoticed by the reader (each
+    /// record is validated by the consumer's own parse). A key literally named `*` cannot be
+    /// addressed.
     std::string pointer{};
     /// Target size of an NDJSON chunk (bytes); a chunk ends at a newline, a longer line grows it.
     std::size_t chunk_bytes = std::size_t{2} << 20;
