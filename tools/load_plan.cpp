@@ -10,6 +10,30 @@ namespace pgingest::tools {
 
 namespace {
 
+/// True when `text` holds a run of 16 or more digits (dots between them allowed): only then
+/// can a number have more significant digits than a double keeps. Any decimal of at most 15
+/// significant digits survives the trip through a double and its shortest form (DBL_DIG), so
+/// records without such a run skip the raw-text pass. Strings with long digit runs only cost
+/// the pass, never correctness.
+bool may_lose_digits(std::string_view text) noexcept {
+    int digits = 0;
+    for (char c : text) {
+        if (c >= '0' && c <= '9') {
+            if (++digits >= 16) {
+                return true;
+            }
+        } else if (c != '.') {
+            digits = 0;
+        }
+    }
+    return false;
+}
+
+bool is_json_column(const PlannedColumn& planned) noexcept {
+    ColumnKind kind = column_codec(planned.column).kind;
+    return kind == ColumnKind::json || kind == ColumnKind::jsonb;
+}
+
 const char* source_name(SourceKind kind) noexcept {
     switch (kind) {
         case SourceKind::key:
@@ -197,6 +221,11 @@ std::string LoadPlan::describe() const {
 RecordEncoder::RecordEncoder(const LoadPlan& plan, JsonWriterOptions json)
     : _plan(&plan), _writer(plan.table, json) {
     for (const PlannedColumn& planned : plan.columns) {
+        ColumnKind kind = column_codec(planned.column).kind;
+        bool exact =
+            kind == ColumnKind::numeric || kind == ColumnKind::json || kind == ColumnKind::jsonb;
+        _raw_columns.push_back(planned.source == SourceKind::key && exact);
+        _raw_rest = _raw_rest || planned.source == SourceKind::rest;
         if (planned.source == SourceKind::key) {
             _taken.push_back(planned.argument);
         } else if (planned.source == SourceKind::pointer && !planned.argument.empty()) {
@@ -213,9 +242,81 @@ bool RecordEncoder::encode(std::string_view record, ByteBuffer& out, RecordError
         return false;
     }
     _record_text = record;
+    _raw_ready = element.is_object() && may_lose_digits(record) && collect_raw(record);
     bool ok = encode_element(element, out, error);
     _record_text = {};
+    _raw_ready = false;
     return ok;
+}
+
+namespace {
+
+/// The raw JSON text of an On-Demand value: objects and arrays whole, scalars as their token
+/// without the whitespace after it.
+bool raw_text(simdjson::ondemand::value value, std::string_view& text) {
+    simdjson::ondemand::json_type type;
+    if (value.type().get(type) != simdjson::SUCCESS) {
+        return false;
+    }
+    if (type == simdjson::ondemand::json_type::object) {
+        simdjson::ondemand::object object;
+        return value.get_object().get(object) == simdjson::SUCCESS &&
+               object.raw_json().get(text) == simdjson::SUCCESS;
+    }
+    if (type == simdjson::ondemand::json_type::array) {
+        simdjson::ondemand::array array;
+        return value.get_array().get(array) == simdjson::SUCCESS &&
+               array.raw_json().get(text) == simdjson::SUCCESS;
+    }
+    text = value.raw_json_token();
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
+                             text.back() == '\r')) {
+        text.remove_suffix(1);
+    }
+    return true;
+}
+
+}  // namespace
+
+bool RecordEncoder::collect_raw(std::string_view record) {
+    bool any = _raw_rest ||
+               std::find(_raw_columns.begin(), _raw_columns.end(), true) != _raw_columns.end();
+    if (!any) {
+        return false;
+    }
+    _raw.assign(_plan->columns.size(), std::string_view{});
+    _rest.clear();
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::object object;
+    if (_raw_parser
+                .iterate(simdjson::padded_string_view(record.data(), record.size(),
+                                                      record.size() + simdjson::SIMDJSON_PADDING))
+                .get(doc) != simdjson::SUCCESS ||
+        doc.get_object().get(object) != simdjson::SUCCESS) {
+        return false;
+    }
+    for (auto field_result : object) {
+        simdjson::ondemand::field field;
+        std::string_view key;
+        std::string_view text;
+        if (std::move(field_result).get(field) != simdjson::SUCCESS ||
+            field.unescaped_key().get(key) != simdjson::SUCCESS || !raw_text(field.value(), text)) {
+            return false;
+        }
+        bool taken = false;
+        for (std::size_t i = 0; i < _plan->columns.size(); ++i) {
+            const PlannedColumn& planned = _plan->columns[i];
+            if (planned.source == SourceKind::key && planned.argument == key) {
+                _raw[i] = _raw[i].empty() ? text : _raw[i];  // the first of duplicate keys
+                taken = true;
+            }
+        }
+        taken = taken || std::find(_taken.begin(), _taken.end(), key) != _taken.end();
+        if (!taken && _raw_rest) {
+            _rest.emplace_back(key, text);
+        }
+    }
+    return true;
 }
 
 bool RecordEncoder::encode_element(simdjson::dom::element record, ByteBuffer& out,
@@ -248,6 +349,16 @@ bool RecordEncoder::write_column(std::size_t index, simdjson::dom::element recor
     Status status{};
     switch (planned.source) {
         case SourceKind::key:
+            if (_raw_ready && _raw_columns[index] && !_raw[index].empty() &&
+                _raw[index] != "null") {
+                std::string_view raw = _raw[index];
+                bool is_number = raw.front() == '-' || (raw.front() >= '0' && raw.front() <= '9');
+                if (is_json_column(planned) || is_number) {
+                    status =
+                        is_json_column(planned) ? _writer.json_parsed(raw) : _writer.from_text(raw);
+                    return status.ok() || fail(status, index, raw, error);
+                }
+            }
             if (simdjson::dom::object object = record.get_object().value_unsafe();
                 object.at_key(planned.argument).get(value) != simdjson::SUCCESS) {
                 return _writer.null().ok();
@@ -262,8 +373,8 @@ bool RecordEncoder::write_column(std::size_t index, simdjson::dom::element recor
             break;
         case SourceKind::document:
             value = record;
-            status = _record_text.empty() ? _writer.json_dom(record)
-                                          : _writer.json_parsed(_record_text);
+            status =
+                _record_text.empty() ? _writer.json_dom(record) : _writer.json_parsed(_record_text);
             break;
         case SourceKind::rest:
             return write_rest(record, error);
@@ -284,7 +395,29 @@ bool RecordEncoder::write_column(std::size_t index, simdjson::dom::element recor
     return true;
 }
 
+bool RecordEncoder::write_rest_raw(RecordError& error) {
+    JsonWriter* json = _writer.begin_json();
+    if (json == nullptr) {
+        return fail(_writer.last_status(), _writer.column(), "", error);
+    }
+    json->begin_object();
+    for (const auto& [key, text] : _rest) {
+        json->key_valid_utf8(key);
+        json->raw(text);
+    }
+    json->end_object();
+    std::size_t column = _writer.column();
+    Status status = _writer.end_json();
+    if (!status.ok()) {
+        return fail(status, column, "(the record's other members)", error);
+    }
+    return true;
+}
+
 bool RecordEncoder::write_rest(simdjson::dom::element record, RecordError& error) {
+    if (_raw_ready) {
+        return write_rest_raw(error);
+    }
     JsonWriter* json = _writer.begin_json();
     if (json == nullptr) {
         return fail(_writer.last_status(), _writer.column(), "", error);

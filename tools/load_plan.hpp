@@ -94,6 +94,9 @@ class RecordEncoder {
   private:
     bool write_column(std::size_t index, simdjson::dom::element record, RecordError& error);
     bool write_rest(simdjson::dom::element record, RecordError& error);
+    bool write_rest_raw(RecordError& error);
+    /// Finds the raw text of the members that columns copy verbatim (see `_raw_columns`).
+    bool collect_raw(std::string_view record);
     bool fail(Status status, std::size_t index, std::string_view value, RecordError& error);
 
     const LoadPlan* _plan;
@@ -102,6 +105,15 @@ class RecordEncoder {
     /// The text of the record being encoded (empty in `encode_element`): a document column
     /// copies it verbatim, numbers digit for digit.
     std::string_view _record_text;
+    /// Numbers keep every digit where the record text is at hand: a numeric or json/jsonb
+    /// column taken by key, and the rest column, are written from the members' raw text, found
+    /// by a simdjson On-Demand pass over the record (doubles would round to 17 digits).
+    std::vector<bool> _raw_columns;  ///< per planned column
+    bool _raw_rest = false;
+    bool _raw_ready = false;             ///< `_raw` and `_rest` hold this record's text
+    std::vector<std::string_view> _raw;  ///< per planned column; empty: member absent
+    std::vector<std::pair<std::string_view, std::string_view>> _rest;  ///< key (unescaped), value
+    simdjson::ondemand::parser _raw_parser;
     /// Keys taken by `key` columns and by the first token of `pointer` columns (for --rest).
     std::vector<std::string> _taken;
 };
