@@ -1,6 +1,7 @@
 #include "tools/load_plan.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include "codecs/copy_binary.hpp"
@@ -10,21 +11,46 @@ namespace pgingest::tools {
 
 namespace {
 
+bool digit_or_dot(char c) noexcept {
+    return (c >= '0' && c <= '9') || c == '.';
+}
+
+/// True when all 8 bytes of `word` are ASCII digits or '.' (0x2E..0x39 but not '/'), SWAR.
+bool all_digits_or_dots(std::uint64_t word) noexcept {
+    constexpr std::uint64_t high = 0x8080808080808080ULL;
+    std::uint64_t at_least_dot = (word | high) - 0x2E2E2E2E2E2E2E2EULL;  // high bit: b >= 0x2E
+    std::uint64_t above_nine = (word & ~high) + 0x4646464646464646ULL;   // high bit: b > 0x39
+    std::uint64_t slash = word ^ 0x2F2F2F2F2F2F2F2FULL;                  // 0 byte: b == '/'
+    std::uint64_t has_slash = (slash - 0x0101010101010101ULL) & ~slash & high;
+    return (at_least_dot & ~above_nine & ~word & high) == high && has_slash == 0;
+}
+
 /// True when `text` holds a run of 16 or more digits (dots between them allowed): only then
 /// can a number have more significant digits than a double keeps. Any decimal of at most 15
 /// significant digits survives the trip through a double and its shortest form (DBL_DIG), so
 /// records without such a run skip the raw-text pass. Strings with long digit runs only cost
-/// the pass, never correctness.
+/// the pass, never correctness. A run of 16 bytes or more covers a whole 8-byte block at a
+/// multiple of 8, so only those blocks are tested (SWAR), and their runs counted exactly.
 bool may_lose_digits(std::string_view text) noexcept {
-    int digits = 0;
-    for (char c : text) {
-        if (c >= '0' && c <= '9') {
-            if (++digits >= 16) {
-                return true;
-            }
-        } else if (c != '.') {
-            digits = 0;
+    for (std::size_t block = 0; block + 8 <= text.size(); block += 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, text.data() + block, 8);
+        if (!all_digits_or_dots(word)) {
+            continue;
         }
+        std::size_t start = block;
+        while (start > 0 && digit_or_dot(text[start - 1])) {
+            --start;
+        }
+        int digits = 0;
+        std::size_t end = start;
+        for (; end < text.size() && digit_or_dot(text[end]); ++end) {
+            digits += text[end] != '.' ? 1 : 0;
+        }
+        if (digits >= 16) {
+            return true;
+        }
+        block = (end / 8) * 8;  // resume after this run
     }
     return false;
 }
