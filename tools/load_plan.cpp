@@ -421,41 +421,25 @@ bool RecordEncoder::write_column(std::size_t index, simdjson::dom::element recor
     return true;
 }
 
-bool RecordEncoder::write_rest_raw(RecordError& error) {
-    JsonWriter* json = _writer.begin_json();
-    if (json == nullptr) {
-        return fail(_writer.last_status(), _writer.column(), "", error);
-    }
-    json->begin_object();
-    for (const auto& [key, text] : _rest) {
-        json->key_valid_utf8(key);
-        json->raw(text);
-    }
-    json->end_object();
-    std::size_t column = _writer.column();
-    Status status = _writer.end_json();
-    if (!status.ok()) {
-        return fail(status, column, "(the record's other members)", error);
-    }
-    return true;
-}
-
 bool RecordEncoder::write_rest(simdjson::dom::element record, RecordError& error) {
-    if (_raw_ready) {
-        return write_rest_raw(error);
-    }
     JsonWriter* json = _writer.begin_json();
     if (json == nullptr) {
         return fail(_writer.last_status(), _writer.column(), "", error);
     }
     json->begin_object();
-    simdjson::dom::object object = record.get_object().value_unsafe();
-    for (simdjson::dom::key_value_pair field : object) {
-        if (std::find(_taken.begin(), _taken.end(), field.key) != _taken.end()) {
-            continue;
+    if (_raw_ready) {  // the members' own text, every digit kept
+        for (const auto& [key, text] : _rest) {
+            json->key_valid_utf8(key);
+            json->raw(text);
         }
-        json->key_valid_utf8(field.key);
-        write_dom(*json, field.value);
+    } else {
+        simdjson::dom::object object = record.get_object().value_unsafe();
+        for (simdjson::dom::key_value_pair field : object) {
+            if (std::find(_taken.begin(), _taken.end(), field.key) == _taken.end()) {
+                json->key_valid_utf8(field.key);
+                write_dom(*json, field.value);
+            }
+        }
     }
     json->end_object();
     std::size_t column = _writer.column();

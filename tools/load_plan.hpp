@@ -94,7 +94,6 @@ class RecordEncoder {
   private:
     bool write_column(std::size_t index, simdjson::dom::element record, RecordError& error);
     bool write_rest(simdjson::dom::element record, RecordError& error);
-    bool write_rest_raw(RecordError& error);
     /// Finds the raw text of the members that columns copy verbatim (see `_raw_columns`).
     bool collect_raw(std::string_view record);
     bool fail(Status status, std::size_t index, std::string_view value, RecordError& error);
