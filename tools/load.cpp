@@ -302,7 +302,7 @@ class Progress {
         _wake.notify_all();
         if (_thread.joinable()) {
             _thread.join();
-            std::fputs("\r\033[K", stderr);
+            std::fputs("\n", stderr);  // the last line stays: the state when reading ended
         }
     }
 
@@ -310,7 +310,9 @@ class Progress {
     void run() {
         Clock::time_point start = Clock::now();
         std::unique_lock lock(_mutex);
-        while (!_wake.wait_for(lock, std::chrono::milliseconds(500), [this] { return _done; })) {
+        bool done = false;
+        while (!done) {
+            done = _wake.wait_for(lock, std::chrono::milliseconds(500), [this] { return _done; });
             print(std::chrono::duration<double>(Clock::now() - start).count());
         }
     }

@@ -204,3 +204,29 @@ TEST_CASE("load: --help documents every flag and the exit statuses", "[load][cli
         CHECK(help.output.find(flag) != std::string::npos);
     }
 }
+
+TEST_CASE("load: a progress line when asked, none off a terminal by default", "[load][cli][pg]") {
+    auto conn = test::connect();
+    test::TempDir dir;
+    std::string input = dir.path("events.ndjson");
+    REQUIRE(test::run_pgingest({"generate", "events", "--rows", "20000", "-o", input}).exit_code ==
+            0);
+    test::CliResult schema =
+        test::run_pgingest({"generate", "events", "--schema", "--table", "ld_progress"});
+    REQUIRE(schema.exit_code == 0);
+    const std::string db = test::cluster().conninfo();
+    for (const char* progress : {"always", "auto"}) {
+        conn.exec("DROP TABLE IF EXISTS ld_progress; " + schema.output);
+        test::CliResult result = test::run_pgingest(
+            {"load", "--db", db, "--table", "ld_progress", "--progress", progress, input});
+        INFO(progress << ": " << result.output.substr(0, 2000));
+        CHECK(result.exit_code == 0);
+        bool shown = result.output.find(" records, ") != std::string::npos &&
+                     result.output.find(" rejected") != std::string::npos &&
+                     result.output.find("MB/s") != std::string::npos;
+        // `always` shows the line every 0.5 s and once when reading ends; popen's pipe is not
+        // a terminal, so `auto` shows nothing.
+        CHECK(shown == (std::string(progress) == "always"));
+        CHECK(conn.query_value("SELECT count(*) FROM ld_progress") == "20000");
+    }
+}
