@@ -250,7 +250,8 @@ RecordEncoder::RecordEncoder(const LoadPlan& plan, JsonWriterOptions json)
         ColumnKind kind = column_codec(planned.column).kind;
         bool exact =
             kind == ColumnKind::numeric || kind == ColumnKind::json || kind == ColumnKind::jsonb;
-        _raw_columns.push_back(planned.source == SourceKind::key && exact);
+        bool by_pointer = planned.source == SourceKind::pointer && !planned.argument.empty();
+        _raw_columns.push_back((planned.source == SourceKind::key || by_pointer) && exact);
         _raw_rest = _raw_rest || planned.source == SourceKind::rest;
         if (planned.source == SourceKind::key) {
             _taken.push_back(planned.argument);
@@ -342,6 +343,18 @@ bool RecordEncoder::collect_raw(std::string_view record) {
             _rest.emplace_back(key, text);
         }
     }
+    for (std::size_t i = 0; i < _plan->columns.size(); ++i) {
+        const PlannedColumn& planned = _plan->columns[i];
+        if (!_raw_columns[i] || planned.source != SourceKind::pointer) {
+            continue;
+        }
+        doc.rewind();  // a pointer is looked up from the root (keys compared unescaped)
+        simdjson::ondemand::value value;
+        if (doc.at_pointer(planned.argument).get(value) != simdjson::SUCCESS ||
+            !raw_text(value, _raw[i])) {
+            _raw[i] = {};  // the DOM value is used
+        }
+    }
     return true;
 }
 
@@ -373,18 +386,16 @@ bool RecordEncoder::write_column(std::size_t index, simdjson::dom::element recor
     const PlannedColumn& planned = _plan->columns[index];
     simdjson::dom::element value;
     Status status{};
+    if (_raw_ready && _raw_columns[index] && !_raw[index].empty() && _raw[index] != "null") {
+        std::string_view raw = _raw[index];
+        bool is_number = raw.front() == '-' || (raw.front() >= '0' && raw.front() <= '9');
+        if (is_json_column(planned) || is_number) {
+            status = is_json_column(planned) ? _writer.json_parsed(raw) : _writer.from_text(raw);
+            return status.ok() || fail(status, index, raw, error);
+        }
+    }
     switch (planned.source) {
         case SourceKind::key:
-            if (_raw_ready && _raw_columns[index] && !_raw[index].empty() &&
-                _raw[index] != "null") {
-                std::string_view raw = _raw[index];
-                bool is_number = raw.front() == '-' || (raw.front() >= '0' && raw.front() <= '9');
-                if (is_json_column(planned) || is_number) {
-                    status =
-                        is_json_column(planned) ? _writer.json_parsed(raw) : _writer.from_text(raw);
-                    return status.ok() || fail(status, index, raw, error);
-                }
-            }
             if (simdjson::dom::object object = record.get_object().value_unsafe();
                 object.at_key(planned.argument).get(value) != simdjson::SUCCESS) {
                 return _writer.null().ok();
