@@ -264,6 +264,9 @@ RecordEncoder::RecordEncoder(const LoadPlan& plan, JsonWriterOptions json)
 bool RecordEncoder::encode(std::string_view record, ByteBuffer& out, RecordError& error) {
     simdjson::dom::element element;
     simdjson::error_code code = _parser.parse(record.data(), record.size(), false).get(element);
+    if (code == simdjson::NUMBER_ERROR && collect_raw(record, true)) {
+        return encode_raw(record, out, error);  // the raw texts hold what the DOM refused
+    }
     if (code != simdjson::SUCCESS) {
         error.reason = std::string("invalid JSON: ") + simdjson::error_message(code);
         return false;
@@ -305,8 +308,67 @@ bool raw_text(simdjson::ondemand::value value, std::string_view& text) {
 
 }  // namespace
 
-bool RecordEncoder::collect_raw(std::string_view record) {
-    bool any = _raw_rest ||
+bool RecordEncoder::encode_raw(std::string_view record, ByteBuffer& out, RecordError& error) {
+    std::size_t start = out.size();
+    _record_text = record;
+    _raw_ready = true;
+    _writer.begin(out);
+    bool ok = true;
+    for (std::size_t i = 0; ok && i < _plan->columns.size(); ++i) {
+        ok = write_column_raw(i, error);
+    }
+    _record_text = {};
+    _raw_ready = false;
+    if (!ok) {
+        out.truncate(start);
+    }
+    return ok;
+}
+
+bool RecordEncoder::write_column_raw(std::size_t index, RecordError& error) {
+    const PlannedColumn& planned = _plan->columns[index];
+    Status status{};
+    switch (planned.source) {
+        case SourceKind::document:
+            status = _writer.json_parsed(_record_text);
+            break;
+        case SourceKind::rest:
+            return write_rest(simdjson::dom::element{}, error);
+        case SourceKind::constant:
+            status = _writer.from_text(planned.argument);
+            break;
+        case SourceKind::key:
+        case SourceKind::pointer: {
+            std::string_view raw = _raw[index];
+            bool is_number =
+                !raw.empty() && (raw.front() == '-' || (raw.front() >= '0' && raw.front() <= '9'));
+            ColumnKind kind = column_codec(planned.column).kind;
+            if (raw.empty()) {
+                status = _writer.null();
+            } else if (is_json_column(planned)) {
+                status = _writer.json_parsed(raw);
+            } else if (is_number && kind == ColumnKind::numeric) {
+                status = _writer.from_text(raw);
+            } else if (is_number && (kind == ColumnKind::text || kind == ColumnKind::varchar ||
+                                     kind == ColumnKind::bpchar || kind == ColumnKind::name)) {
+                status = _writer.text(raw);  // the number's own text
+            } else {
+                simdjson::padded_string token(raw);
+                simdjson::dom::element value;
+                if (_token_parser.parse(token).get(value) != simdjson::SUCCESS) {
+                    status = Status{is_number ? Errc::integer_out_of_range : Errc::json_syntax, 0};
+                } else {
+                    status = _writer.json_value(value);
+                }
+            }
+            return status.ok() || fail(status, index, raw, error);
+        }
+    }
+    return status.ok() || fail(status, index, planned.argument, error);
+}
+
+bool RecordEncoder::collect_raw(std::string_view record, bool all_columns) {
+    bool any = all_columns || _raw_rest ||
                std::find(_raw_columns.begin(), _raw_columns.end(), true) != _raw_columns.end();
     if (!any) {
         return false;
@@ -345,7 +407,7 @@ bool RecordEncoder::collect_raw(std::string_view record) {
     }
     for (std::size_t i = 0; i < _plan->columns.size(); ++i) {
         const PlannedColumn& planned = _plan->columns[i];
-        if (!_raw_columns[i] || planned.source != SourceKind::pointer) {
+        if (!(all_columns || _raw_columns[i]) || planned.source != SourceKind::pointer) {
             continue;
         }
         doc.rewind();  // a pointer is looked up from the root (keys compared unescaped)

@@ -95,7 +95,12 @@ class RecordEncoder {
     bool write_column(std::size_t index, simdjson::dom::element record, RecordError& error);
     bool write_rest(simdjson::dom::element record, RecordError& error);
     /// Finds the raw text of the members that columns copy verbatim (see `_raw_columns`).
-    bool collect_raw(std::string_view record);
+    bool collect_raw(std::string_view record, bool all_columns = false);
+    /// `encode` for a record simdjson's DOM refuses for a number (an integer beyond 64 bits),
+    /// after `collect_raw(record, true)`: every column from its member's raw text, which
+    /// numeric, text and json/jsonb columns take as it is.
+    bool encode_raw(std::string_view record, ByteBuffer& out, RecordError& error);
+    bool write_column_raw(std::size_t index, RecordError& error);
     bool fail(Status status, std::size_t index, std::string_view value, RecordError& error);
 
     const LoadPlan* _plan;
@@ -113,6 +118,7 @@ class RecordEncoder {
     std::vector<std::string_view> _raw;  ///< per planned column; empty: member absent
     std::vector<std::pair<std::string_view, std::string_view>> _rest;  ///< key (unescaped), value
     simdjson::ondemand::parser _raw_parser;
+    simdjson::dom::parser _token_parser;  ///< one member's raw text, in `encode_raw`
     /// Keys taken by `key` columns and by the first token of `pointer` columns (for --rest).
     std::vector<std::string> _taken;
 };

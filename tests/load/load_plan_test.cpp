@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "codecs/copy_binary.hpp"
+#include "tests/load/load_support.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;
@@ -155,4 +156,28 @@ TEST_CASE("load plan: a document column stores what the server parses from the r
     REQUIRE(load(conn, plan, {record, "17"}).size() == 1);
     CHECK(conn.query_value("SELECT state = '" + record + "'::jsonb FROM lp_docs") == "t");
     CHECK(conn.query_value("SELECT name FROM lp_docs") == "snap");
+}
+
+TEST_CASE("load plan: integers beyond 64 bits are stored where the column can hold them",
+          "[load][plan][pg]") {
+    auto conn = test::connect();
+    conn.exec(
+        "DROP TABLE IF EXISTS lp_big; CREATE TABLE lp_big (n numeric, small int8, j jsonb, "
+        "name text, rest jsonb, doc jsonb)");
+    LoadPlan plan = make_load_plan(read_table_info(conn, "lp_big"),
+                                   MappingOptions{.document_column = "doc", .rest_column = "rest"});
+    const std::string big = "123456789012345678901234567890";
+    const std::string record = R"({"n": )" + big + R"(, "small": 7, "j": {"x": -)" + big +
+                               R"(}, "name": "b\u00e9", "other": [)" + big + "]}";
+    auto errors =
+        load(conn, plan, {record, R"({"small": )" + big + "}", R"({"n": 1, "name": )" + big + "}"});
+    REQUIRE(errors.size() == 1);  // int8 cannot hold it; text takes the number's text
+    CHECK(errors[0] == "column \"small\" (bigint): value \"" + big +
+                           "\" at byte 0: integer out of range for the column's type");
+    auto rows = conn.query_column(
+        "SELECT concat_ws('|', n, small, j, name, rest, doc = " + test::sql_literal(conn, record) +
+        "::jsonb) FROM lp_big ORDER BY n");
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0] == "1|" + big + "|{}|f");
+    CHECK(rows[1] == big + "|7|{\"x\": -" + big + "}|bé|{\"other\": [" + big + "]}|t");
 }
