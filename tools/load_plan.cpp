@@ -253,6 +253,7 @@ RecordEncoder::RecordEncoder(const LoadPlan& plan, JsonWriterOptions json)
         bool by_pointer = planned.source == SourceKind::pointer && !planned.argument.empty();
         _raw_columns.push_back((planned.source == SourceKind::key || by_pointer) && exact);
         _raw_rest = _raw_rest || planned.source == SourceKind::rest;
+        _raw_any = _raw_any || _raw_rest || _raw_columns.back();
         if (planned.source == SourceKind::key) {
             _taken.push_back(planned.argument);
         } else if (planned.source == SourceKind::pointer && !planned.argument.empty()) {
@@ -272,7 +273,7 @@ bool RecordEncoder::encode(std::string_view record, ByteBuffer& out, RecordError
         return false;
     }
     _record_text = record;
-    _raw_ready = element.is_object() && may_lose_digits(record) && collect_raw(record);
+    _raw_ready = _raw_any && element.is_object() && may_lose_digits(record) && collect_raw(record);
     bool ok = encode_element(element, out, error);
     _record_text = {};
     _raw_ready = false;
@@ -368,9 +369,7 @@ bool RecordEncoder::write_column_raw(std::size_t index, RecordError& error) {
 }
 
 bool RecordEncoder::collect_raw(std::string_view record, bool all_columns) {
-    bool any = all_columns || _raw_rest ||
-               std::find(_raw_columns.begin(), _raw_columns.end(), true) != _raw_columns.end();
-    if (!any) {
+    if (!all_columns && !_raw_any) {
         return false;
     }
     _raw.assign(_plan->columns.size(), std::string_view{});

@@ -114,6 +114,7 @@ class RecordEncoder {
     /// by a simdjson On-Demand pass over the record (doubles would round to 17 digits).
     std::vector<bool> _raw_columns;  ///< per planned column
     bool _raw_rest = false;
+    bool _raw_any = false;               ///< some column or the rest column takes raw text
     bool _raw_ready = false;             ///< `_raw` and `_rest` hold this record's text
     std::vector<std::string_view> _raw;  ///< per planned column; empty: member absent
     std::vector<std::pair<std::string_view, std::string_view>> _rest;  ///< key (unescaped), value
