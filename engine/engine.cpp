@@ -291,7 +291,13 @@ class Writer {
         _state.rows_committed += stored;
         _state.transactions_committed += 1;
         if (_state.callbacks.on_commit) {
-            _state.callbacks.on_commit(CommitReport{.writer_index = _index, .rows = stored});
+            _committed_tags.clear();
+            for (const Segment& segment : attempt) {
+                _committed_tags.emplace_back(segment.batch->tags.data() + segment.first,
+                                             segment.end - segment.first);
+            }
+            _state.callbacks.on_commit(
+                CommitReport{.writer_index = _index, .rows = stored, .tags = _committed_tags});
         }
     }
 
@@ -450,6 +456,7 @@ class Writer {
     std::uint64_t _txn_rows = 0;
     std::uint64_t _min_sequence = UINT64_MAX;
     std::uint64_t _xid = 0;
+    std::vector<std::span<const std::uint64_t>> _committed_tags;  // scratch for CommitReport
 };
 
 }  // namespace

@@ -33,6 +33,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -94,6 +95,9 @@ struct EngineStats {
 struct CommitReport {
     std::size_t writer_index = 0;
     std::uint64_t rows = 0;  ///< rows this COMMIT made durable
+    /// The producers' tags (given to `end_row`) of those rows, as runs in the batches: `rows`
+    /// tags in all, in no particular order across runs. Valid during the callback only.
+    std::span<const std::span<const std::uint64_t>> tags;
 };
 
 /// A row the server refused; reported on the writer thread, before the COMMIT of its neighbours.

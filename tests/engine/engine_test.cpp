@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <mutex>
+#include <span>
 #include <thread>
 
 #include "codecs/assert.hpp"
@@ -181,14 +183,27 @@ TEST_CASE("engine: rows the server refuses are isolated, every other row is stor
         "(producer int4, seq int8 CHECK (seq % 1000 <> 999), payload text UNIQUE)");
     std::mutex mutex;
     std::vector<RejectReport> rejects;
+    std::vector<std::uint64_t> committed_tags;
     Engine engine(
         test::cluster().conninfo(), read_table_info(conn, "eng_rejects"),
         EngineOptions{
             .writers = 2, .batch_bytes = 16 * 1024, .memory_budget_bytes = 1 << 20, .io = io},
-        EngineCallbacks{.on_commit = {}, .on_reject = [&](const RejectReport& report) {
-                            std::lock_guard lock(mutex);
-                            rejects.push_back(report);
-                        }});
+        EngineCallbacks{.on_commit =
+                            [&](const CommitReport& report) {
+                                std::lock_guard lock(mutex);
+                                std::uint64_t rows = 0;
+                                for (std::span<const std::uint64_t> run : report.tags) {
+                                    committed_tags.insert(committed_tags.end(), run.begin(),
+                                                          run.end());
+                                    rows += run.size();
+                                }
+                                PGINGEST_ASSERT(rows == report.rows);
+                            },
+                        .on_reject =
+                            [&](const RejectReport& report) {
+                                std::lock_guard lock(mutex);
+                                rejects.push_back(report);
+                            }});
     {
         Producer producer = engine.producer();
         for (std::int64_t seq = 0; seq < 20'000; seq++) {
@@ -223,6 +238,21 @@ TEST_CASE("engine: rows the server refuses are isolated, every other row is stor
     }
     CHECK(check_rejects == 20);
     CHECK(unique_rejects == 8);
+    // The commit reports name exactly the stored rows: with the refused ones, every tag once.
+    std::vector<std::uint64_t> reported = committed_tags;
+    for (const auto& reject : rejects) {
+        reported.push_back(reject.tag);
+    }
+    std::vector<std::uint64_t> submitted;
+    for (std::uint64_t seq = 0; seq < 20'000; seq++) {
+        submitted.push_back(seq);
+        if (seq % 2500 == 1234) {
+            submitted.push_back(seq);
+        }
+    }
+    std::sort(reported.begin(), reported.end());
+    CHECK(committed_tags.size() == 19'980);
+    CHECK(reported == submitted);
 }
 
 TEST_CASE("engine: refused first, last and adjacent rows of a batch are isolated", "[engine][pg]") {
