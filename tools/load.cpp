@@ -9,10 +9,15 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <thread>
 
+#include "codecs/assert.hpp"
 #include "codecs/json_writer.hpp"
 #include "engine/engine.hpp"
 #include "engine/errors.hpp"
@@ -75,10 +80,19 @@ class RejectSink {
         _count.fetch_add(1);
     }
 
+    /// A row the server refused whose record is known (stdin: `HeldRecords`); written at once.
+    void server_found(const RejectReport& report, std::uint64_t line, std::string_view record) {
+        auto index = static_cast<std::size_t>(report.tag >> tag_source_shift);
+        std::string_view name =
+            index < _sources.size() ? std::string_view(_sources[index]) : std::string_view("?");
+        write(Entry{name, line, report.tag & tag_offset_mask, report.message, report.sqlstate,
+                    &record});
+    }
+
     /// Writes the rows the server refused, each with its line and original text: the sources
     /// that have any are read once more with `input` (the format and pointer of the load), so
-    /// the record texts need not be held while their rows are in flight. Stdin cannot be read
-    /// again: its rejects have source and byte offset only. Call once the load is over.
+    /// the record texts of files need not be held while their rows are in flight (stdin's are,
+    /// and its rejects were written by `server_found`). Call once the load is over.
     void finish(const InputOptions& input) {
         std::sort(_server.begin(), _server.end(), [](const ServerReject& a, const ServerReject& b) {
             return a.source != b.source ? a.source < b.source : a.byte_offset < b.byte_offset;
@@ -206,6 +220,128 @@ class RejectSink {
     std::atomic<std::uint64_t> _count{0};
 };
 
+/// The texts of records read from stdin while their rows are in flight. Stdin cannot be read
+/// again after the load (as files are, see `RejectSink::finish`), so a row the server refuses is
+/// traced to its line and text here. Each chunk of stdin records is copied, so its buffer goes
+/// back to the reader at once, and dropped when the last of its rows is committed or refused:
+/// memory is bounded by the source text of the rows in flight, which the engine's memory budget
+/// bounds. Does nothing for other sources. Thread-safe.
+class HeldRecords {
+  public:
+    /// One chunk's records; `pending` counts its rows not yet committed or refused, plus one for
+    /// the producer until it has submitted them all.
+    struct Held {
+        std::string text;
+        std::vector<RecordRef> records;  ///< offsets into `text`
+        std::size_t pending = 0;
+    };
+
+    /// `stdin_source`: the index of "-" among the sources (its tags' high bits), or none.
+    explicit HeldRecords(std::optional<std::size_t> stdin_source) : _stdin(stdin_source) {}
+
+    [[nodiscard]] bool active() const noexcept { return _stdin.has_value(); }
+
+    /// Chunks still held: 0 once every row was committed or refused.
+    [[nodiscard]] std::size_t size() {
+        std::lock_guard lock(_mutex);
+        return _held.size();
+    }
+
+    /// Copies the records of `chunk` (of source `source`) when it is stdin; nullptr otherwise.
+    /// Release it with `release(held, rows not submitted + 1)` once its rows are submitted.
+    Held* hold(const RecordChunk& chunk, std::size_t source) {
+        if (source != _stdin || chunk.records.empty()) {
+            return nullptr;
+        }
+        auto held = std::make_unique<Held>();
+        std::size_t begin = chunk.records.front().offset;
+        std::size_t end = 0;
+        for (const RecordRef& record : chunk.records) {
+            begin = std::min(begin, record.offset);
+            end = std::max(end, record.offset + record.length);
+        }
+        held->text.assign(chunk.data->data() + begin, end - begin);
+        held->records = chunk.records;
+        for (RecordRef& record : held->records) {
+            record.offset -= begin;
+        }
+        held->pending = chunk.records.size() + 1;
+        Held* result = held.get();
+        std::lock_guard lock(_mutex);
+        _held.emplace(make_tag(source, chunk.records.front().byte_offset), std::move(held));
+        return result;
+    }
+
+    /// Counts `rows` rows of `held` as done (never submitted, or the producer's own count).
+    void release(Held* held, std::size_t rows) {
+        std::lock_guard lock(_mutex);
+        settle(find(make_tag(*_stdin, held->records.front().byte_offset)), rows);
+    }
+
+    /// Counts the rows a COMMIT made durable as done.
+    void committed(const CommitReport& report) {
+        std::lock_guard lock(_mutex);
+        for (std::span<const std::uint64_t> run : report.tags) {
+            for (std::uint64_t tag : run) {
+                if ((tag >> tag_source_shift) == *_stdin) {
+                    settle(find(tag), 1);
+                }
+            }
+        }
+    }
+
+    /// The line and text of the stdin record tagged `tag`, counting its row as done (the server
+    /// refused it); nullopt for other sources.
+    std::optional<std::pair<std::uint64_t, std::string>> take(std::uint64_t tag) {
+        if (!_stdin || (tag >> tag_source_shift) != *_stdin) {
+            return std::nullopt;
+        }
+        std::lock_guard lock(_mutex);
+        auto it = find(tag);
+        if (it == _held.end()) {
+            return std::nullopt;
+        }
+        std::optional<std::pair<std::uint64_t, std::string>> found;
+        for (const RecordRef& record : it->second->records) {
+            if (record.byte_offset == (tag & tag_offset_mask)) {
+                found.emplace(record.line, it->second->text.substr(record.offset, record.length));
+                break;
+            }
+        }
+        settle(it, 1);
+        return found;
+    }
+
+  private:
+    using Map = std::map<std::uint64_t, std::unique_ptr<Held>>;
+
+    /// The chunk holding the record tagged `tag`: the last whose first tag is not above it.
+    Map::iterator find(std::uint64_t tag) {
+        auto it = _held.upper_bound(tag);
+        if (it == _held.begin()) {
+            return _held.end();
+        }
+        --it;
+        std::uint64_t last = make_tag(*_stdin, it->second->records.back().byte_offset);
+        return tag <= last ? it : _held.end();
+    }
+
+    void settle(Map::iterator it, std::size_t rows) {
+        if (it == _held.end()) {
+            return;
+        }
+        PGINGEST_ASSERT(it->second->pending >= rows);
+        it->second->pending -= rows;
+        if (it->second->pending == 0) {
+            _held.erase(it);
+        }
+    }
+
+    std::optional<std::size_t> _stdin;
+    std::mutex _mutex;
+    Map _held;
+};
+
 /// What the producer threads share.
 struct Shared {
     const LoadOptions& options;
@@ -213,6 +349,7 @@ struct Shared {
     JsonWriterOptions json;
     InputReader& reader;
     RejectSink& rejects;
+    HeldRecords& held;
     Engine& engine;
     std::vector<std::string> sources;
     std::atomic<std::uint64_t> rows_read{0};
@@ -246,6 +383,8 @@ void produce(Shared& shared) {
             shared.rejects.client(chunk.source, bad.line, bad.byte_offset, bad.reason, bad.text);
             shared.rows_read.fetch_add(1, std::memory_order_relaxed);
         }
+        HeldRecords::Held* held = shared.held.hold(chunk, source);
+        std::size_t not_submitted = 0;
         for (const RecordRef& record : chunk.records) {
             std::string_view text = chunk.text(record);
             ByteBuffer* out = producer.begin_row();
@@ -255,8 +394,12 @@ void produce(Shared& shared) {
                 producer.cancel_row();
                 shared.rejects.client(chunk.source, record.line, record.byte_offset, error.reason,
                                       text);
+                ++not_submitted;
             }
             shared.rows_read.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (held != nullptr) {
+            shared.held.release(held, not_submitted + 1);
         }
         if (over_max_errors(shared)) {
             shared.stop.store(true);
@@ -405,14 +548,28 @@ void load_records(const LoadOptions& options, const std::string& conninfo, const
     InputReader& reader = *opened;
     RejectSink rejects(options.rejects, files);
     JsonWriterOptions json{.nul = parse_nul(options.nul)};
+    auto stdin_at = std::find(files.begin(), files.end(), "-");
+    HeldRecords held(stdin_at == files.end() ? std::nullopt
+                                             : std::optional<std::size_t>(static_cast<std::size_t>(
+                                                   stdin_at - files.begin())));
     EngineCallbacks callbacks;
-    callbacks.on_reject = [&rejects](const RejectReport& report) { rejects.server(report); };
+    callbacks.on_reject = [&rejects, &held](const RejectReport& report) {
+        if (auto found = held.take(report.tag)) {
+            rejects.server_found(report, found->first, found->second);
+        } else {
+            rejects.server(report);
+        }
+    };
+    if (held.active()) {
+        callbacks.on_commit = [&held](const CommitReport& report) { held.committed(report); };
+    }
     Engine engine(conninfo, plan.table, engine_options(options), std::move(callbacks));
     Shared shared{.options = options,
                   .plan = plan,
                   .json = json,
                   .reader = reader,
                   .rejects = rejects,
+                  .held = held,
                   .engine = engine,
                   .sources = files};
     std::size_t threads =
@@ -452,6 +609,10 @@ void load_records(const LoadOptions& options, const std::string& conninfo, const
         throw Error("accounting mismatch: " + std::to_string(summary.rows_read) +
                     " records read, " + std::to_string(summary.rows_loaded) + " loaded, " +
                     std::to_string(summary.rows_rejected) + " rejected (a bug: please report)");
+    }
+    if (held.size() != 0) {
+        throw Error("accounting mismatch: " + std::to_string(held.size()) +
+                    " chunks of stdin records not settled after the load (a bug: please report)");
     }
     if (over_max_errors(shared)) {
         summary.exit = LoadExit::max_errors;

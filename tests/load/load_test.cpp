@@ -174,6 +174,53 @@ TEST_CASE("load: gzip input and stdin load the same rows as the plain file", "[l
                            "HAVING count(*) = 2 AND name = 'n' || id) x") == "5000");
 }
 
+TEST_CASE("load: rows the server refuses from stdin are rejected with their line and record",
+          "[load][cli][pg]") {
+    auto conn = test::connect();
+    conn.exec(
+        "DROP TABLE IF EXISTS ld_stdin; CREATE TABLE ld_stdin (id int8 PRIMARY KEY, "
+        "n int4 CHECK (n % 9973 <> 0), name text)");
+    test::TempDir dir;
+    // 200 000 records (about 11 MB: several input chunks, many batches and commits); the CHECK
+    // refuses every 9973rd, and record 150 000 repeats the id of record 7 (primary key).
+    std::string text;
+    for (int i = 1; i <= 200'000; ++i) {
+        int id = i == 150'000 ? 7 : i;
+        text += "{\"id\": " + std::to_string(id) + ", \"n\": " + std::to_string(i) +
+                ", \"name\": \"n" + std::to_string(i) + "\"}\n";
+    }
+    std::string input = dir.write("stdin.ndjson", text);
+    std::string rejects = dir.path("rejects.ndjson");
+    const std::string db = test::cluster().conninfo();
+    CHECK(test::run_shell("cat " + input + " | " + PGINGEST_BINARY + " load -q --db '" + db +
+                          "' --table ld_stdin --workers 2 --batch-bytes 65536 --rejects " +
+                          rejects + " -") == 1);  // exit status 1: rejects
+    std::vector<std::uint64_t> refused;           // lines (= n) of the refused records
+    for (std::uint64_t n = 9973; n <= 200'000; n += 9973) {
+        refused.push_back(n);
+    }
+    refused.push_back(150'000);
+    std::sort(refused.begin(), refused.end());
+    CHECK(conn.query_value("SELECT count(*) FROM ld_stdin") ==
+          std::to_string(200'000 - refused.size()));
+    std::vector<test::Reject> lines = test::read_rejects(rejects);
+    REQUIRE(lines.size() == refused.size());
+    std::sort(lines.begin(), lines.end(),
+              [](const test::Reject& a, const test::Reject& b) { return a.line < b.line; });
+    for (std::size_t k = 0; k < lines.size(); ++k) {
+        const test::Reject& line = lines[k];
+        const std::uint64_t n = refused[k];
+        INFO("reject " << k << ": line " << line.line << ", expected " << n);
+        CHECK(line.source == "-");
+        REQUIRE(line.line == n);
+        CHECK(line.sqlstate == (n == 150'000 ? "23505" : "23514"));
+        std::string id = std::to_string(n == 150'000 ? 7 : n);
+        CHECK(line.record == "{\"id\": " + id + ", \"n\": " + std::to_string(n) +
+                                 ", \"name\": \"n" + std::to_string(n) + "\"}");
+        CHECK(line.offset == text.find(line.record));
+    }
+}
+
 TEST_CASE("load: --dry-run prints the plan and writes nothing", "[load][cli][pg]") {
     auto conn = test::connect();
     conn.exec(
