@@ -20,7 +20,10 @@ struct Batch {
     ByteBuffer buffer;
     std::vector<std::uint32_t> row_ends;  // offset just past each tuple in `buffer`
     std::vector<std::uint64_t> tags;      // the producer's tag of each tuple
-    std::uint64_t sequence = 0;           // order of hand-over to the writers, from 1
+    // Free batches held while this one, grown past the pool's batch capacity by large tuples, is
+    // in flight: each pool batch stands for its capacity in the memory budget (see take_ballast).
+    std::vector<Batch*> ballast;
+    std::uint64_t sequence = 0;  // order of hand-over to the writers, from 1
     Clock::time_point opened;
 
     [[nodiscard]] std::uint64_t rows() const noexcept { return row_ends.size(); }
@@ -40,6 +43,9 @@ struct EngineState {
     // Batches are kept until their COMMIT, so a writer commits once it holds its share of the
     // pool; otherwise producers would wait for batches that only a commit can return.
     std::size_t txn_batches_max = 1;
+    std::size_t batch_capacity = 0;  // bytes reserved for each batch of the pool
+    std::size_t ballast_max = 0;     // most pool batches one grown batch holds as ballast
+    std::mutex ballast_mutex;        // one producer gathers ballast at a time
 
     std::vector<std::unique_ptr<Batch>> pool;
     moodycamel::BlockingConcurrentQueue<Batch*> free_batches;
@@ -63,6 +69,7 @@ struct EngineState {
     std::atomic<std::uint64_t> bytes_sent{0};
     std::atomic<std::uint64_t> reconnects{0};
     std::atomic<std::uint64_t> producer_waits{0};
+    std::atomic<std::uint64_t> ballast_batches{0};
 
     void fail(std::exception_ptr cause) {
         {
@@ -82,7 +89,44 @@ struct EngineState {
         }
     }
 
-    void release(Batch* batch) { free_batches.enqueue(batch); }
+    // Back to the pool, with its ballast; a grown buffer is given back to the allocator, so
+    // memory does not keep the size of the largest tuples seen.
+    void release(Batch* batch) {
+        for (Batch* extra : batch->ballast) {
+            free_batches.enqueue(extra);
+        }
+        batch->ballast.clear();
+        if (batch->buffer.capacity() > batch_capacity) {
+            batch->buffer = ByteBuffer(batch_capacity);
+        }
+        free_batches.enqueue(batch);
+    }
+
+    // Before a batch grown past `batch_capacity` is handed over, takes as many free batches as
+    // its extra capacity is worth (at most `ballast_max`), so batches in flight never hold more
+    // than the pool's bytes beyond the pool itself, whatever the tuple sizes. Blocks like
+    // `begin_row` (WhenFull::reject: takes only what is free). One producer gathers at a time,
+    // and ballast_max leaves batches for the others, so gatherers cannot starve each other.
+    void take_ballast(Batch& batch) {
+        std::size_t units = std::min((batch.buffer.capacity() - 1) / batch_capacity, ballast_max);
+        if (units == 0) {
+            return;
+        }
+        std::lock_guard lock(ballast_mutex);
+        while (batch.ballast.size() < units) {
+            Batch* extra = nullptr;
+            if (options.when_full == WhenFull::reject) {
+                if (!free_batches.try_dequeue(extra)) {
+                    return;
+                }
+            } else if (!free_batches.wait_dequeue_timed(extra, 100'000)) {
+                rethrow_if_failed();
+                continue;
+            }
+            batch.ballast.push_back(extra);
+            ballast_batches += 1;
+        }
+    }
 };
 
 namespace {
@@ -181,9 +225,11 @@ class Writer {
             _opened = Clock::now();
             _txn_bytes = 0;
             _txn_rows = 0;
+            _txn_batches = 0;
             _min_sequence = UINT64_MAX;
         }
         _pending.push_back(batch);
+        _txn_batches += 1 + batch->ballast.size();
         _min_sequence = std::min(_min_sequence, batch->sequence);
         _txn_bytes += batch->buffer.size();
         _txn_rows += batch->rows();
@@ -202,7 +248,7 @@ class Writer {
 
     bool commit_due() const {
         const EngineOptions& options = _state.options;
-        return _txn_bytes >= options.txn_bytes_max || _pending.size() >= _state.txn_batches_max ||
+        return _txn_bytes >= options.txn_bytes_max || _txn_batches >= _state.txn_batches_max ||
                (options.txn_rows_max != 0 && _txn_rows >= options.txn_rows_max) ||
                _state.flush_target.load() >= _min_sequence || _state.stopping.load() ||
                Clock::now() - _opened >= _state.flush_interval;
@@ -454,6 +500,7 @@ class Writer {
     Clock::time_point _opened;
     std::uint64_t _txn_bytes = 0;
     std::uint64_t _txn_rows = 0;
+    std::size_t _txn_batches = 0;  // pool batches the transaction holds, ballast included
     std::uint64_t _min_sequence = UINT64_MAX;
     std::uint64_t _xid = 0;
     std::vector<std::span<const std::uint64_t>> _committed_tags;  // scratch for CommitReport
@@ -475,7 +522,11 @@ Producer::~Producer() {
         return;
     }
     if (_batch->rows() > 0) {
-        submit_batch();
+        try {
+            submit_batch();
+        } catch (...) {
+            // The engine failed while this batch waited for ballast; flush and close report it.
+        }
     } else {
         _state->release(std::exchange(_batch, nullptr));
     }
@@ -526,6 +577,12 @@ void Producer::cancel_row() noexcept {
 void Producer::submit_batch() {
     Batch* batch = std::exchange(_batch, nullptr);
     end_copy_data(batch->buffer);
+    try {
+        _state->take_ballast(*batch);
+    } catch (...) {
+        _state->release(batch);  // the engine failed: nothing more is sent
+        throw;
+    }
     batch->sequence = _state->next_sequence.fetch_add(1);
     {
         std::lock_guard lock(_state->mutex);
@@ -567,10 +624,12 @@ Engine::Engine(const std::string& conninfo, TableInfo table, EngineOptions optio
     state.flush_interval = std::chrono::milliseconds(options.flush_interval_ms);
     std::size_t buffers =
         std::max<std::size_t>(2, options.memory_budget_bytes / options.batch_bytes);
+    state.batch_capacity = options.batch_bytes + options.batch_bytes / 8 + 64;
+    state.ballast_max = buffers / 2 - 1;
     for (std::size_t i = 0; i < buffers; i++) {
         auto batch = std::make_unique<Batch>();
         // Room for the batch and the tuple that crosses its limit, so growth stays rare.
-        batch->buffer.reserve(options.batch_bytes + options.batch_bytes / 8 + 64);
+        batch->buffer.reserve(state.batch_capacity);
         // Row bookkeeping sized for 64-byte tuples; vectors keep their capacity after clear(),
         // so narrower rows allocate only while the pool warms up.
         batch->row_ends.reserve(options.batch_bytes / 64 + 1);
@@ -641,7 +700,8 @@ EngineStats Engine::stats() const noexcept {
                        .transactions_committed = state.transactions_committed.load(),
                        .bytes_sent = state.bytes_sent.load(),
                        .reconnects = state.reconnects.load(),
-                       .producer_waits = state.producer_waits.load()};
+                       .producer_waits = state.producer_waits.load(),
+                       .ballast_batches = state.ballast_batches.load()};
 }
 
 const TableInfo& Engine::table() const noexcept {

@@ -60,7 +60,10 @@ struct EngineOptions {
     std::size_t batch_bytes = std::size_t{1} << 20;
     /// Memory for batch buffers: the pool holds max(2, memory_budget_bytes / batch_bytes) of them.
     /// Batches stay in memory until their COMMIT, so a writer also commits once it holds
-    /// 1 / (writers + 1) of the pool: the budget bounds the transaction size too.
+    /// 1 / (writers + 1) of the pool: the budget bounds the transaction size too. A batch grown
+    /// past `batch_bytes` by large tuples holds as many free batches as its size is worth (up to
+    /// half the pool) until its COMMIT, and is shrunk back after: whatever the tuple sizes, the
+    /// batches hold at most about twice the budget (`EngineStats::ballast_batches`).
     std::size_t memory_budget_bytes = std::size_t{64} << 20;
     /// A writer commits once its transaction holds this many bytes of tuples...
     std::uint64_t txn_bytes_max = std::uint64_t{64} << 20;
@@ -89,6 +92,9 @@ struct EngineStats {
     std::uint64_t reconnects = 0;  ///< connections re-established after a loss
     /// times a producer found no free batch buffer (and waited, or got "would block")
     std::uint64_t producer_waits = 0;
+    /// pool batches held as ballast by batches grown past the pool's batch size (tuples larger
+    /// than `batch_bytes`), so that such batches count for their size in the memory budget
+    std::uint64_t ballast_batches = 0;
 };
 
 /// Reported after each COMMIT, on the writer thread that committed it.
