@@ -1,4 +1,4 @@
-// BM_record_encode_{spans,events}: what a `pgingest load` producer thread does per record —
+// BM_record_encode_{spans,events,snapshots,vectors}: what a `pgingest load` producer thread does per record —
 // parse the NDJSON line with simdjson and encode its tuple through the record plan
 // (tools/load_plan.hpp) — on records from `pgingest generate` (tools/generate.hpp). Bytes are
 // the NDJSON input. No server: the columns are those `pgingest generate --schema` creates.
@@ -55,6 +55,22 @@ TableInfo events_table() {
     return table;
 }
 
+TableInfo snapshots_table() {
+    TableInfo table;
+    table.qualified_name = "snapshots";
+    table.columns = {column("id", oid::int8), column("name", oid::text),
+                     column("state", oid::jsonb)};
+    return table;
+}
+
+TableInfo vectors_table() {
+    TableInfo table;
+    table.qualified_name = "vectors";
+    table.columns = {column("id", oid::int8), column("embedding", 1021, oid::float4),
+                     column("metadata", oid::jsonb)};
+    return table;
+}
+
 /// Generated records, one per line, padded for in-place parsing.
 struct Records {
     std::string text;
@@ -65,6 +81,8 @@ Records generate(pgingest::tools::GenerateKind kind, std::uint64_t rows) {
     pgingest::tools::GenerateOptions options;
     options.kind = kind;
     options.rows = rows;
+    options.snapshot_bytes_min = 500'000;  // the low end of the default range, to keep it quick
+    options.snapshot_bytes_max = 1'000'000;
     options.seed = 3;
     pgingest::tools::RecordGenerator generator(options);
     pgingest::ByteBuffer out;
@@ -81,8 +99,9 @@ Records generate(pgingest::tools::GenerateKind kind, std::uint64_t rows) {
     return records;
 }
 
-void run(benchmark::State& state, pgingest::tools::GenerateKind kind, const TableInfo& table) {
-    const Records records = generate(kind, 2000);
+void run(benchmark::State& state, pgingest::tools::GenerateKind kind, const TableInfo& table,
+         std::uint64_t rows = 2000) {
+    const Records records = generate(kind, rows);
     pgingest::tools::LoadPlan plan = pgingest::tools::make_load_plan(table, {});
     pgingest::tools::RecordEncoder encoder(plan, pgingest::JsonWriterOptions{});
     pgingest::tools::RecordError error;
@@ -90,7 +109,7 @@ void run(benchmark::State& state, pgingest::tools::GenerateKind kind, const Tabl
     std::size_t next = 0;
     std::uint64_t bytes = 0;
     for (auto _ : state) {
-        if (out.size() > (std::size_t{7} << 20)) {
+        if (out.size() > (std::size_t{6} << 20)) {
             out.clear();
         }
         auto [offset, length] = records.lines[next];
@@ -116,5 +135,15 @@ void BM_record_encode_events(benchmark::State& state) {
     run(state, pgingest::tools::GenerateKind::events, events_table());
 }
 BENCHMARK(BM_record_encode_events);
+
+void BM_record_encode_snapshots(benchmark::State& state) {
+    run(state, pgingest::tools::GenerateKind::snapshots, snapshots_table(), 8);
+}
+BENCHMARK(BM_record_encode_snapshots);
+
+void BM_record_encode_vectors(benchmark::State& state) {
+    run(state, pgingest::tools::GenerateKind::vectors, vectors_table(), 200);
+}
+BENCHMARK(BM_record_encode_vectors);
 
 }  // namespace
