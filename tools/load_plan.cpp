@@ -1,6 +1,7 @@
 #include "tools/load_plan.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <stdexcept>
 
@@ -15,14 +16,45 @@ bool digit_or_dot(char c) noexcept {
     return (c >= '0' && c <= '9') || c == '.';
 }
 
-/// True when all 8 bytes of `word` are ASCII digits or '.' (0x2E..0x39 but not '/'), SWAR.
-bool all_digits_or_dots(std::uint64_t word) noexcept {
+/// The high bit of each byte of `word` that is an ASCII digit or '.' (0x2E..0x39 but not '/'),
+/// SWAR, exact per byte: no step carries or borrows across bytes.
+std::uint64_t digit_or_dot_bytes(std::uint64_t word) noexcept {
     constexpr std::uint64_t high = 0x8080808080808080ULL;
+    constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
     std::uint64_t at_least_dot = (word | high) - 0x2E2E2E2E2E2E2E2EULL;  // high bit: b >= 0x2E
     std::uint64_t above_nine = (word & ~high) + 0x4646464646464646ULL;   // high bit: b > 0x39
     std::uint64_t slash = word ^ 0x2F2F2F2F2F2F2F2FULL;                  // 0 byte: b == '/'
-    std::uint64_t has_slash = (slash - 0x0101010101010101ULL) & ~slash & high;
-    return (at_least_dot & ~above_nine & ~word & high) == high && has_slash == 0;
+    std::uint64_t not_slash = ((slash & low7) + low7) | slash;           // high bit: b != '/'
+    return at_least_dot & ~above_nine & ~word & not_slash & high;
+}
+
+/// Bytes of the run of digits and dots that `bytes` (from `digit_or_dot_bytes`) starts with,
+/// in memory order (the low end on this little-endian target), and that it ends with.
+int leading_run(std::uint64_t bytes) noexcept {
+    return std::countr_zero(~bytes & 0x8080808080808080ULL) / 8;
+}
+int trailing_run(std::uint64_t bytes) noexcept {
+    return std::countl_zero(~bytes & 0x8080808080808080ULL) / 8;
+}
+
+std::uint64_t load_word(std::string_view text, std::size_t at) noexcept {
+    std::uint64_t word = 0;
+    std::memcpy(&word, text.data() + at, 8);
+    return word;
+}
+
+/// The digits (dots not counted) of the run of digits and dots around byte `at` of `text`;
+/// `end` is set just past the run.
+int run_digits(std::string_view text, std::size_t at, std::size_t& end) noexcept {
+    std::size_t start = at;
+    while (start > 0 && digit_or_dot(text[start - 1])) {
+        --start;
+    }
+    int digits = 0;
+    for (end = start; end < text.size() && digit_or_dot(text[end]); ++end) {
+        digits += text[end] != '.' ? 1 : 0;
+    }
+    return digits;
 }
 
 /// True when `text` holds a run of 16 or more digits (dots between them allowed): only then
@@ -30,24 +62,24 @@ bool all_digits_or_dots(std::uint64_t word) noexcept {
 /// significant digits survives the trip through a double and its shortest form (DBL_DIG), so
 /// records without such a run skip the raw-text pass. Strings with long digit runs only cost
 /// the pass, never correctness. A run of 16 bytes or more covers a whole 8-byte block at a
-/// multiple of 8, so only those blocks are tested (SWAR), and their runs counted exactly.
+/// multiple of 8, so only those blocks are tested (SWAR); the run's bytes in the blocks on
+/// either side are counted from masks, and only a run that can reach 16 bytes is counted
+/// exactly. The floats of an embedding (runs of 10-12 bytes) stay on the mask path.
 bool may_lose_digits(std::string_view text) noexcept {
+    constexpr std::uint64_t high = 0x8080808080808080ULL;
     for (std::size_t block = 0; block + 8 <= text.size(); block += 8) {
-        std::uint64_t word = 0;
-        std::memcpy(&word, text.data() + block, 8);
-        if (!all_digits_or_dots(word)) {
+        if (digit_or_dot_bytes(load_word(text, block)) != high) {
             continue;
         }
-        std::size_t start = block;
-        while (start > 0 && digit_or_dot(text[start - 1])) {
-            --start;
+        if (block >= 8 && block + 16 <= text.size()) {
+            int before = trailing_run(digit_or_dot_bytes(load_word(text, block - 8)));
+            int after = leading_run(digit_or_dot_bytes(load_word(text, block + 8)));
+            if (before + 8 + after < 16) {
+                continue;  // the run is shorter than 16 bytes
+            }
         }
-        int digits = 0;
-        std::size_t end = start;
-        for (; end < text.size() && digit_or_dot(text[end]); ++end) {
-            digits += text[end] != '.' ? 1 : 0;
-        }
-        if (digits >= 16) {
+        std::size_t end = 0;
+        if (run_digits(text, block, end) >= 16) {
             return true;
         }
         block = (end / 8) * 8;  // resume after this run

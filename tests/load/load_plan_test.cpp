@@ -181,3 +181,33 @@ TEST_CASE("load plan: integers beyond 64 bits are stored where the column can ho
     CHECK(rows[0] == "1|" + big + "|{}|f");
     CHECK(rows[1] == big + "|7|{\"x\": -" + big + "}|bé|{\"other\": [" + big + "]}|t");
 }
+
+TEST_CASE("load plan: numbers of 16 and more digits keep them wherever they sit in the record",
+          "[load][plan][pg]") {
+    auto conn = test::connect();
+    conn.exec(
+        "DROP TABLE IF EXISTS lp_digits; CREATE TABLE lp_digits (pad text, n numeric, j jsonb, "
+        "e real[])");
+    LoadPlan plan = make_load_plan(read_table_info(conn, "lp_digits"), MappingOptions{});
+    // Each value once at every byte alignment, among embedding-like floats (runs of 10-12
+    // bytes, which must not trigger the raw-text pass but must not hide a long run either).
+    const std::vector<std::string> values = {"1234567.8901234567", "0.12345678901234567",
+                                             "123456789012345.67", "1234567890123.4567",
+                                             "-98765432109876.543"};
+    std::vector<std::string> records;
+    for (const std::string& value : values) {
+        for (std::size_t shift = 0; shift < 8; ++shift) {
+            records.push_back(R"({"pad": ")" + std::string(shift, 'x') +
+                              R"(", "e": [0.959076166, )"
+                              R"(-0.0583357811], "n": )" +
+                              value + R"(, "j": [)" + value + R"(, 0.66699934]})");
+        }
+    }
+    REQUIRE(load(conn, plan, records).empty());
+    for (const std::string& value : values) {
+        INFO(value);
+        CHECK(conn.query_value("SELECT count(*) FROM lp_digits WHERE n = " + value +
+                               " AND n::text = '" + value + "' AND j = '[" + value +
+                               ", 0.66699934]'::jsonb") == "8");
+    }
+}
