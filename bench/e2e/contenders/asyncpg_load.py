@@ -124,14 +124,24 @@ def connect_kwargs(conninfo):
     if "://" in conninfo:
         return {"dsn": conninfo}
     names = {"host": "host", "port": "port", "user": "user", "dbname": "database",
-             "password": "password", "sslmode": "ssl"}
+             "password": "password", "sslmode": "ssl", "connect_timeout": "timeout"}
     kwargs = {}
     for pair in shlex.split(conninfo):
         key, sep, value = pair.partition("=")
+        if sep and key == "gssencmode":
+            continue  # asyncpg never negotiates GSSAPI encryption
+        if sep and key == "application_name":
+            kwargs["server_settings"] = {"application_name": value}
+            continue
         if not sep or key not in names:
             raise LoadError(f"--db: unsupported conninfo item {pair!r} "
-                            f"(known: {', '.join(names)})")
-        kwargs[names[key]] = int(value) if key == "port" else value
+                            f"(known: {', '.join(names)}, gssencmode, application_name)")
+        if key == "port":
+            kwargs[names[key]] = int(value)
+        elif key == "connect_timeout":
+            kwargs[names[key]] = float(value)
+        else:
+            kwargs[names[key]] = value
     return kwargs
 
 
@@ -158,8 +168,13 @@ async def copy_chunk(conn, table, schema, columns, records, first_line):
         await conn.copy_records_to_table(table, schema_name=schema, records=records,
                                          columns=[name for name, _ in columns])
     except (asyncpg.PostgresError, asyncpg.DataError, TypeError, ValueError) as error:
-        last_line = first_line + len(records) - 1
-        raise LoadError(f"lines {first_line}..{last_line}: COPY failed: {error}") from None
+        # The server counts the lines of this chunk's COPY from 1.
+        match = re.search(r"COPY .*, line (\d+)", getattr(error, "context", None) or "")
+        if match:
+            where = f"line {first_line + int(match.group(1)) - 1}"
+        else:
+            where = f"lines {first_line}..{first_line + len(records) - 1}"
+        raise LoadError(f"{where}: COPY failed: {error}") from None
 
 
 async def load(args):

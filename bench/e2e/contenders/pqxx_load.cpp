@@ -267,12 +267,13 @@ void put_row(ondemand::parser& parser, std::string& line, std::string_view kind,
 }
 
 /// Loads every line of `path` into `table`; returns the number of rows. Throws
-/// `std::runtime_error` naming the file and line, or what libpqxx / the server reported.
+/// `std::runtime_error` naming the line, or what libpqxx / the server reported (the server's
+/// CONTEXT names the COPY line, which is the file's line).
 std::uint64_t load(const std::string& conninfo, const std::string& table, std::string_view kind,
                    const std::string& path) {
     std::ifstream file(path);
     if (!file) {
-        throw std::runtime_error(path + ": cannot open");
+        throw std::runtime_error("cannot open");
     }
     pqxx::connection conn(conninfo);
     pqxx::work tx(conn);
@@ -284,12 +285,12 @@ std::uint64_t load(const std::string& conninfo, const std::string& table, std::s
         try {
             put_row(parser, line, kind, stream);
         } catch (const RecordError& error) {
-            throw std::runtime_error(path + ":" + std::to_string(rows + 1) + ": " + error.what());
+            throw std::runtime_error("line " + std::to_string(rows + 1) + ": " + error.what());
         }
         rows++;
     }
     if (file.bad()) {
-        throw std::runtime_error(path + ": read failed after line " + std::to_string(rows));
+        throw std::runtime_error("read failed after line " + std::to_string(rows));
     }
     stream.complete();
     tx.commit();
@@ -319,7 +320,7 @@ int main(int argc, char** argv) {
         std::uint64_t rows = load(conninfo, table, kind, path);
         std::printf("{\"rows\": %llu}\n", static_cast<unsigned long long>(rows));
     } catch (const std::exception& error) {
-        std::fprintf(stderr, "pgingest_pqxx_load: %s\n", error.what());
+        std::fprintf(stderr, "pgingest_pqxx_load: %s: %s\n", path.c_str(), error.what());
         return 1;
     }
     return 0;

@@ -223,7 +223,14 @@ func (s *lineSource) Values() ([]interface{}, error) { return s.values, s.err }
 func (s *lineSource) Err() error { return s.err }
 
 func load(ctx context.Context, conninfo, table string, k kind, file io.Reader) (int64, error) {
-	conn, err := pgx.Connect(ctx, conninfo)
+	config, err := pgx.ParseConfig(conninfo)
+	if err != nil {
+		return 0, err
+	}
+	// pgconn does not know libpq's gssencmode and would send it to the server as a setting;
+	// it never negotiates GSSAPI encryption, which is what gssencmode=disable asks for.
+	delete(config.RuntimeParams, "gssencmode")
+	conn, err := pgx.ConnectConfig(ctx, config)
 	if err != nil {
 		return 0, err
 	}
