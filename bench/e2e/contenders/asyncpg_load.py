@@ -136,12 +136,15 @@ def connect_kwargs(conninfo):
         if not sep or key not in names:
             raise LoadError(f"--db: unsupported conninfo item {pair!r} "
                             f"(known: {', '.join(names)}, gssencmode, application_name)")
-        if key == "port":
-            kwargs[names[key]] = int(value)
-        elif key == "connect_timeout":
-            kwargs[names[key]] = float(value)
-        else:
-            kwargs[names[key]] = value
+        try:
+            if key == "port":
+                kwargs[names[key]] = int(value)
+            elif key == "connect_timeout":
+                kwargs[names[key]] = float(value)
+            else:
+                kwargs[names[key]] = value
+        except ValueError:
+            raise LoadError(f"--db: {key}: not a number: {value!r}") from None
     return kwargs
 
 
