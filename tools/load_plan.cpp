@@ -1,7 +1,12 @@
 #include "tools/load_plan.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <bit>
+#include <climits>
 #include <cstring>
 #include <stdexcept>
 
@@ -16,31 +21,34 @@ bool digit_or_dot(char c) noexcept {
     return (c >= '0' && c <= '9') || c == '.';
 }
 
-/// The high bit of each byte of `word` that is an ASCII digit or '.' (0x2E..0x39 but not '/'),
-/// SWAR, exact per byte: no step carries or borrows across bytes.
-std::uint64_t digit_or_dot_bytes(std::uint64_t word) noexcept {
-    constexpr std::uint64_t high = 0x8080808080808080ULL;
-    constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
-    std::uint64_t at_least_dot = (word | high) - 0x2E2E2E2E2E2E2E2EULL;  // high bit: b >= 0x2E
-    std::uint64_t above_nine = (word & ~high) + 0x4646464646464646ULL;   // high bit: b > 0x39
-    std::uint64_t slash = word ^ 0x2F2F2F2F2F2F2F2FULL;                  // 0 byte: b == '/'
-    std::uint64_t not_slash = ((slash & low7) + low7) | slash;           // high bit: b != '/'
-    return at_least_dot & ~above_nine & ~word & not_slash & high;
-}
-
-/// Bytes of the run of digits and dots that `bytes` (from `digit_or_dot_bytes`) starts with,
-/// in memory order (the low end on this little-endian target), and that it ends with.
-int leading_run(std::uint64_t bytes) noexcept {
-    return std::countr_zero(~bytes & 0x8080808080808080ULL) / 8;
-}
-int trailing_run(std::uint64_t bytes) noexcept {
-    return std::countl_zero(~bytes & 0x8080808080808080ULL) / 8;
-}
-
-std::uint64_t load_word(std::string_view text, std::size_t at) noexcept {
-    std::uint64_t word = 0;
-    std::memcpy(&word, text.data() + at, 8);
-    return word;
+/// Bit i set: byte `at + i` of `text` is an ASCII digit or '.'; bytes past the end are not.
+/// 64 bytes at a time with SSE2 (part of x86-64), byte by byte elsewhere and at the end.
+std::uint64_t digit_or_dot_mask(std::string_view text, std::size_t at) noexcept {
+    std::size_t count = std::min<std::size_t>(64, text.size() - at);
+#if defined(__SSE2__)
+    if (count == 64) {
+        const __m128i below_zero = _mm_set1_epi8(static_cast<char>('0' - 1));
+        const __m128i above_nine = _mm_set1_epi8(static_cast<char>('9' + 1));
+        const __m128i dot = _mm_set1_epi8('.');
+        std::uint64_t mask = 0;
+        for (int lane = 0; lane < 4; ++lane) {
+            __m128i bytes;
+            std::memcpy(&bytes, text.data() + at + 16 * lane, 16);
+            // Signed compares: bytes of 0x80 and above are negative, so never digits.
+            __m128i digit =
+                _mm_and_si128(_mm_cmpgt_epi8(bytes, below_zero), _mm_cmplt_epi8(bytes, above_nine));
+            auto hits = static_cast<std::uint32_t>(
+                _mm_movemask_epi8(_mm_or_si128(digit, _mm_cmpeq_epi8(bytes, dot))));
+            mask |= std::uint64_t{hits} << (16 * lane);
+        }
+        return mask;
+    }
+#endif
+    std::uint64_t mask = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        mask |= std::uint64_t{digit_or_dot(text[at + i])} << i;
+    }
+    return mask;
 }
 
 /// The digits (dots not counted) of the run of digits and dots around byte `at` of `text`;
@@ -61,30 +69,38 @@ int run_digits(std::string_view text, std::size_t at, std::size_t& end) noexcept
 /// can a number have more significant digits than a double keeps. Any decimal of at most 15
 /// significant digits survives the trip through a double and its shortest form (DBL_DIG), so
 /// records without such a run skip the raw-text pass. Strings with long digit runs only cost
-/// the pass, never correctness. A run of 16 bytes or more covers a whole 8-byte block at a
-/// multiple of 8, so only those blocks are tested (SWAR); the run's bytes in the blocks on
-/// either side are counted from masks, and only a run that can reach 16 bytes is counted
-/// exactly. The floats of an embedding (runs of 10-12 bytes) stay on the mask path.
+/// the pass, never correctness. Per 64 bytes: a bit mask of digits and dots, in which runs of
+/// 16 bytes are found with four shifts (and across chunks from the run ending the previous
+/// one); only such a run is counted exactly. The floats of an embedding (runs of 10-12 bytes)
+/// never get that far.
 bool may_lose_digits(std::string_view text) noexcept {
-    constexpr std::uint64_t high = 0x8080808080808080ULL;
-    for (std::size_t block = 0; block + 8 <= text.size(); block += 8) {
-        if (digit_or_dot_bytes(load_word(text, block)) != high) {
+    int carry = 0;  // bytes of the run that ends the previous chunk
+    for (std::size_t at = 0; at < text.size();) {
+        std::uint64_t mask = digit_or_dot_mask(text, at);
+        std::uint64_t runs = mask & (mask >> 1);  // bit i: bytes i..i+1 are digits or dots
+        runs &= runs >> 2;                        // i..i+3
+        runs &= runs >> 4;                        // i..i+7
+        runs &= runs >> 8;                        // i..i+15
+        std::size_t candidate = SIZE_MAX;
+        if (carry > 0 && carry + std::countr_one(mask) >= 16) {
+            candidate = at - 1;  // a run crossing into this chunk
+        } else if (runs != 0) {
+            candidate = at + static_cast<std::size_t>(std::countr_zero(runs));
+        }
+        if (candidate != SIZE_MAX) {
+            std::size_t end = 0;
+            if (run_digits(text, candidate, end) >= 16) {
+                return true;
+            }
+            at = end;  // 16 bytes or more but fewer digits ("1.2.3.4.5.6.7.8"): go on after it
+            carry = 0;
             continue;
         }
-        if (block >= 8 && block + 16 <= text.size()) {
-            int before = trailing_run(digit_or_dot_bytes(load_word(text, block - 8)));
-            int after = leading_run(digit_or_dot_bytes(load_word(text, block + 8)));
-            if (before + 8 + after < 16) {
-                continue;  // the run is shorter than 16 bytes
-            }
-        }
-        std::size_t end = 0;
-        if (run_digits(text, block, end) >= 16) {
-            return true;
-        }
-        block = (end / 8) * 8;  // resume after this run
+        carry = std::countl_one(mask);
+        at += 64;
     }
-    return false;
+    std::size_t end = 0;
+    return carry > 0 && run_digits(text, text.size() - 1, end) >= 16;
 }
 
 bool is_json_column(const PlannedColumn& planned) noexcept {

@@ -186,20 +186,23 @@ TEST_CASE("load plan: numbers of 16 and more digits keep them wherever they sit 
           "[load][plan][pg]") {
     auto conn = test::connect();
     conn.exec(
-        "DROP TABLE IF EXISTS lp_digits; CREATE TABLE lp_digits (pad text, n numeric, j jsonb, "
-        "e real[])");
+        "DROP TABLE IF EXISTS lp_digits; CREATE TABLE lp_digits (pad text, v text, n numeric, "
+        "j jsonb, e real[])");
     LoadPlan plan = make_load_plan(read_table_info(conn, "lp_digits"), MappingOptions{});
-    // Each value once at every byte alignment, among embedding-like floats (runs of 10-12
-    // bytes, which must not trigger the raw-text pass but must not hide a long run either).
+    // Each value at every byte offset modulo 64 (the scan's chunk) and across a chunk boundary,
+    // after embedding-like floats (runs of 10-12 bytes, which must not start the raw-text pass)
+    // and a long run of digits and dots with fewer than 16 digits (which must not hide the
+    // number after it).
     const std::vector<std::string> values = {"1234567.8901234567", "0.12345678901234567",
                                              "123456789012345.67", "1234567890123.4567",
                                              "-98765432109876.543"};
+    const std::size_t shifts = 80;
     std::vector<std::string> records;
     for (const std::string& value : values) {
-        for (std::size_t shift = 0; shift < 8; ++shift) {
+        for (std::size_t shift = 0; shift < shifts; ++shift) {
             records.push_back(R"({"pad": ")" + std::string(shift, 'x') +
-                              R"(", "e": [0.959076166, )"
-                              R"(-0.0583357811], "n": )" +
+                              R"(", "e": [0.959076166, -0.0583357811], )"
+                              R"("v": "1.2.3.4.5.6.7.8.9.10.11", "n": )" +
                               value + R"(, "j": [)" + value + R"(, 0.66699934]})");
         }
     }
@@ -208,6 +211,6 @@ TEST_CASE("load plan: numbers of 16 and more digits keep them wherever they sit 
         INFO(value);
         CHECK(conn.query_value("SELECT count(*) FROM lp_digits WHERE n = " + value +
                                " AND n::text = '" + value + "' AND j = '[" + value +
-                               ", 0.66699934]'::jsonb") == "8");
+                               ", 0.66699934]'::jsonb") == std::to_string(shifts));
     }
 }
