@@ -15,7 +15,9 @@ constexpr bool is_space(char c) noexcept {
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+constexpr bool is_digit(char c) noexcept {
+    return c >= '0' && c <= '9';
+}
 
 constexpr char to_lower(char c) noexcept {
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
@@ -169,21 +171,6 @@ Status encode_int8_checked(ByteBuffer& out, std::uint64_t value) {
         return Status{Errc::integer_out_of_range, 0};
     }
     encode_int8(out, static_cast<std::int64_t>(value));
-    return Status{};
-}
-
-Status encode_float4_checked(ByteBuffer& out, double value) {
-    // 2^128 - 2^103 is halfway between FLT_MAX and 2^128: from there on, round-to-nearest gives
-    // Infinity. Checking before the cast keeps the cast defined ([conv.double]).
-    constexpr double overflow_from = 0x1.ffffffp+127;
-    if (std::isfinite(value) && std::fabs(value) >= overflow_from) {
-        return Status{Errc::float_out_of_range, 0};
-    }
-    auto narrowed = static_cast<float>(value);
-    if (narrowed == 0.0f && value != 0.0) {
-        return Status{Errc::float_out_of_range, 0};
-    }
-    encode_float4(out, narrowed);
     return Status{};
 }
 

@@ -17,6 +17,7 @@
 // so a value we accept is a value `'<text>'::type` accepts, and the same value.
 
 #include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -27,17 +28,29 @@
 namespace pgingest {
 
 /// Bytes `encode_bool` appends (length prefix included). Pure.
-constexpr std::size_t bool_encoded_size_max() noexcept { return 4 + 1; }
+constexpr std::size_t bool_encoded_size_max() noexcept {
+    return 4 + 1;
+}
 /// Bytes `encode_int2` appends (length prefix included). Pure.
-constexpr std::size_t int2_encoded_size_max() noexcept { return 4 + 2; }
+constexpr std::size_t int2_encoded_size_max() noexcept {
+    return 4 + 2;
+}
 /// Bytes `encode_int4` appends (length prefix included). Pure.
-constexpr std::size_t int4_encoded_size_max() noexcept { return 4 + 4; }
+constexpr std::size_t int4_encoded_size_max() noexcept {
+    return 4 + 4;
+}
 /// Bytes `encode_int8` appends (length prefix included). Pure.
-constexpr std::size_t int8_encoded_size_max() noexcept { return 4 + 8; }
+constexpr std::size_t int8_encoded_size_max() noexcept {
+    return 4 + 8;
+}
 /// Bytes `encode_float4` appends (length prefix included). Pure.
-constexpr std::size_t float4_encoded_size_max() noexcept { return 4 + 4; }
+constexpr std::size_t float4_encoded_size_max() noexcept {
+    return 4 + 4;
+}
 /// Bytes `encode_float8` appends (length prefix included). Pure.
-constexpr std::size_t float8_encoded_size_max() noexcept { return 4 + 8; }
+constexpr std::size_t float8_encoded_size_max() noexcept {
+    return 4 + 8;
+}
 
 /// Appends a bool field: length 1, byte 1 or 0 (the bytes boolsend writes; bool.c boolrecv).
 /// Does not fail; allocates only if `out` must grow. Any thread, one buffer per thread.
@@ -106,7 +119,28 @@ inline void encode_float8(ByteBuffer& out, double value) {
 /// value overflows float4 (|value| ≥ 2^128 − 2^103, which would round to Infinity) or a non-zero
 /// value underflows to zero (|value| < 2^-150), both of which dtof refuses with 22003. NaN and
 /// ±Infinity pass as they are: float4 stores them.
-[[nodiscard]] Status encode_float4_checked(ByteBuffer& out, double value);
+/// `value` rounded to nearest float4 as dtof does, in `narrowed`; false (and `narrowed`
+/// unspecified) when dtof refuses it: see `encode_float4_checked`. Inline: it runs once per
+/// element of every embedding loaded from JSON.
+[[nodiscard]] inline bool narrow_to_float4(double value, float& narrowed) noexcept {
+    // 2^128 - 2^103 is halfway between FLT_MAX and 2^128: from there on, round-to-nearest gives
+    // Infinity. Checking before the cast keeps the cast defined ([conv.double]).
+    constexpr double overflow_from = 0x1.ffffffp+127;
+    if (std::isfinite(value) && std::fabs(value) >= overflow_from) [[unlikely]] {
+        return false;
+    }
+    narrowed = static_cast<float>(value);
+    return narrowed != 0.0f || value == 0.0;
+}
+
+[[nodiscard]] inline Status encode_float4_checked(ByteBuffer& out, double value) {
+    float narrowed = 0;
+    if (!narrow_to_float4(value, narrowed)) [[unlikely]] {
+        return Status{Errc::float_out_of_range, 0};
+    }
+    encode_float4(out, narrowed);
+    return Status{};
+}
 
 /// Parses a boolean as boolin (utils/adt/bool.c parse_bool_with_len) does: surrounding
 /// whitespace, case-insensitive `true`/`false`/`yes`/`no` or any prefix of them, `on`, `off`

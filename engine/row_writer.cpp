@@ -1,5 +1,6 @@
 #include "engine/row_writer.hpp"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -601,6 +602,9 @@ Status RowWriter::json_scalar(const ColumnCodec& codec, simdjson::dom::element v
 
 Status RowWriter::write_array(const ColumnCodec& codec, simdjson::dom::array values) {
     ColumnCodec element{.kind = codec.element, .typmod = codec.typmod};
+    if (element.kind == ColumnKind::float4 || element.kind == ColumnKind::float8) {
+        return write_float_array(element, codec.element_oid, values);
+    }
     ArrayWriter array(*_out, codec.element_oid);
     std::uint32_t index = 0;
     for (simdjson::dom::element value : values) {
@@ -614,6 +618,45 @@ Status RowWriter::write_array(const ColumnCodec& codec, simdjson::dom::array val
             return Status{status.code, index};
         }
         ++index;
+    }
+    return array.finish();
+}
+
+// The embedding path (real[], float8[]): JSON doubles are written straight into room reserved
+// for the whole array, a length and a value each; from the first other element (an integer,
+// NULL, "NaN") on, elements take json_scalar, so the result is the same as element by element.
+Status RowWriter::write_float_array(const ColumnCodec& element, std::uint32_t element_oid,
+                                    simdjson::dom::array values) {
+    const bool single = element.kind == ColumnKind::float4;
+    const std::size_t width = single ? 8 : 12;
+    ArrayWriter array(*_out, element_oid);
+    const std::size_t start = _out->size();
+    char* at = _out->extend(values.size() * width);
+    std::uint32_t index = 0;
+    auto value = values.begin();
+    for (; value != values.end(); ++value, ++index, at += width) {
+        if ((*value).type() != simdjson::dom::element_type::DOUBLE) {
+            break;
+        }
+        double number = (*value).get_double().value_unsafe();
+        if (single) {
+            float narrowed = 0;
+            if (!narrow_to_float4(number, narrowed)) [[unlikely]] {
+                return Status{Errc::float_out_of_range, index};  // ~ArrayWriter truncates
+            }
+            ByteBuffer::store_be(at, std::uint32_t{4});
+            ByteBuffer::store_be(at + 4, std::bit_cast<std::uint32_t>(narrowed));
+        } else {
+            ByteBuffer::store_be(at, std::uint32_t{8});
+            ByteBuffer::store_be(at + 4, std::bit_cast<std::uint64_t>(number));
+        }
+    }
+    _out->truncate(start + index * width);
+    for (; value != values.end(); ++value, ++index) {
+        Status status = json_scalar(element, *value);
+        if (!status.ok()) [[unlikely]] {
+            return Status{status.code, index};
+        }
     }
     return array.finish();
 }

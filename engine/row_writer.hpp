@@ -174,6 +174,8 @@ class RowWriter {
 
   private:
     Status write_array(const ColumnCodec& codec, simdjson::dom::array values);
+    Status write_float_array(const ColumnCodec& element, std::uint32_t element_oid,
+                             simdjson::dom::array values);
     Status write_vector(const ColumnCodec& codec, simdjson::dom::array values);
     Status write_json_as_text(const ColumnCodec& codec, simdjson::dom::element value);
     Status json_scalar(const ColumnCodec& codec, simdjson::dom::element value);

@@ -237,3 +237,46 @@ TEST_CASE("row writer: rows built through an engine producer land", "[engine][ro
           "5000");
     CHECK(conn.query_value("SELECT count(tag) FROM rw_engine") == "2500");
 }
+
+TEST_CASE("row writer: JSON arrays into real[] and float8[] take every element kind alike",
+          "[engine][row][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS rw_floats; CREATE TABLE rw_floats (f real[], d float8[])");
+    simdjson::dom::parser parser;
+    // Doubles take the embedding path; an integer, NULL or a string switches to element by
+    // element for the rest of the array.
+    const std::vector<std::string> arrays = {R"([0.5, -2.25e-3, 1, null, "NaN", 0.1, "-Infinity"])",
+                                             R"([0.75, 3])", R"([])", R"([1.5, 2.5, 1e-3])"};
+    auto rows = load(conn, "rw_floats", [&](RowWriter& writer, ByteBuffer& out) {
+        for (const std::string& array : arrays) {
+            writer.start_tuple(out);
+            REQUIRE(writer.json_value(parse(parser, array)).ok());
+            REQUIRE(writer.json_value(parse(parser, array)).ok());
+            REQUIRE(writer.finish().ok());
+        }
+    });
+    REQUIRE(rows.size() == 4);
+    CHECK(rows[0] ==
+          "{0.5,-0.00225,1,NULL,NaN,0.1,-Infinity}|"
+          "{0.5,-0.00225,1,NULL,NaN,0.1,-Infinity}");
+    CHECK(rows[1] == "{0.75,3}|{0.75,3}");
+    CHECK(rows[2] == "{}|{}");
+    CHECK(rows[3] == "{1.5,2.5,0.001}|{1.5,2.5,0.001}");
+
+    TableInfo info = read_table_info(conn, "rw_floats");
+    RowWriter writer(info);
+    ByteBuffer out;
+    writer.start_tuple(out);
+    const std::size_t size_before = out.size();
+    // Out of float4's range, in the fast part and after the switch; the buffer is unchanged.
+    for (auto [array, position] : {std::pair{"[1e39]", 0U}, std::pair{"[0.5, 1e-50]", 1U},
+                                   std::pair{"[0.5, 2, -1e39]", 2U}}) {
+        INFO(array);
+        Status status = writer.json_value(parse(parser, array));
+        CHECK(status.code == Errc::float_out_of_range);
+        CHECK(status.position == position);
+        CHECK(out.size() == size_before);
+    }
+    CHECK(writer.json_value(parse(parser, R"([0.5, "x"])")).code == Errc::invalid_float);
+    CHECK(out.size() == size_before);
+}
