@@ -47,15 +47,7 @@ Run run(const std::vector<std::string>& command, const test::TempDir& dir) {
     }
     line += "2> " + test::shell_quote(err_path);
     Run result;
-    std::FILE* pipe = ::popen(line.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    char buffer[4096];
-    std::size_t got = 0;
-    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) {
-        result.out.append(buffer, got);
-    }
-    int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    result.exit_code = test::run_capturing(line, result.out);
     std::ifstream err(err_path, std::ios::binary);
     result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
     return result;

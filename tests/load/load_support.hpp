@@ -68,23 +68,28 @@ struct CliResult {
     std::string output;  ///< stdout and stderr, interleaved
 };
 
+/// Runs the shell command `command` and returns its exit status (128 when it did not exit)
+/// and, in `output`, what it wrote to stdout (redirect stderr in `command` to have it too).
+inline int run_capturing(const std::string& command, std::string& output) {
+    std::FILE* pipe = ::popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    char buffer[4096];
+    std::size_t got = 0;
+    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) {
+        output.append(buffer, got);
+    }
+    int status = ::pclose(pipe);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
 /// Runs the built `pgingest` with `args` (no shell interpretation of the arguments).
 inline CliResult run_pgingest(const std::vector<std::string>& args) {
     std::string command = shell_quote(PGINGEST_BINARY);
     for (const std::string& arg : args) {
         command += " " + shell_quote(arg);
     }
-    command += " 2>&1";
     CliResult result;
-    std::FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    char buffer[4096];
-    std::size_t got = 0;
-    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) {
-        result.output.append(buffer, got);
-    }
-    int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    result.exit_code = run_capturing(command + " 2>&1", result.output);
     return result;
 }
 
