@@ -114,14 +114,9 @@ inline void encode_float8(ByteBuffer& out, double value) {
 /// (position 0, buffer unchanged) above 9223372036854775807.
 [[nodiscard]] Status encode_int8_checked(ByteBuffer& out, std::uint64_t value);
 
-/// Appends a float4 field for a double, rounded to nearest as the server's float8 → float4 cast
-/// (float.c dtof) does. `Errc::float_out_of_range` (position 0, buffer unchanged) when a finite
-/// value overflows float4 (|value| ≥ 2^128 − 2^103, which would round to Infinity) or a non-zero
-/// value underflows to zero (|value| < 2^-150), both of which dtof refuses with 22003. NaN and
-/// ±Infinity pass as they are: float4 stores them.
 /// `value` rounded to nearest float4 as dtof does, in `narrowed`; false (and `narrowed`
 /// unspecified) when dtof refuses it: see `encode_float4_checked`. Inline: it runs once per
-/// element of every embedding loaded from JSON.
+/// element of every embedding loaded from JSON. Pure.
 [[nodiscard]] inline bool narrow_to_float4(double value, float& narrowed) noexcept {
     // 2^128 - 2^103 is halfway between FLT_MAX and 2^128: from there on, round-to-nearest gives
     // Infinity. Checking before the cast keeps the cast defined ([conv.double]).
@@ -133,6 +128,11 @@ inline void encode_float8(ByteBuffer& out, double value) {
     return narrowed != 0.0f || value == 0.0;
 }
 
+/// Appends a float4 field for a double, rounded to nearest as the server's float8 → float4 cast
+/// (float.c dtof) does. `Errc::float_out_of_range` (position 0, buffer unchanged) when a finite
+/// value overflows float4 (|value| ≥ 2^128 − 2^103, which would round to Infinity) or a non-zero
+/// value underflows to zero (|value| < 2^-150), both of which dtof refuses with 22003. NaN and
+/// ±Infinity pass as they are: float4 stores them.
 [[nodiscard]] inline Status encode_float4_checked(ByteBuffer& out, double value) {
     float narrowed = 0;
     if (!narrow_to_float4(value, narrowed)) [[unlikely]] {

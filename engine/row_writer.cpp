@@ -628,7 +628,7 @@ Status RowWriter::write_array(const ColumnCodec& codec, simdjson::dom::array val
 Status RowWriter::write_float_array(const ColumnCodec& element, std::uint32_t element_oid,
                                     simdjson::dom::array values) {
     const bool single = element.kind == ColumnKind::float4;
-    const std::size_t width = single ? 8 : 12;
+    const std::size_t width = single ? float4_encoded_size_max() : float8_encoded_size_max();
     ArrayWriter array(*_out, element_oid);
     const std::size_t start = _out->size();
     char* at = _out->extend(values.size() * width);

@@ -82,9 +82,8 @@ class RejectSink {
 
     /// A row the server refused whose record is known (stdin: `HeldRecords`); written at once.
     void server_found(const RejectReport& report, std::uint64_t line, std::string_view record) {
-        auto index = static_cast<std::size_t>(report.tag >> tag_source_shift);
         std::string_view name =
-            index < _sources.size() ? std::string_view(_sources[index]) : std::string_view("?");
+            source_name(static_cast<std::size_t>(report.tag >> tag_source_shift));
         write(Entry{name, line, report.tag & tag_offset_mask, report.message, report.sqlstate,
                     &record});
     }
@@ -113,6 +112,11 @@ class RejectSink {
     [[nodiscard]] bool close() { return std::fflush(_file) == 0 && !std::ferror(_file); }
 
   private:
+    /// The source as given on the command line ("-" for stdin), "?" for a tag of no source.
+    [[nodiscard]] std::string_view source_name(std::size_t index) const noexcept {
+        return index < _sources.size() ? std::string_view(_sources[index]) : std::string_view("?");
+    }
+
     struct Entry {
         std::string_view source;
         std::uint64_t line;  ///< 0: unknown
@@ -177,8 +181,7 @@ class RejectSink {
     /// `finish` for the rejects `_server[first, last)`, all of one source.
     void write_source(const InputOptions& input, std::size_t first, std::size_t last) {
         std::size_t index = _server[first].source;
-        std::string_view name =
-            index < _sources.size() ? std::string_view(_sources[index]) : std::string_view("?");
+        std::string_view name = source_name(index);
         std::size_t next = first;
         if (name != "-" && index < _sources.size()) {
             try {
