@@ -446,16 +446,7 @@ void write_agent(JsonWriter& json, SplitMix64& random, std::uint64_t index) {
     json.key("memory");
     json.begin_object();
     json.key("short_term");
-    json.begin_array();
-    for (std::uint64_t m = 0, count = 1 + random.below(3); m < count; m++) {
-        json.begin_object();
-        json.key("role");
-        json.string(m % 2 == 0 ? "user" : "assistant");
-        json.key("content");
-        detail::write_sentence(json, random, 10 + random.below(40));
-        json.end_object();
-    }
-    json.end_array();
+    detail::write_messages(json, random, 10, 40);
     json.key("long_term");
     json.begin_array();
     for (std::uint64_t f = 0, count = random.below(3); f < count; f++) {

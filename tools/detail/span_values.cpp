@@ -38,6 +38,20 @@ void write_sentence(JsonWriter& json, SplitMix64& random, std::size_t word_count
     json.string(std::string_view(text, size));
 }
 
+void write_messages(JsonWriter& json, SplitMix64& random, std::size_t words_min,
+                    std::uint64_t words_range) {
+    json.begin_array();
+    for (std::uint64_t m = 0, count = 1 + random.below(3); m < count; m++) {
+        json.begin_object();
+        json.key("role");
+        json.string(m % 2 == 0 ? "user" : "assistant");
+        json.key("content");
+        write_sentence(json, random, words_min + random.below(words_range));
+        json.end_object();
+    }
+    json.end_array();
+}
+
 std::size_t format_unit_float(float value, char* out) {
     // value = m / 2^23 exactly; z zeros follow the point before the first significant digit,
     // and q = round(|m| * 10^(9+z) / 2^23) < 2^23 * 10^9 fits in 64 bits.
@@ -163,16 +177,7 @@ void write_span_attributes(JsonWriter& json, SplitMix64& random, std::string_vie
     json.number(static_cast<double>(random.below(11)) / 10.0);
     json.end_object();
     json.key("messages");
-    json.begin_array();
-    for (std::uint64_t m = 0, count = 1 + random.below(3); m < count; m++) {
-        json.begin_object();
-        json.key("role");
-        json.string(m % 2 == 0 ? "user" : "assistant");
-        json.key("content");
-        write_sentence(json, random, 30 + random.below(30));
-        json.end_object();
-    }
-    json.end_array();
+    write_messages(json, random, 30, 30);
     json.key("tool");
     json.begin_object();
     json.key("arguments");

@@ -66,6 +66,11 @@ std::size_t format_timestamptz(std::int64_t us_since_2000, char* out);
 /// A string value of `word_count` words drawn from `span_words` (at most 60 words).
 void write_sentence(JsonWriter& json, SplitMix64& random, std::size_t word_count);
 
+/// A chat transcript value: an array of 1-3 `{"role": "user"|"assistant", "content": <sentence
+/// of words_min + [0, words_range) words>}` objects, roles alternating from "user".
+void write_messages(JsonWriter& json, SplitMix64& random, std::size_t words_min,
+                    std::uint64_t words_range);
+
 /// The scalar values of span `row` and the generator positioned for its attributes (then its
 /// embedding): the same draws, in the same order, for every writer of spans.
 struct SpanValues {
