@@ -30,5 +30,20 @@ inline constexpr std::uint32_t interval = 1186;
 inline constexpr std::uint32_t numeric = 1700;
 inline constexpr std::uint32_t uuid = 2950;
 inline constexpr std::uint32_t jsonb = 3802;
+// issue 10: scalar types
+inline constexpr std::uint32_t char_ = 18;  ///< `"char"`; trailing underscore: `char` is a keyword
+inline constexpr std::uint32_t oid = 26;
+inline constexpr std::uint32_t xml = 142;
+inline constexpr std::uint32_t cidr = 650;
+inline constexpr std::uint32_t macaddr8 = 774;
+inline constexpr std::uint32_t money = 790;
+inline constexpr std::uint32_t macaddr = 829;
+inline constexpr std::uint32_t inet = 869;
+inline constexpr std::uint32_t time = 1083;
+inline constexpr std::uint32_t timetz = 1266;
+inline constexpr std::uint32_t bit = 1560;
+inline constexpr std::uint32_t varbit = 1562;
+inline constexpr std::uint32_t pg_lsn = 3220;
+inline constexpr std::uint32_t jsonpath = 4072;
 
 }  // namespace pgingest::oid

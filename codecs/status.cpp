@@ -51,6 +51,33 @@ const char* errc_reason(Errc code) noexcept {
         case Errc::sparsevec_index_out_of_bounds: return "sparsevec index out of bounds";
         case Errc::sparsevec_index_order:
             return "sparsevec indices must be strictly ascending (no duplicates)";
+        // issue 10: scalar types
+        case Errc::invalid_time:
+            return "invalid input syntax for type time (expected HH:MM[:SS[.fraction]][offset])";
+        case Errc::time_field_out_of_range: return "date/time field value out of range";
+        case Errc::time_zone_out_of_range: return "time zone displacement out of range";
+        case Errc::invalid_inet: return "invalid input syntax for type inet";
+        case Errc::invalid_cidr: return "invalid input syntax for type cidr";
+        case Errc::cidr_host_bits_set:
+            return "invalid cidr value: Value has bits set to right of mask.";
+        case Errc::invalid_macaddr: return "invalid input syntax for type macaddr";
+        case Errc::macaddr_octet_out_of_range: return "invalid octet value in \"macaddr\" value";
+        case Errc::invalid_macaddr8: return "invalid input syntax for type macaddr8";
+        case Errc::bit_invalid_binary_digit: return "not a valid binary digit";
+        case Errc::bit_invalid_hex_digit: return "not a valid hexadecimal digit";
+        case Errc::bit_length_mismatch:
+            return "bit string length does not match the column's type bit(n)";
+        case Errc::varbit_too_long:
+            return "bit string too long for the column's type bit varying(n)";
+        case Errc::char_not_one_byte:
+            return "\"char\" holds one byte (ASCII character or \\ooo octal escape)";
+        case Errc::invalid_oid: return "invalid input syntax for type oid";
+        case Errc::oid_out_of_range: return "value is out of range for type oid";
+        case Errc::invalid_money: return "invalid input syntax for type money";
+        case Errc::money_out_of_range: return "value is out of range for type money";
+        case Errc::xml_encoding_not_utf8:
+            return "XML declaration names an encoding other than UTF-8";
+        case Errc::invalid_pg_lsn: return "invalid input syntax for type pg_lsn";
         case Errc::type_mismatch: return "value of this kind cannot be stored in this column";
         case Errc::row_field_count: return "row does not have one value per column";
     }
@@ -64,6 +91,8 @@ const char* errc_position_unit(Errc code) noexcept {
         case Errc::json_unbalanced:
         case Errc::type_mismatch:
         case Errc::row_field_count:
+        case Errc::bit_length_mismatch:
+        case Errc::varbit_too_long:
             return nullptr;
         case Errc::array_too_large:
         case Errc::vector_empty:

@@ -65,6 +65,28 @@ enum class Errc : std::uint16_t {
     sparsevec_index_out_of_bounds,  ///< index < 0 or ≥ dim; server: 22000
     sparsevec_index_order,      ///< indices not strictly ascending; server: 22000
 
+    // issue 10: scalar types (codecs/time_of_day.hpp, network.hpp, bits.hpp, misc_types.hpp)
+    invalid_time,               ///< not a time of day; server: 22007 invalid input syntax
+    time_field_out_of_range,    ///< hour > 24, minute > 59, second > 60 or past 24:00; 22008
+    time_zone_out_of_range,     ///< UTC offset of 16 hours or more; server: 22009
+    invalid_inet,               ///< not an IPv4/IPv6 address[/bits]; server: 22P02
+    invalid_cidr,               ///< not an IPv4/IPv6 network[/bits]; server: 22P02
+    cidr_host_bits_set,         ///< cidr with bits set right of the mask; server: 22P02
+    invalid_macaddr,            ///< not one of macaddr_in's six formats; server: 22P02
+    macaddr_octet_out_of_range, ///< a macaddr group above ff; server: 22003 invalid octet value
+    invalid_macaddr8,           ///< not a 6- or 8-byte MAC address; server: 22P02
+    bit_invalid_binary_digit,   ///< not 0 or 1 in a B'' string; server: 22P02
+    bit_invalid_hex_digit,      ///< not a hex digit in an X'' string; server: 22P02
+    bit_length_mismatch,        ///< bit(n) given another length; server: 22026
+    varbit_too_long,            ///< varbit(n) given more than n bits; server: 22001
+    char_not_one_byte,          ///< "char" given more than one byte (charin would truncate)
+    invalid_oid,                ///< not a decimal integer; server: 22P02
+    oid_out_of_range,           ///< outside -2147483648..4294967295; server: 22003
+    invalid_money,              ///< not a money amount; server: 22P02
+    money_out_of_range,         ///< overflows int8 cents; server: 22003
+    xml_encoding_not_utf8,      ///< XML declaration names an encoding other than UTF-8
+    invalid_pg_lsn,             ///< not X/Y with 1 to 8 hex digits each; server: 22P02
+
     // rows (engine/row_writer.hpp)
     type_mismatch,    ///< a value of a kind the column's type cannot take (text into uuid...)
     row_field_count,  ///< a tuple ended with columns unwritten, or a value past the last column
