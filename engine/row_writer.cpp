@@ -13,6 +13,7 @@
 #include "codecs/pgvector.hpp"
 #include "codecs/scalars.hpp"
 #include "codecs/text.hpp"
+#include "engine/scalar_columns.hpp"
 
 namespace pgingest {
 
@@ -59,7 +60,7 @@ ColumnKind builtin_kind(std::uint32_t type_oid) noexcept {
         case oid::jsonb:
             return ColumnKind::jsonb;
         default:
-            return ColumnKind::unsupported;
+            return scalar_column_kind(type_oid);  // issue 10: scalar types
     }
 }
 
@@ -152,6 +153,8 @@ const char* column_kind_name(ColumnKind kind) noexcept {
             return "array";
         case ColumnKind::unsupported:
             return "unsupported type";
+        default:
+            return scalar_column_kind_name(kind);  // issue 10: scalar types
     }
     return "unknown";
 }
@@ -259,6 +262,9 @@ Status RowWriter::integer_field(ColumnKind kind, const ColumnCodec& codec, std::
         default:
             break;
     }
+    if (is_scalar_column_kind(kind)) {  // issue 10: scalar types
+        return encode_scalar_column_number(*_out, kind, codec.typmod, value);
+    }
     if (is_text_kind(kind)) {
         char digits[24];
         auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
@@ -287,6 +293,9 @@ Status RowWriter::unsigned_field(const ColumnCodec& codec, std::uint64_t value) 
     std::string_view text(digits, static_cast<std::size_t>(end - digits));
     if (is_integer_kind(codec.kind)) {
         return Status{Errc::integer_out_of_range, 0};
+    }
+    if (is_scalar_column_kind(codec.kind)) {  // issue 10: scalar types
+        return encode_scalar_column_number(*_out, codec.kind, codec.typmod, value);
     }
     if (codec.kind == ColumnKind::numeric) {
         return encode_numeric_text(*_out, text);
@@ -317,6 +326,9 @@ Status RowWriter::floating_field(ColumnKind kind, const ColumnCodec& codec, doub
             return Status{};
         default:
             break;
+    }
+    if (is_scalar_column_kind(kind)) {  // issue 10: scalar types
+        return encode_scalar_column_number(*_out, kind, codec.typmod, value);
     }
     if (is_integer_kind(kind)) {
         // 2^63 is exactly representable; anything below it and integral converts exactly.
@@ -406,6 +418,9 @@ Status RowWriter::from_text_field(ColumnKind kind, const ColumnCodec& codec,
         case ColumnKind::json:
             return encode_json_text(*_out, value, _json_options, _parser);
         default:
+            if (is_scalar_column_kind(kind)) {  // issue 10: scalar types
+                return encode_scalar_column_text(*_out, kind, codec.typmod, value);
+            }
             return text_field(codec, value);
     }
 }

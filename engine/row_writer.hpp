@@ -53,6 +53,21 @@ enum class ColumnKind : std::uint8_t {
     timestamp,
     timestamptz,
     interval,
+    // issue 10: scalar types (engine/scalar_columns.hpp)
+    time,
+    timetz,
+    inet,
+    cidr,
+    macaddr,
+    macaddr8,
+    money,
+    bit,     ///< bit(n): exactly n bits (typmod n)
+    varbit,  ///< bit varying(n): at most n bits (typmod n, -1 unlimited)
+    char_,   ///< "char": one byte
+    oid,
+    xml,
+    jsonpath,
+    pg_lsn,
     json,
     jsonb,
     vector,       ///< pgvector vector(n)
