@@ -7,7 +7,9 @@ namespace {
 // VARBITMAXLEN (utils/varbit.h): INT_MAX - BITS_PER_BYTE + 1.
 constexpr std::size_t varbit_length_max = 2147483647 - 8 + 1;
 
-Status fail(Errc code, std::size_t at) { return Status{code, static_cast<std::uint32_t>(at)}; }
+Status fail(Errc code, std::size_t at) {
+    return Status{code, static_cast<std::uint32_t>(at)};
+}
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') {

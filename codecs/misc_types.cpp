@@ -9,13 +9,17 @@ namespace pgingest {
 
 namespace {
 
-Status fail(Errc code, std::size_t at) { return Status{code, static_cast<std::uint32_t>(at)}; }
+Status fail(Errc code, std::size_t at) {
+    return Status{code, static_cast<std::uint32_t>(at)};
+}
 
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 bool is_hex(char c) {
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -35,7 +39,9 @@ std::size_t skip_spaces(std::string_view text, std::size_t at) {
     return at;
 }
 
-bool is_octal(char c) { return c >= '0' && c <= '7'; }
+bool is_octal(char c) {
+    return c >= '0' && c <= '7';
+}
 
 // cash_in's symbols under the C locale: currency "$", thousands ",", decimal ".", signs.
 std::size_t skip_currency(std::string_view text, std::size_t at) {
@@ -128,8 +134,8 @@ Status parse_oid(std::string_view text, std::uint32_t& value) {
     // an unsigned or as a sign-extended int.
     const std::uint64_t converted = negative ? 0 - magnitude : magnitude;
     const auto result = static_cast<std::uint32_t>(converted);
-    const auto as_int = static_cast<std::uint64_t>(static_cast<std::int64_t>(
-        static_cast<std::int32_t>(result)));
+    const auto as_int =
+        static_cast<std::uint64_t>(static_cast<std::int64_t>(static_cast<std::int32_t>(result)));
     if (overflow || (converted != result && converted != as_int)) {
         return fail(Errc::oid_out_of_range, digits_at);
     }
@@ -307,8 +313,8 @@ Status encode_xml_text(ByteBuffer& out, std::string_view text) {
         return status;
     }
     std::size_t length = 0;
-    if (std::size_t at = xml_declared_encoding(text, length); at != std::string_view::npos &&
-                                                               !names_utf8(text.substr(at, length))) {
+    if (std::size_t at = xml_declared_encoding(text, length);
+        at != std::string_view::npos && !names_utf8(text.substr(at, length))) {
         return fail(Errc::xml_encoding_not_utf8, at);
     }
     out.put_i32(static_cast<std::int32_t>(text.size()));

@@ -9,7 +9,9 @@ namespace {
 constexpr std::uint8_t family_inet = 2;   // PGSQL_AF_INET
 constexpr std::uint8_t family_inet6 = 3;  // PGSQL_AF_INET6
 
-Status fail(Errc code, std::size_t at) { return Status{code, static_cast<std::uint32_t>(at)}; }
+Status fail(Errc code, std::size_t at) {
+    return Status{code, static_cast<std::uint32_t>(at)};
+}
 
 // The ports below read the text as the C code reads its NUL-terminated string: `get` returns 0
 // past the end. A NUL inside the text is refused before they run (SQL text cannot hold one).
@@ -20,7 +22,9 @@ struct CString {
     }
 };
 
-bool is_digit(int c) { return c >= '0' && c <= '9'; }
+bool is_digit(int c) {
+    return c >= '0' && c <= '9';
+}
 
 int hex_value(int c) {
     if (c >= '0' && c <= '9') {
@@ -574,8 +578,8 @@ Status parse_macaddr8(std::string_view text, std::array<std::uint8_t, 8>& bytes)
         }
     }
     if (count == 6) {
-        const std::uint8_t six[8] = {parsed[0], parsed[1], parsed[2], 0xff, 0xfe,
-                                     parsed[3], parsed[4], parsed[5]};
+        const std::uint8_t six[8] = {parsed[0], parsed[1], parsed[2], 0xff,
+                                     0xfe,      parsed[3], parsed[4], parsed[5]};
         std::memcpy(parsed, six, 8);
     } else if (count != 8) {
         return fail(Errc::invalid_macaddr8, ptr);

@@ -25,8 +25,8 @@ namespace pgingest {
 
 /// An inet or cidr value as network.c's inet_struct holds it.
 struct InetValue {
-    std::uint8_t family = 2;  ///< PGSQL_AF_INET (2) or PGSQL_AF_INET6 (3)
-    std::uint8_t bits = 32;   ///< netmask length, ≤ 32 or ≤ 128
+    std::uint8_t family = 2;                 ///< PGSQL_AF_INET (2) or PGSQL_AF_INET6 (3)
+    std::uint8_t bits = 32;                  ///< netmask length, ≤ 32 or ≤ 128
     std::array<std::uint8_t, 16> address{};  ///< 4 or 16 bytes used, network order
 
     /// Address bytes used by the family: 4 or 16.

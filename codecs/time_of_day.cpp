@@ -14,7 +14,9 @@ constexpr std::int64_t us_per_day = 86400 * us_per_second;
 // MAX_TZDISP_HOUR (include/datatype/timestamp.h): offsets of 16 hours or more are refused.
 constexpr unsigned offset_hours_max = 15;
 
-Status fail(Errc code, std::size_t at) { return Status{code, static_cast<std::uint32_t>(at)}; }
+Status fail(Errc code, std::size_t at) {
+    return Status{code, static_cast<std::uint32_t>(at)};
+}
 
 // One or two digits (DecodeTime reads any number; we stop at two).
 bool short_number(std::string_view text, std::size_t& at, unsigned& value) {
@@ -69,8 +71,8 @@ Status parse_clock(std::string_view text, std::size_t& at, std::int64_t& us) {
             return fail(Errc::time_field_out_of_range, field_at[k]);
         }
     }
-    std::int64_t total = ((std::int64_t{fields[0]} * 60 + fields[1]) * 60 + fields[2]) *
-                             us_per_second + fraction_us;
+    std::int64_t total =
+        ((std::int64_t{fields[0]} * 60 + fields[1]) * 60 + fields[2]) * us_per_second + fraction_us;
     if (total > us_per_day) {
         return fail(Errc::time_field_out_of_range, hour_at);
     }
@@ -123,8 +125,8 @@ Status parse_time_common(std::string_view text, std::int64_t& us, std::int64_t& 
     }
     at = skip_spaces(text, at);
     east_s = 0;
-    if (at < text.size() && (text[at] == 'Z' || text[at] == 'z' || text[at] == '+' ||
-                             text[at] == '-')) {
+    if (at < text.size() &&
+        (text[at] == 'Z' || text[at] == 'z' || text[at] == '+' || text[at] == '-')) {
         if (Status status = parse_offset(text, at, east_s); !status.ok()) {
             return status;
         }

@@ -40,8 +40,8 @@ Status encode_number(ByteBuffer& out, ColumnKind kind, std::int32_t typmod, Numb
     char digits[32];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
     (void)ec;  // 32 bytes hold any int64, uint64 or shortest double
-    return encode_scalar_column_text(out, kind, typmod,
-                                     std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    return encode_scalar_column_text(
+        out, kind, typmod, std::string_view(digits, static_cast<std::size_t>(end - digits)));
 }
 
 }  // namespace
@@ -71,21 +71,36 @@ const char* scalar_column_kind_name(ColumnKind kind) noexcept {
 Status encode_scalar_column_text(ByteBuffer& out, ColumnKind kind, std::int32_t typmod,
                                  std::string_view text) {
     switch (kind) {
-        case ColumnKind::time: return encode_time_text(out, text);
-        case ColumnKind::timetz: return encode_timetz_text(out, text);
-        case ColumnKind::inet: return encode_inet_text(out, text);
-        case ColumnKind::cidr: return encode_cidr_text(out, text);
-        case ColumnKind::macaddr: return encode_macaddr_text(out, text);
-        case ColumnKind::macaddr8: return encode_macaddr8_text(out, text);
-        case ColumnKind::money: return encode_money_text(out, text);
-        case ColumnKind::bit: return encode_bit_text(out, text, typmod);
-        case ColumnKind::varbit: return encode_varbit_text(out, text, typmod);
-        case ColumnKind::char_: return encode_char_text(out, text);
-        case ColumnKind::oid: return encode_oid_text(out, text);
-        case ColumnKind::xml: return encode_xml_text(out, text);
-        case ColumnKind::jsonpath: return encode_jsonpath_text(out, text);
-        case ColumnKind::pg_lsn: return encode_pg_lsn_text(out, text);
-        default: return Status{Errc::type_mismatch, 0};
+        case ColumnKind::time:
+            return encode_time_text(out, text);
+        case ColumnKind::timetz:
+            return encode_timetz_text(out, text);
+        case ColumnKind::inet:
+            return encode_inet_text(out, text);
+        case ColumnKind::cidr:
+            return encode_cidr_text(out, text);
+        case ColumnKind::macaddr:
+            return encode_macaddr_text(out, text);
+        case ColumnKind::macaddr8:
+            return encode_macaddr8_text(out, text);
+        case ColumnKind::money:
+            return encode_money_text(out, text);
+        case ColumnKind::bit:
+            return encode_bit_text(out, text, typmod);
+        case ColumnKind::varbit:
+            return encode_varbit_text(out, text, typmod);
+        case ColumnKind::char_:
+            return encode_char_text(out, text);
+        case ColumnKind::oid:
+            return encode_oid_text(out, text);
+        case ColumnKind::xml:
+            return encode_xml_text(out, text);
+        case ColumnKind::jsonpath:
+            return encode_jsonpath_text(out, text);
+        case ColumnKind::pg_lsn:
+            return encode_pg_lsn_text(out, text);
+        default:
+            return Status{Errc::type_mismatch, 0};
     }
 }
 
