@@ -36,7 +36,8 @@ inline constexpr std::size_t timetz_encoded_size = 4 + 12;
 /// `±HHMM`, `±HH:MM` or `±HH:MM:SS` (checked, then ignored, as time_in ignores it). Fractions
 /// of any length are rounded to µs like the server (rint(strtod(fraction) · 1e6)). Hour ≤ 24,
 /// minute ≤ 59, second ≤ 60, and the total may not exceed 24:00:00 (23:59:60 is 24:00:00).
-/// Narrower than time_in: no AM/PM, no date part, no time zone names, no 'allballs'.
+/// Narrower than time_in: no AM/PM, no date part, no time zone names, no 'allballs', no
+/// dangling colon ('12:' and '12:00:', which time_in reads as 12:00), at most 2 digits a field.
 ///
 /// Errors: `Errc::invalid_time` at the offending byte (server: 22007 invalid input syntax for
 /// type time); `Errc::time_field_out_of_range` at the field (server: 22008 date/time field

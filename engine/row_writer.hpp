@@ -53,7 +53,9 @@ enum class ColumnKind : std::uint8_t {
     timestamp,
     timestamptz,
     interval,
-    // issue 10: scalar types (engine/scalar_columns.hpp)
+    // issue 10: scalar types (engine/scalar_columns.hpp). Written by from_text and json_value
+    // (strings; numbers as their text, like '<number>'::type) and by integer, unsigned_integer
+    // and floating (as their text); arrays of them through json_value.
     time,
     timetz,
     inet,

@@ -226,3 +226,29 @@ TEST_CASE("row writer: bad values for issue 10's scalar types are refused, namin
         out.clear();
     }
 }
+
+TEST_CASE("row writer: integer, unsigned_integer and floating into issue 10's scalar types",
+          "[engine][row][pg][scalars]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS rw_scalar_numbers; CREATE TABLE rw_scalar_numbers "
+              "(o oid, m money, ch \"char\", b bit(3), t time)");
+    TableInfo info = read_table_info(conn, "rw_scalar_numbers");
+    RowWriter writer(info);
+    ByteBuffer stream;
+    put_copy_header(stream);
+    writer.start_tuple(stream);
+    REQUIRE(writer.unsigned_integer(4294967295u).ok());
+    REQUIRE(writer.floating(12.345).ok());
+    REQUIRE(writer.integer(7).ok());
+    REQUIRE(writer.integer(101).ok());
+    const std::size_t size_before = stream.size();
+    CHECK(writer.integer(12).code == Errc::invalid_time);  // '12'::time is refused too
+    CHECK(stream.size() == size_before);
+    CHECK(writer.unsigned_integer(18446744073709551615u).code == Errc::invalid_time);
+    REQUIRE(writer.null().ok());
+    REQUIRE(writer.finish().ok());
+    put_copy_trailer(stream);
+    conn.copy_in(info.copy_sql(), stream.view());
+    CHECK(conn.query_value("SELECT concat_ws('|', o, m, ch, b, coalesce(t::text, 'NULL')) "
+                           "FROM rw_scalar_numbers") == "4294967295|$12.35|7|101|NULL");
+}
