@@ -30,10 +30,11 @@ inline constexpr std::size_t oid_encoded_size = 4 + 4;
 inline constexpr std::size_t money_encoded_size = 4 + 8;
 inline constexpr std::size_t pg_lsn_encoded_size = 4 + 8;
 
-/// Field bytes `encode_xml_text` / `encode_jsonpath_text` write for `text_size` bytes. Pure.
+/// Field bytes `encode_xml_text` writes for `text_size` bytes of text. Pure.
 [[nodiscard]] constexpr std::size_t xml_encoded_size_max(std::size_t text_size) noexcept {
     return 4 + text_size;
 }
+/// Field bytes `encode_jsonpath_text` writes for `text_size` bytes of text. Pure.
 [[nodiscard]] constexpr std::size_t jsonpath_encoded_size_max(std::size_t text_size) noexcept {
     return 4 + 1 + text_size;
 }
@@ -72,10 +73,13 @@ void encode_money(ByteBuffer& out, std::int64_t cents);
 /// Appends a pg_lsn field. Does not fail.
 void encode_pg_lsn(ByteBuffer& out, std::uint64_t lsn);
 
-/// The parse_* function of each type, then its encoder; on error appends nothing.
+/// `parse_char` then `encode_char`; on error appends nothing.
 [[nodiscard]] Status encode_char_text(ByteBuffer& out, std::string_view text);
+/// `parse_oid` then `encode_oid`; on error appends nothing.
 [[nodiscard]] Status encode_oid_text(ByteBuffer& out, std::string_view text);
+/// `parse_money` then `encode_money`; on error appends nothing.
 [[nodiscard]] Status encode_money_text(ByteBuffer& out, std::string_view text);
+/// `parse_pg_lsn` then `encode_pg_lsn`; on error appends nothing.
 [[nodiscard]] Status encode_pg_lsn_text(ByteBuffer& out, std::string_view text);
 
 /// Appends an xml field: the text as xml_recv reads it (UTF-8 unless the document declares
@@ -83,11 +87,12 @@ void encode_pg_lsn(ByteBuffer& out, std::uint64_t lsn);
 /// (`Errc::nul_in_text`; xml_recv would cut the text there), and an XML declaration's
 /// `encoding`, if any, must name UTF-8 (`Errc::xml_encoding_not_utf8` at the name): xml_recv
 /// would decode the UTF-8 bytes in the declared encoding, while xml_in ignores the
-/// declaration. Well-formedness is the server's check (22P02 / 2200N at COPY).
+/// declaration. Well-formedness is the server's check (2200N at COPY). Text over
+/// the 1 GiB field limit is `Errc::field_too_large`.
 [[nodiscard]] Status encode_xml_text(ByteBuffer& out, std::string_view text);
 
 /// Appends a jsonpath field: version byte 1 and the text (jsonpath_recv). Checked here: valid
-/// UTF-8, no NUL. The path's syntax is the server's check (42601 at COPY).
+/// UTF-8, no NUL, the field limit. The path's syntax is the server's check (42601 at COPY).
 [[nodiscard]] Status encode_jsonpath_text(ByteBuffer& out, std::string_view text);
 
 }  // namespace pgingest

@@ -35,7 +35,9 @@ struct InetValue {
 
 /// Field bytes an inet/cidr encoder writes at most (length prefix included).
 inline constexpr std::size_t inet_encoded_size_max = 4 + 4 + 16;
+/// Field bytes of a macaddr (length prefix included); fixed.
 inline constexpr std::size_t macaddr_encoded_size = 4 + 6;
+/// Field bytes of a macaddr8 (length prefix included); fixed.
 inline constexpr std::size_t macaddr8_encoded_size = 4 + 8;
 
 /// Parses an inet as inet_in does: IPv4 `a.b.c.d[/bits]` (also `a.b/16` when the prefix does

@@ -153,3 +153,31 @@ TEST_CASE("misc types: bad text is rejected with reason and position, buffer unc
         {std::string("$\0", 2), Errc::nul_in_text, 1, nullptr},
     });
 }
+
+TEST_CASE("xml/jsonpath: what the server parses is refused by the server at COPY",
+          "[codecs][pg][misc]") {
+    auto conn = test::connect();
+    struct ServerCheck {
+        const char* type;
+        Status (*encoder)(ByteBuffer&, std::string_view);
+        const char* text;
+        const char* sqlstate;
+    };
+    const ServerCheck checks[] = {
+        {"xml", encode_xml_text, "<a>", "2200N"},
+        {"xml", encode_xml_text, "<a></b>", "2200N"},
+        {"jsonpath", encode_jsonpath_text, "$.[", "42601"},
+        {"jsonpath", encode_jsonpath_text, "", "42601"},
+    };
+    for (const ServerCheck& check : checks) {
+        INFO(check.type << " text: [" << check.text << "]");
+        ByteBuffer out;
+        REQUIRE(check.encoder(out, check.text).ok());
+        try {
+            (void)test::round_trip(conn, check.type, out.view(), "scalar_rt");
+            FAIL("the server accepted it");
+        } catch (const ServerError& error) {
+            CHECK(error.sqlstate() == check.sqlstate);
+        }
+    }
+}
