@@ -92,7 +92,8 @@ void encode_pg_lsn(ByteBuffer& out, std::uint64_t lsn);
 [[nodiscard]] Status encode_xml_text(ByteBuffer& out, std::string_view text);
 
 /// Appends a jsonpath field: version byte 1 and the text (jsonpath_recv). Checked here: valid
-/// UTF-8, no NUL, the field limit. The path's syntax is the server's check (42601 at COPY).
+/// UTF-8, no NUL, the field limit. The path's syntax is the server's check at COPY (42601;
+/// 22P02 for an empty path).
 [[nodiscard]] Status encode_jsonpath_text(ByteBuffer& out, std::string_view text);
 
 }  // namespace pgingest
