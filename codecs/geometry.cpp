@@ -221,12 +221,17 @@ Status line_through(GeoPoint p0, GeoPoint p1, double (&abc)[3]) noexcept {
             return overflow;
         }
     }
+    auto set = [&abc](double a, double b, double c) {
+        abc[0] = a;
+        abc[1] = b;
+        abc[2] = c;
+    };
     if (std::isinf(slope)) {
-        abc[0] = -1.0, abc[1] = 0.0, abc[2] = p0.x;
+        set(-1.0, 0.0, p0.x);  // vertical: x = C
         return Status{};
     }
     if (slope == 0) {
-        abc[0] = 0.0, abc[1] = -1.0, abc[2] = p0.y;
+        set(0.0, -1.0, p0.y);  // horizontal: y = C
         return Status{};
     }
     double product = 0;
@@ -234,7 +239,7 @@ Status line_through(GeoPoint p0, GeoPoint p1, double (&abc)[3]) noexcept {
     if (!float8_mul(slope, p0.x, product) || !float8_mi(p0.y, product, c)) {
         return overflow;
     }
-    abc[0] = slope, abc[1] = -1.0, abc[2] = c == 0.0 ? 0.0 : c;  // no -0, as line_construct
+    set(slope, -1.0, c == 0.0 ? 0.0 : c);  // no -0, as line_construct
     return Status{};
 }
 

@@ -62,6 +62,19 @@ struct TsearchScratch {
     std::vector<std::uint32_t> levels;
 };
 
+/// Bytes `encode_tsvector_text` appends at most for `text_size_bytes` bytes of text (length
+/// prefix included): each lexeme costs its bytes + 3 and takes at least 2 bytes of text with
+/// its separator, each position 2 bytes and at least 2 bytes of text. Pure.
+constexpr std::size_t tsvector_encoded_size_max(std::size_t text_size_bytes) noexcept {
+    return 4 + 4 + 4 * text_size_bytes;
+}
+
+/// Bytes `encode_tsquery_text` appends at most for `text_size_bytes` bytes of text (length
+/// prefix included): an operand costs its bytes + 4, an operator at most 4 from 3 bytes. Pure.
+constexpr std::size_t tsquery_encoded_size_max(std::size_t text_size_bytes) noexcept {
+    return 4 + 4 + 5 * text_size_bytes;
+}
+
 /// Deepest parenthesis nesting `encode_tsquery_text` accepts; the server's own limit is its
 /// stack depth (54001), some thousands of levels.
 inline constexpr std::size_t tsquery_depth_max = 1000;

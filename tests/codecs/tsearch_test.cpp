@@ -37,6 +37,10 @@ std::string encode_ok(Encoder encoder, std::string_view text) {
     INFO("text: [" << text << "] status " << static_cast<int>(status.code) << " at "
                    << status.position);
     REQUIRE(status.ok());
+    const std::size_t size_max = encoder == encode_tsvector_text
+                                     ? tsvector_encoded_size_max(text.size())
+                                     : tsquery_encoded_size_max(text.size());
+    CHECK(out.size() <= size_max);
     return std::string(out.view());
 }
 
