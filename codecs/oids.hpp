@@ -46,4 +46,15 @@ inline constexpr std::uint32_t varbit = 1562;
 inline constexpr std::uint32_t pg_lsn = 3220;
 inline constexpr std::uint32_t jsonpath = 4072;
 
+// issue 10: geometric and text-search types (codecs/geometry.hpp, codecs/tsearch.hpp)
+inline constexpr std::uint32_t point = 600;
+inline constexpr std::uint32_t lseg = 601;
+inline constexpr std::uint32_t path = 602;
+inline constexpr std::uint32_t box = 603;
+inline constexpr std::uint32_t polygon = 604;
+inline constexpr std::uint32_t line = 628;
+inline constexpr std::uint32_t circle = 718;
+inline constexpr std::uint32_t tsvector = 3614;
+inline constexpr std::uint32_t tsquery = 3615;
+
 }  // namespace pgingest::oid

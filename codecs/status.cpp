@@ -78,6 +78,18 @@ const char* errc_reason(Errc code) noexcept {
         case Errc::xml_encoding_not_utf8:
             return "XML declaration names an encoding other than UTF-8";
         case Errc::invalid_pg_lsn: return "invalid input syntax for type pg_lsn";
+        case Errc::geometry_syntax: return "invalid geometric value (see the type's input syntax)";
+        case Errc::line_invalid:
+            return "invalid line: A and B cannot both be zero, or the two points are equal";
+        case Errc::geometry_out_of_range: return "value out of range: line slope over/underflows";
+        case Errc::tsvector_syntax: return "syntax error in tsvector";
+        case Errc::tsvector_too_long:
+            return "tsvector too long (lexeme 2047 bytes, whole value 1 MiB at most)";
+        case Errc::tsquery_syntax: return "syntax error in tsquery";
+        case Errc::tsquery_out_of_range:
+            return "tsquery out of range (distance over 16384, word or query too long)";
+        case Errc::tsquery_empty:
+            return "empty tsquery: binary COPY cannot carry it (tsqueryrecv refuses it)";
         case Errc::type_mismatch: return "value of this kind cannot be stored in this column";
         case Errc::row_field_count: return "row does not have one value per column";
     }
@@ -89,6 +101,9 @@ const char* errc_position_unit(Errc code) noexcept {
         case Errc::ok:
         case Errc::field_too_large:
         case Errc::json_unbalanced:
+        case Errc::line_invalid:
+        case Errc::geometry_out_of_range:
+        case Errc::tsquery_empty:
         case Errc::type_mismatch:
         case Errc::row_field_count:
         case Errc::bit_length_mismatch:

@@ -86,6 +86,17 @@ enum class Errc : std::uint16_t {
     money_out_of_range,         ///< overflows int8 cents; server: 22003
     xml_encoding_not_utf8,      ///< XML declaration names an encoding other than UTF-8
     invalid_pg_lsn,             ///< not X/Y with 1 to 8 hex digits each; server: 22P02
+    // geometric types (codecs/geometry.hpp)
+    geometry_syntax,        ///< not the type's text syntax; server: 22P02 invalid input syntax
+    line_invalid,           ///< line with A = B = 0 or two equal points; server: 22P02
+    geometry_out_of_range,  ///< line through two points overflows float8; server: 22003
+
+    // text search (codecs/tsearch.hpp)
+    tsvector_syntax,        ///< not tsvector text; server: 42601 syntax error in tsvector
+    tsvector_too_long,      ///< lexeme ≥ 2 KiB or tsvector ≥ 1 MiB; server: 54000
+    tsquery_syntax,         ///< not tsquery text; server: 42601 syntax error in tsquery
+    tsquery_out_of_range,   ///< distance over 16384, weight or word too long; server: 22023/54000
+    tsquery_empty,          ///< no operand: tsqueryrecv refuses it (XX000 malformed tsquery)
 
     // rows (engine/row_writer.hpp)
     type_mismatch,    ///< a value of a kind the column's type cannot take (text into uuid...)

@@ -7,6 +7,7 @@
 
 #include "codecs/array.hpp"
 #include "codecs/copy_binary.hpp"
+#include "codecs/geometry.hpp"
 #include "codecs/jsonb.hpp"
 #include "codecs/numeric.hpp"
 #include "codecs/oids.hpp"
@@ -14,10 +15,62 @@
 #include "codecs/scalars.hpp"
 #include "codecs/text.hpp"
 #include "engine/scalar_columns.hpp"
+#include "codecs/tsearch.hpp"
 
 namespace pgingest {
 
 namespace {
+
+// issue 10: geometric and text-search types.
+ColumnKind text_search_or_geometry_kind(std::uint32_t type_oid) noexcept {
+    switch (type_oid) {
+        case oid::point: return ColumnKind::point;
+        case oid::line: return ColumnKind::line;
+        case oid::lseg: return ColumnKind::lseg;
+        case oid::box: return ColumnKind::box;
+        case oid::path: return ColumnKind::path;
+        case oid::polygon: return ColumnKind::polygon;
+        case oid::circle: return ColumnKind::circle;
+        case oid::tsvector: return ColumnKind::tsvector;
+        case oid::tsquery: return ColumnKind::tsquery;
+        default: return ColumnKind::unsupported;
+    }
+}
+
+// The geometric type of a geometric kind (point .. circle).
+GeometryType geometry_of(ColumnKind kind) noexcept {
+    switch (kind) {
+        case ColumnKind::line: return GeometryType::line;
+        case ColumnKind::lseg: return GeometryType::lseg;
+        case ColumnKind::box: return GeometryType::box;
+        case ColumnKind::path: return GeometryType::path;
+        case ColumnKind::polygon: return GeometryType::polygon;
+        case ColumnKind::circle: return GeometryType::circle;
+        default: return GeometryType::point;
+    }
+}
+
+// A point from a JSON array of two numbers [x, y]; anything else is a type mismatch.
+Status write_point_pair(ByteBuffer& out, simdjson::dom::array pair) {
+    double xy[2] = {0, 0};
+    std::size_t count = 0;
+    for (simdjson::dom::element number : pair) {
+        if (count == 2 || number.get_double().get(xy[count]) != simdjson::SUCCESS) {
+            return Status{Errc::type_mismatch, 0};
+        }
+        ++count;
+    }
+    if (count != 2) {
+        return Status{Errc::type_mismatch, 0};
+    }
+    encode_point(out, GeoPoint{xy[0], xy[1]});
+    return Status{};
+}
+
+// `a` unless it is unsupported, else `b`: the kind tables of issue 10's type groups.
+ColumnKind first_supported(ColumnKind a, ColumnKind b) noexcept {
+    return a != ColumnKind::unsupported ? a : b;
+}
 
 ColumnKind builtin_kind(std::uint32_t type_oid) noexcept {
     switch (type_oid) {
@@ -60,7 +113,8 @@ ColumnKind builtin_kind(std::uint32_t type_oid) noexcept {
         case oid::jsonb:
             return ColumnKind::jsonb;
         default:
-            return scalar_column_kind(type_oid);  // issue 10: scalar types
+            return first_supported(scalar_column_kind(type_oid),  // issue 10: scalar types
+                                   text_search_or_geometry_kind(type_oid));
     }
 }
 
@@ -149,6 +203,16 @@ const char* column_kind_name(ColumnKind kind) noexcept {
             return "halfvec";
         case ColumnKind::sparsevec:
             return "sparsevec";
+        // issue 10: geometric and text-search types
+        case ColumnKind::point: return "point";
+        case ColumnKind::line: return "line";
+        case ColumnKind::lseg: return "lseg";
+        case ColumnKind::box: return "box";
+        case ColumnKind::path: return "path";
+        case ColumnKind::polygon: return "polygon";
+        case ColumnKind::circle: return "circle";
+        case ColumnKind::tsvector: return "tsvector";
+        case ColumnKind::tsquery: return "tsquery";
         case ColumnKind::array:
             return "array";
         case ColumnKind::unsupported:
@@ -417,6 +481,19 @@ Status RowWriter::from_text_field(ColumnKind kind, const ColumnCodec& codec,
             return encode_jsonb_text(*_out, value, _json_options, _parser);
         case ColumnKind::json:
             return encode_json_text(*_out, value, _json_options, _parser);
+        // issue 10: geometric and text-search types
+        case ColumnKind::point:
+        case ColumnKind::line:
+        case ColumnKind::lseg:
+        case ColumnKind::box:
+        case ColumnKind::path:
+        case ColumnKind::polygon:
+        case ColumnKind::circle:
+            return encode_geometry_text(*_out, geometry_of(kind), value);
+        case ColumnKind::tsvector:
+            return encode_tsvector_text(*_out, value, _tsearch);
+        case ColumnKind::tsquery:
+            return encode_tsquery_text(*_out, value, _tsearch);
         default:
             if (is_scalar_column_kind(kind)) {  // issue 10: scalar types
                 return encode_scalar_column_text(*_out, kind, codec.typmod, value);
@@ -608,6 +685,10 @@ Status RowWriter::json_scalar(const ColumnCodec& codec, simdjson::dom::element v
             }
             return text_field(codec, value.get_bool().value_unsafe() ? "true" : "false");
         case element_type::ARRAY:
+            if (codec.kind == ColumnKind::point) {  // issue 10: [x, y]
+                return write_point_pair(*_out, value.get_array().value_unsafe());
+            }
+            [[fallthrough]];
         case element_type::OBJECT:
             return is_text_kind(codec.kind) ? write_json_as_text(codec, value)
                                             : Status{Errc::type_mismatch, 0};
@@ -623,7 +704,7 @@ Status RowWriter::write_array(const ColumnCodec& codec, simdjson::dom::array val
     ArrayWriter array(*_out, codec.element_oid);
     std::uint32_t index = 0;
     for (simdjson::dom::element value : values) {
-        if (value.is_array() || value.is_object()) {
+        if ((value.is_array() && element.kind != ColumnKind::point) || value.is_object()) {
             if (!is_text_kind(element.kind)) {
                 return Status{Errc::type_mismatch, index};
             }

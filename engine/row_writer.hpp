@@ -29,6 +29,7 @@
 #include "codecs/datetime.hpp"
 #include "codecs/json_writer.hpp"
 #include "codecs/status.hpp"
+#include "codecs/tsearch.hpp"
 #include "codecs/uuid.hpp"
 #include "engine/catalog.hpp"
 
@@ -75,8 +76,19 @@ enum class ColumnKind : std::uint8_t {
     vector,       ///< pgvector vector(n)
     halfvec,      ///< pgvector halfvec(n)
     sparsevec,    ///< pgvector sparsevec(n)
+    // issue 10: geometric and text-search types (codecs/geometry.hpp, codecs/tsearch.hpp):
+    // text as the type's input function reads it; point also from a JSON array [x, y]
+    point,
+    line,
+    lseg,
+    box,
+    path,
+    polygon,
+    circle,
+    tsvector,
+    tsquery,
     array,        ///< 1-D array of one of the scalar kinds above (`ColumnCodec::element`)
-    unsupported,  ///< only NULL can be written (e.g. a geometry type)
+    unsupported,  ///< only NULL can be written (a type without a codec here)
 };
 
 /// "uuid", "array", ...: the kind's name for messages. Static string.
@@ -139,8 +151,8 @@ class RowWriter {
     Status text(std::string_view value);
     /// Any scalar column from the text a user would write in SQL, parsed like the type's input
     /// function: "42" into int4, an RFC 3339 string into timestamptz, a uuid string, "t" into
-    /// bool, JSON text into json/jsonb, "[1,2,3]" into vector/halfvec. Arrays are refused
-    /// (`type_mismatch`).
+    /// bool, JSON text into json/jsonb, "[1,2,3]" into vector/halfvec, "(1,2)" into point,
+    /// "a:1 b" into tsvector. Arrays are refused (`type_mismatch`).
     Status from_text(std::string_view value);
     /// bytea columns: the bytes as they are.
     Status bytes(std::string_view value);
@@ -175,9 +187,10 @@ class RowWriter {
     /// A JSON value converted to the column's type: null → NULL; a string into text kinds as it
     /// is, into other scalars through `from_text`; numbers, booleans through `integer`,
     /// `unsigned_integer`, `floating`, `boolean`; any value into json/jsonb as JSON; arrays into
-    /// array columns element by element and into vector/halfvec/sparsevec; numbers, booleans,
-    /// objects and arrays into text kinds as their JSON text. Anything else is
-    /// `type_mismatch`. Element errors carry the element index as position.
+    /// array columns element by element and into vector/halfvec/sparsevec; a two-number array
+    /// [x, y] into point (and as an element of point[]); numbers, booleans, objects and arrays
+    /// into text kinds as their JSON text. Anything else is `type_mismatch`. Element errors
+    /// carry the element index as position.
     Status json_value(simdjson::dom::element value);
 
     /// The Status of the last call (for `begin_json`, whose result is a pointer).
@@ -212,6 +225,7 @@ class RowWriter {
     JsonWriter _json;
     std::vector<float> _floats;
     simdjson::dom::parser _parser;  ///< for `from_text` of vectors
+    TsearchScratch _tsearch;        ///< for tsvector and tsquery values
     ByteBuffer* _out = nullptr;
     std::size_t _column = 0;
     std::size_t _json_start = 0;
