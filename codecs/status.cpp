@@ -51,6 +51,24 @@ const char* errc_reason(Errc code) noexcept {
         case Errc::sparsevec_index_out_of_bounds: return "sparsevec index out of bounds";
         case Errc::sparsevec_index_order:
             return "sparsevec indices must be strictly ascending (no duplicates)";
+        case Errc::invalid_range:
+            return "malformed range literal (expected e.g. [1,5), (,), empty)";
+        case Errc::invalid_multirange:
+            return "malformed multirange literal (expected e.g. {[1,5), [7,9)})";
+        case Errc::invalid_array_text:
+            return "malformed array literal (expected e.g. {{1,2},{3,4}})";
+        case Errc::array_ragged:
+            return "multidimensional arrays must have sub-arrays with matching dimensions";
+        case Errc::array_too_many_dims:
+            return "array has more than 6 dimensions (the maximum allowed)";
+        case Errc::invalid_enum_label: return "not a label of the enum type (pg_enum)";
+        case Errc::composite_field_count:
+            return "more values than the composite type has attributes";
+        case Errc::unknown_attribute: return "no attribute of the composite type has this name";
+        case Errc::invalid_composite_text:
+            return "malformed record literal (expected e.g. (1,\"a b\",))";
+        case Errc::invalid_hstore:
+            return "malformed hstore (expected \"key\"=>\"value\" pairs, or string/null values)";
         case Errc::type_mismatch: return "value of this kind cannot be stored in this column";
         case Errc::row_field_count: return "row does not have one value per column";
     }
@@ -66,6 +84,9 @@ const char* errc_position_unit(Errc code) noexcept {
         case Errc::row_field_count:
             return nullptr;
         case Errc::array_too_large:
+        case Errc::array_ragged:
+        case Errc::array_too_many_dims:
+        case Errc::composite_field_count:
         case Errc::vector_empty:
         case Errc::vector_too_many_dims:
         case Errc::vector_dim_mismatch:

@@ -65,6 +65,18 @@ enum class Errc : std::uint16_t {
     sparsevec_index_out_of_bounds,  ///< index < 0 or ≥ dim; server: 22000
     sparsevec_index_order,      ///< indices not strictly ascending; server: 22000
 
+    // catalog-driven types (issue 10: ranges, composites, N-d arrays, enums, hstore)
+    invalid_range,          ///< malformed range literal (rangetypes.c range_parse); 22P02
+    invalid_multirange,     ///< malformed multirange literal (multirange_in); 22P02
+    invalid_array_text,     ///< malformed array literal (arrayfuncs.c array_in); 22P02
+    array_ragged,           ///< sub-arrays of different lengths or depths; server: 22P02
+    array_too_many_dims,    ///< more than 6 dimensions (MAXDIM); server: 54000
+    invalid_enum_label,     ///< not a label of the enum (pg_enum); server: 22P02
+    composite_field_count,  ///< more values than the composite type has attributes
+    unknown_attribute,      ///< a JSON key that names no attribute of the composite type
+    invalid_composite_text, ///< malformed record literal (rowtypes.c record_in); 22P02
+    invalid_hstore,         ///< malformed hstore text, or a value that is not a string/null
+
     // rows (engine/row_writer.hpp)
     type_mismatch,    ///< a value of a kind the column's type cannot take (text into uuid...)
     row_field_count,  ///< a tuple ended with columns unwritten, or a value past the last column
