@@ -82,11 +82,14 @@ const char* errc_position_unit(Errc code) noexcept {
         case Errc::json_unbalanced:
         case Errc::type_mismatch:
         case Errc::row_field_count:
+        case Errc::invalid_enum_label:
             return nullptr;
         case Errc::array_too_large:
         case Errc::array_ragged:
         case Errc::array_too_many_dims:
         case Errc::composite_field_count:
+        case Errc::unknown_attribute:
+        case Errc::invalid_hstore:
         case Errc::vector_empty:
         case Errc::vector_too_many_dims:
         case Errc::vector_dim_mismatch:

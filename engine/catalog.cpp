@@ -70,7 +70,7 @@ SELECT t.oid, t.typname, t.typtype, t.typbasetype, t.typtypmod,
                    AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'), ''),
        coalesce((SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
                  WHERE e.enumtypid = t.oid), '[]'),
-       coalesce((SELECT json_agg(json_build_array(a.attname, a.atttypid, a.atttypmod,
+       coalesce((SELECT json_agg(json_build_array(a.attname, a.atttypid::int8, a.atttypmod,
                                                   format_type(a.atttypid, a.atttypmod))
                                  ORDER BY a.attnum)
                  FROM pg_attribute a WHERE t.typtype = 'c' AND a.attrelid = t.typrelid

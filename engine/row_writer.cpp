@@ -202,6 +202,7 @@ RowWriter::RowWriter(const TableInfo& table, JsonWriterOptions json)
     }
     _range_texts.resize(type_depth_max + 3);
     _range_parts.resize(type_depth_max + 3);
+    _array_texts.resize(type_depth_max + 3);
 }
 
 void RowWriter::start_tuple(ByteBuffer& out) {
@@ -436,7 +437,7 @@ Status RowWriter::from_text(std::string_view value) {
     }
     const ColumnCodec& codec = _codecs[_column];
     ColumnKind kind = codec.kind;
-    if (detail::is_catalog_kind(kind)) {  // issue 10: catalog-driven types
+    if (detail::is_catalog_kind(kind) || kind == ColumnKind::array) {  // issue 10
         Status status = catalog_text(_columns[_column], value, 0);
         return status.code == Errc::type_mismatch ? mismatch() : done(status);
     }

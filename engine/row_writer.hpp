@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "codecs/array_text.hpp"
 #include "codecs/buffer.hpp"
 #include "codecs/datetime.hpp"
 #include "codecs/json_writer.hpp"
@@ -135,8 +136,9 @@ class RowWriter {
     /// Any scalar column from the text a user would write in SQL, parsed like the type's input
     /// function: "42" into int4, an RFC 3339 string into timestamptz, a uuid string, "t" into
     /// bool, JSON text into json/jsonb, "[1,2,3]" into vector/halfvec, an enum label, a range
-    /// ("[1,5)", "empty") or multirange ("{[1,2),[5,6)}") literal, ltree text. Arrays,
-    /// composites and hstore from text are refused (`type_mismatch`).
+    /// ("[1,5)", "empty") or multirange ("{[1,2),[5,6)}") literal, an array literal of any
+    /// rank ("{{1,2},{3,NULL}}", codecs/array_text.hpp), ltree text. Composites and hstore
+    /// from text are refused (`type_mismatch`).
     Status from_text(std::string_view value);
     /// bytea columns: the bytes as they are.
     Status bytes(std::string_view value);
@@ -173,7 +175,8 @@ class RowWriter {
     /// `unsigned_integer`, `floating`, `boolean`; any value into json/jsonb as JSON; arrays into
     /// array columns element by element and into vector/halfvec/sparsevec; numbers, booleans,
     /// objects and arrays into text kinds as their JSON text. Catalog-driven types (issue 10):
-    /// a string into an enum (a label), range, multirange or ltree column through `from_text`;
+    /// a string into an enum (a label), range, multirange, array or ltree column through
+    /// `from_text`;
     /// nested arrays into array columns as a multi-dimensional array (rectangular, at most 6
     /// levels, row-major; else `array_ragged` / `array_too_many_dims` at the flat element
     /// index); an array of range strings into a multirange; an object (by attribute name,
@@ -215,6 +218,7 @@ class RowWriter {
     Status write_array_level(const ColumnInfo& element, simdjson::dom::array values,
                              std::span<const std::uint32_t> dims, std::uint32_t& index,
                              std::size_t depth);
+    Status write_array_text(const ColumnInfo& type, std::string_view text, std::size_t depth);
     Status write_range_text(const ColumnInfo& type, std::string_view text, std::size_t depth);
     Status write_multirange_text(const ColumnInfo& type, std::string_view text,
                                  std::size_t depth);
@@ -241,6 +245,7 @@ class RowWriter {
     Status _last{};
     // issue 10: scratch per nesting depth (a range may nest in a range), sized once.
     std::vector<RangeText> _range_texts;
+    std::vector<ArrayText> _array_texts;
     std::vector<std::vector<std::string_view>> _range_parts;
     std::vector<std::pair<std::string_view, simdjson::dom::element>> _pairs;  ///< hstore
 };

@@ -124,8 +124,11 @@ bool RowWriter::takes_catalog_path(const ColumnCodec& codec, simdjson::dom::elem
     if (detail::is_catalog_kind(codec.kind)) {
         return true;
     }
-    if (codec.kind != ColumnKind::array || !value.is_array()) {
+    if (codec.kind != ColumnKind::array || !(value.is_array() || value.is_string())) {
         return false;
+    }
+    if (value.is_string()) {
+        return true;  // an array literal
     }
     if (detail::is_catalog_kind(codec.element)) {
         return true;
@@ -147,6 +150,9 @@ Status RowWriter::catalog_json(const ColumnInfo& type, simdjson::dom::element va
     const ColumnCodec codec = column_codec(type);
     switch (codec.kind) {
         case ColumnKind::array:
+            if (value.is_string()) {
+                return write_array_text(type, value.get_string().value_unsafe(), depth);
+            }
             return value.is_array() ? write_nd_array(type, value.get_array().value_unsafe(), depth)
                                     : mismatch_status;
         case ColumnKind::multirange:
@@ -201,9 +207,10 @@ Status RowWriter::catalog_text(const ColumnInfo& type, std::string_view text, st
             return write_multirange_text(type, text, depth);
         case ColumnKind::ltree:
             return encode_ltree(*_out, text);
+        case ColumnKind::array:
+            return write_array_text(type, text, depth);
         case ColumnKind::composite:
         case ColumnKind::hstore:
-        case ColumnKind::array:
         case ColumnKind::vector:
         case ColumnKind::halfvec:
         case ColumnKind::sparsevec:
@@ -212,6 +219,36 @@ Status RowWriter::catalog_text(const ColumnInfo& type, std::string_view text, st
         default:
             return from_text_field(codec.kind, codec, text);
     }
+}
+
+Status RowWriter::write_array_text(const ColumnInfo& type, std::string_view text,
+                                   std::size_t depth) {
+    ArrayText& parsed = _array_texts[depth];
+    Status status = parse_array_text(text, parsed);
+    if (!status.ok()) {
+        return status;
+    }
+    ColumnInfo hand_made;  // a ColumnInfo not read from the catalog has no element node
+    if (type.children.empty()) {
+        hand_made.type_oid = type.element_oid;
+        hand_made.typmod = type.base_oid != 0 ? type.base_typmod : type.typmod;
+    }
+    const ColumnInfo& element = type.children.empty() ? hand_made : type.children[0];
+    const std::size_t rank = parsed.rank == 0 ? 1 : parsed.rank;
+    ArrayWriter array(*_out, type.element_oid, rank);
+    for (std::size_t index = 0; index < parsed.elements.size(); index++) {
+        if (parsed.elements[index].length < 0) {
+            array.null_element();
+            continue;
+        }
+        status = catalog_text(element, parsed.text(index), depth + 1);
+        if (!status.ok()) {
+            return Status{status.code, static_cast<std::uint32_t>(index)};  // ~ArrayWriter
+        }
+    }
+    const std::uint32_t no_elements[1] = {0};
+    return array.finish(parsed.rank == 0 ? std::span<const std::uint32_t>(no_elements)
+                                         : std::span<const std::uint32_t>(parsed.dims, rank));
 }
 
 Status RowWriter::write_range_text(const ColumnInfo& type, std::string_view text,
