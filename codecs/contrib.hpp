@@ -16,7 +16,9 @@
 // not repeat: a bad label is the server's reject (42601 / 22023), the only exact judge.
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "codecs/buffer.hpp"
 #include "codecs/copy_binary.hpp"
@@ -36,6 +38,34 @@ namespace pgingest {
 /// Completes an hstore field of `pair_count` pairs. `Errc::field_too_large` (bytes left for the
 /// caller to truncate) over `copy_field_size_max`.
 [[nodiscard]] Status end_hstore(ByteBuffer& out, FieldStart start, std::uint32_t pair_count);
+
+/// An hstore literal taken apart by `parse_hstore_text`.
+struct HstoreText {
+    /// One pair: key and value as (offset, length) into `chars`; value length -1 for NULL.
+    struct Pair {
+        std::uint32_t key_offset = 0;
+        std::uint32_t key_length = 0;
+        std::uint32_t value_offset = 0;
+        std::int32_t value_length = -1;
+    };
+    std::string chars;        ///< keys and values back to back, quotes and escapes removed
+    std::vector<Pair> pairs;  ///< in input order, duplicates kept (the server drops them)
+
+    [[nodiscard]] std::string_view key(std::size_t index) const noexcept {
+        return std::string_view(chars).substr(pairs[index].key_offset, pairs[index].key_length);
+    }
+    [[nodiscard]] std::string_view value(std::size_t index) const noexcept {
+        return std::string_view(chars).substr(
+            pairs[index].value_offset, static_cast<std::size_t>(pairs[index].value_length));
+    }
+};
+
+/// Parses hstore text as hstore_in does (hstore_io.c parse_hstore, get_val): pairs
+/// `key => value` separated by ','; keys and values are "..." (backslash escapes) or unquoted
+/// words ending at whitespace, '=' (keys) or ',' (values), with backslash escapes; an unquoted
+/// NULL (any case) value is NULL; whitespace around the parts is skipped; "" is empty.
+/// Errors: `Errc::invalid_hstore` at the offending byte. Allocates only when `out` grows.
+[[nodiscard]] Status parse_hstore_text(std::string_view text, HstoreText& out);
 
 /// Bytes `encode_ltree` appends for `text_size_bytes` bytes of text. Pure.
 constexpr std::size_t ltree_encoded_size_max(std::size_t text_size_bytes) noexcept {

@@ -203,6 +203,7 @@ RowWriter::RowWriter(const TableInfo& table, JsonWriterOptions json)
     _range_texts.resize(type_depth_max + 3);
     _range_parts.resize(type_depth_max + 3);
     _array_texts.resize(type_depth_max + 3);
+    _record_texts.resize(type_depth_max + 3);
 }
 
 void RowWriter::start_tuple(ByteBuffer& out) {

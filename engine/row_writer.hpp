@@ -27,6 +27,8 @@
 
 #include "codecs/array_text.hpp"
 #include "codecs/buffer.hpp"
+#include "codecs/composite.hpp"
+#include "codecs/contrib.hpp"
 #include "codecs/datetime.hpp"
 #include "codecs/json_writer.hpp"
 #include "codecs/range.hpp"
@@ -137,8 +139,8 @@ class RowWriter {
     /// function: "42" into int4, an RFC 3339 string into timestamptz, a uuid string, "t" into
     /// bool, JSON text into json/jsonb, "[1,2,3]" into vector/halfvec, an enum label, a range
     /// ("[1,5)", "empty") or multirange ("{[1,2),[5,6)}") literal, an array literal of any
-    /// rank ("{{1,2},{3,NULL}}", codecs/array_text.hpp), ltree text. Composites and hstore
-    /// from text are refused (`type_mismatch`).
+    /// rank ("{{1,2},{3,NULL}}", codecs/array_text.hpp), a record literal ("(1,\"a b\",)",
+    /// codecs/composite.hpp), hstore text ("a=>1, b=>NULL"), ltree text.
     Status from_text(std::string_view value);
     /// bytea columns: the bytes as they are.
     Status bytes(std::string_view value);
@@ -175,8 +177,8 @@ class RowWriter {
     /// `unsigned_integer`, `floating`, `boolean`; any value into json/jsonb as JSON; arrays into
     /// array columns element by element and into vector/halfvec/sparsevec; numbers, booleans,
     /// objects and arrays into text kinds as their JSON text. Catalog-driven types (issue 10):
-    /// a string into an enum (a label), range, multirange, array or ltree column through
-    /// `from_text`;
+    /// a string into an enum (a label), range, multirange, array, composite, hstore or ltree
+    /// column through `from_text`;
     /// nested arrays into array columns as a multi-dimensional array (rectangular, at most 6
     /// levels, row-major; else `array_ragged` / `array_too_many_dims` at the flat element
     /// index); an array of range strings into a multirange; an object (by attribute name,
@@ -219,6 +221,8 @@ class RowWriter {
                              std::span<const std::uint32_t> dims, std::uint32_t& index,
                              std::size_t depth);
     Status write_array_text(const ColumnInfo& type, std::string_view text, std::size_t depth);
+    Status write_composite_text(const ColumnInfo& type, std::string_view text,
+                                std::size_t depth);
     Status write_range_text(const ColumnInfo& type, std::string_view text, std::size_t depth);
     Status write_multirange_text(const ColumnInfo& type, std::string_view text,
                                  std::size_t depth);
@@ -227,6 +231,7 @@ class RowWriter {
     Status write_composite_json(const ColumnInfo& type, simdjson::dom::element value,
                                 std::size_t depth);
     Status write_hstore_json(simdjson::dom::object pairs);
+    Status write_hstore_text(std::string_view text);
     Status done(Status status) noexcept;
     Status mismatch() noexcept;
     [[nodiscard]] bool full() const noexcept { return _column >= _columns.size(); }
@@ -246,6 +251,8 @@ class RowWriter {
     // issue 10: scratch per nesting depth (a range may nest in a range), sized once.
     std::vector<RangeText> _range_texts;
     std::vector<ArrayText> _array_texts;
+    std::vector<RecordText> _record_texts;
+    HstoreText _hstore_text;
     std::vector<std::vector<std::string_view>> _range_parts;
     std::vector<std::pair<std::string_view, simdjson::dom::element>> _pairs;  ///< hstore
 };

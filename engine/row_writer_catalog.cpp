@@ -161,10 +161,16 @@ Status RowWriter::catalog_json(const ColumnInfo& type, simdjson::dom::element va
             }
             break;
         case ColumnKind::composite:
+            if (value.is_string()) {
+                return write_composite_text(type, value.get_string().value_unsafe(), depth);
+            }
             return value.is_array() || value.is_object()
                        ? write_composite_json(type, value, depth)
                        : mismatch_status;
         case ColumnKind::hstore:
+            if (value.is_string()) {
+                return write_hstore_text(value.get_string().value_unsafe());
+            }
             return value.is_object() ? write_hstore_json(value.get_object().value_unsafe())
                                      : mismatch_status;
         case ColumnKind::json:
@@ -210,7 +216,9 @@ Status RowWriter::catalog_text(const ColumnInfo& type, std::string_view text, st
         case ColumnKind::array:
             return write_array_text(type, text, depth);
         case ColumnKind::composite:
+            return write_composite_text(type, text, depth);
         case ColumnKind::hstore:
+            return write_hstore_text(text);
         case ColumnKind::vector:
         case ColumnKind::halfvec:
         case ColumnKind::sparsevec:
@@ -392,6 +400,35 @@ Status RowWriter::write_composite_json(const ColumnInfo& type, simdjson::dom::el
     return status.ok() ? status : fail(status);
 }
 
+// rowtypes.c record_in splits the literal; each field is its attribute type's text input.
+Status RowWriter::write_composite_text(const ColumnInfo& type, std::string_view text,
+                                       std::size_t depth) {
+    RecordText& parsed = _record_texts[depth];
+    const std::vector<ColumnInfo>& attributes = type.children;
+    Status status = parse_record_text(text, attributes.size(), parsed);
+    if (!status.ok()) {
+        return status;
+    }
+    FieldStart start = begin_record(*_out, static_cast<std::uint32_t>(attributes.size()));
+    for (std::size_t index = 0; index < attributes.size(); index++) {
+        put_record_field_oid(*_out, attributes[index].type_oid);
+        if (parsed.fields[index].length < 0) {
+            put_null(*_out);
+            continue;
+        }
+        status = catalog_text(attributes[index], parsed.text(index), depth + 1);
+        if (!status.ok()) {
+            _out->truncate(start.length_offset);
+            return status;
+        }
+    }
+    status = end_record(*_out, start);
+    if (!status.ok()) {
+        _out->truncate(start.length_offset);
+    }
+    return status;
+}
+
 // hstore_io.c hstore_recv keeps one pair per key without saying which; a JSON object's last
 // occurrence wins, so duplicates are dropped here. Pairs go out in the order hstore stores them
 // (comparePairs: by key length, then bytes), so the field equals what hstore_send writes.
@@ -428,6 +465,33 @@ Status RowWriter::write_hstore_json(simdjson::dom::object pairs) {
         ++count;
     }
     Status status = end_hstore(*_out, start, count);
+    if (!status.ok()) {
+        _out->truncate(start.length_offset);
+    }
+    return status;
+}
+
+// hstore text keeps its pairs as written, duplicates included: the server drops them as it
+// does for the same text given to hstore_in.
+Status RowWriter::write_hstore_text(std::string_view text) {
+    Status status = parse_hstore_text(text, _hstore_text);
+    if (!status.ok()) {
+        return status;
+    }
+    FieldStart start = begin_hstore(*_out);
+    for (std::size_t i = 0; i < _hstore_text.pairs.size(); i++) {
+        std::string_view value;
+        const bool null = _hstore_text.pairs[i].value_length < 0;
+        if (!null) {
+            value = _hstore_text.value(i);
+        }
+        status = put_hstore_pair(*_out, _hstore_text.key(i), null ? nullptr : &value);
+        if (!status.ok()) {
+            _out->truncate(start.length_offset);
+            return status;
+        }
+    }
+    status = end_hstore(*_out, start, static_cast<std::uint32_t>(_hstore_text.pairs.size()));
     if (!status.ok()) {
         _out->truncate(start.length_offset);
     }

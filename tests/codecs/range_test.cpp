@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <functional>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -256,4 +257,84 @@ TEST_CASE("contrib: hstore and ltree fields equal hstore_send and ltree_send",
     std::string_view bad = "\xc3";
     CHECK(put_hstore_pair(out, "k", &bad).code == Errc::invalid_utf8);
     CHECK(out.empty());
+}
+
+TEST_CASE("record: literals are taken apart as record_in does", "[codecs][composite]") {
+    RecordText parsed;
+    REQUIRE(parse_record_text(R"( (1,"a ""b"", c",,\,x , "") )", 5, parsed).ok());
+    REQUIRE(parsed.fields.size() == 5);
+    CHECK(parsed.text(0) == "1");
+    CHECK(parsed.text(1) == "a \"b\", c");
+    CHECK(parsed.fields[2].length == -1);
+    CHECK(parsed.text(3) == ",x ");
+    CHECK(parsed.text(4) == " ");  // unquoted whitespace belongs to the field
+    REQUIRE(parse_record_text("()", 1, parsed).ok());
+    CHECK(parsed.fields[0].length == -1);
+    REQUIRE(parse_record_text("()", 0, parsed).ok());
+    CHECK(parsed.fields.empty());
+}
+
+TEST_CASE("record: malformed literals are refused at the offending byte", "[codecs][composite]") {
+    const std::vector<std::tuple<std::string, std::size_t, std::uint32_t>> cases = {
+        {"", 2, 0},         {"1,2", 2, 0},       {"(1,2", 2, 4},     {"(1)", 2, 2},
+        {"(1,2,3)", 2, 4},  {"(1,2) x", 2, 6},   {"(\"1,2)", 2, 6},  {"(1\\", 1, 3},
+        {"(1,2", 3, 4},     {"(,)", 1, 1},       {"[1,2]", 2, 0},
+    };
+    for (const auto& [text, fields, at] : cases) {
+        INFO(text);
+        RecordText parsed;
+        Status status = parse_record_text(text, fields, parsed);
+        CHECK(status.code == Errc::invalid_composite_text);
+        CHECK(status.position == at);
+    }
+}
+
+TEST_CASE("contrib: hstore text is taken apart as hstore_in does, and loads the same",
+          "[codecs][contrib][pg]") {
+    auto conn = test::connect();
+    conn.exec("CREATE EXTENSION IF NOT EXISTS hstore");
+    const std::vector<std::string> texts = {
+        R"( a => 1 , "b c"=>"x,y", n=>NULL, q=>"NULL", e=>"", \"k=>v\=w, u=>a=b, )",
+        "",
+        "   ",
+        R"("a\"b"=>"c\\d", dup=>1, dup=>2)",
+    };
+    for (const std::string& text : texts) {
+        INFO(text);
+        HstoreText parsed;
+        REQUIRE(parse_hstore_text(text, parsed).ok());
+        ByteBuffer out;
+        FieldStart start = begin_hstore(out);
+        for (std::size_t i = 0; i < parsed.pairs.size(); i++) {
+            std::string_view value = parsed.pairs[i].value_length < 0 ? "" : parsed.value(i);
+            REQUIRE(put_hstore_pair(out, parsed.key(i),
+                                    parsed.pairs[i].value_length < 0 ? nullptr : &value)
+                        .ok());
+        }
+        REQUIRE(end_hstore(out, start, static_cast<std::uint32_t>(parsed.pairs.size())).ok());
+        std::string quoted;
+        for (char c : text) {
+            quoted += c;
+            if (c == '\'') {
+                quoted += c;
+            }
+        }
+        CHECK(test::round_trip(conn, "hstore", out.view(), "range_rt") ==
+              conn.query_value("SELECT '" + quoted + "'::hstore::text"));
+    }
+}
+
+TEST_CASE("contrib: malformed hstore text is refused at the offending byte", "[codecs][contrib]") {
+    const std::vector<std::pair<std::string, std::uint32_t>> cases = {
+        {"a", 1},        {"a=", 2},        {"a=>", 3},      {"a>1", 3},
+        {"=>1", 0},      {"a=>1 b=>2", 5}, {"\"a=>1", 5},   {"a=>\"1", 5},
+        {"a = >1", 3},   {"\"a\"b=>1", 3}, {"a\\", 2},
+    };
+    for (const auto& [text, at] : cases) {
+        INFO(text);
+        HstoreText parsed;
+        Status status = parse_hstore_text(text, parsed);
+        CHECK(status.code == Errc::invalid_hstore);
+        CHECK(status.position == at);
+    }
 }

@@ -155,19 +155,25 @@ TEST_CASE("row writer: from_text takes enum labels, range, multirange and ltree 
     auto conn = test::connect();
     conn.exec(types_sql);
     conn.exec("CREATE TABLE rwc_dom (e rwc_mood, r int8range, m datemultirange, l ltree, "
-              "d rwc_pos, ci citext, a int4[], ta text[], ea rwc_mood[])");
+              "d rwc_pos, ci citext, a int4[], ta text[], ea rwc_mood[], o rwc_outer, "
+              "ia rwc_inner[], h hstore)");
     auto stored = load(conn, "rwc_dom", [&](RowWriter& writer, ByteBuffer& out) {
         writer.start_tuple(out);
         for (std::string_view text :
              {"sad", " [ 10 , 20 ] ", "{[2024-01-01,2024-01-05)}", "a.b", "3", "CaSe",
-              "{{1,2},{3,NULL}}", R"j({"a,b",NULL,"NULL"})j", "{{ok},{happy}}"}) {
+              "{{1,2},{3,NULL}}", R"j({"a,b",NULL,"NULL"})j", "{{ok},{happy}}",
+              R"j((7,"(1,""a b"")","{sad,NULL}",))j", R"j({"(1,x)",NULL,"(,)"})j",
+              "b=>NULL, a=>1"}) {
             REQUIRE(writer.from_text(text).ok());
         }
         REQUIRE(writer.finish().ok());
     });
     CHECK(stored == std::vector<std::string>{"sad|[10,21)|{[2024-01-01,2024-01-05)}|a.b|3|CaSe|"
                                              "{{1,2},{3,NULL}}|{\"a,b\",NULL,\"NULL\"}|"
-                                             "{{ok},{happy}}"});
+                                             "{{ok},{happy}}|"
+                                             "(7,\"(1,\"\"a b\"\")\",\"{sad,NULL}\",)|"
+                                             "{\"(1,x)\",NULL,\"(,)\"}|"
+                                             "\"a\"=>\"1\", \"b\"=>NULL"});
     CHECK(conn.query_value("SELECT count(*) FROM rwc_dom WHERE ci = 'case'") == "1");
 }
 
@@ -208,12 +214,15 @@ TEST_CASE("row writer: bad catalog-driven values are refused, naming the column"
         {"a2", R"j([["x"]])j", Errc::invalid_integer, 0, "column \"a2\""},
         {"ea", R"j(["ok", "nope"])j", Errc::invalid_enum_label, 1, "column \"ea\""},
         {"h", R"j({"a": 1})j", Errc::invalid_hstore, 0, "malformed hstore"},
-        {"h", R"j("a=>1")j", Errc::type_mismatch, 0, "column \"h\" (hstore)"},
+        {"h", R"j("a=>")j", Errc::invalid_hstore, 3, "column \"h\" (hstore)"},
+        {"h", "[1]", Errc::type_mismatch, 0, "column \"h\" (hstore)"},
         {"lt", R"j("a.\u0000")j", Errc::nul_in_text, 2, "column \"lt\" (ltree)"},
         {"ra", R"j(["[1,2)", "(3"])j", Errc::invalid_range, 1, "column \"ra\""},
         {"a2", R"j("{{1,2},{3}}")j", Errc::array_ragged, 9, "matching dimensions"},
         {"a2", R"j("{1,x}")j", Errc::invalid_integer, 1, "column \"a2\" (integer[])"},
         {"ea", R"j("{ok,meh}")j", Errc::invalid_enum_label, 1, "column \"ea\""},
+        {"o", R"j("(1,,)")j", Errc::invalid_composite_text, 4, "malformed record literal"},
+        {"o", R"j("(x,,,)")j", Errc::invalid_integer, 0, "column \"o\" (rwc_outer)"},
     };
     for (const Bad& bad : cases) {
         INFO(bad.column << " " << bad.json);
