@@ -89,14 +89,35 @@ Status parse_element(std::string_view text, std::size_t& at, ArrayText& out) {
 
 enum class Expect : std::uint8_t { value_or_close, value, comma_or_close };
 
+// Where the parse is: the open brace levels and the elements counted in each.
+struct Nesting {
+    std::size_t level = 1;
+    std::size_t counts[array_dimensions_max + 1] = {};
+    bool known[array_dimensions_max] = {};
+};
+
+// A '}' after an element or sub-array: the level's length must equal its siblings'.
+Status close_level(Nesting& nesting, std::size_t at, ArrayText& out) {
+    const std::size_t dim = nesting.level - 1;
+    const std::size_t count = nesting.counts[nesting.level];
+    if (nesting.known[dim] && out.dims[dim] != count) {
+        return at_byte(Errc::array_ragged, at);
+    }
+    nesting.known[dim] = true;
+    out.dims[dim] = static_cast<std::uint32_t>(count);
+    if (--nesting.level > 0) {
+        nesting.counts[nesting.level]++;
+    }
+    return Status{};
+}
+
 }  // namespace
 
 Status parse_array_text(std::string_view text, ArrayText& out) {
     out.chars.clear();
     out.elements.clear();
     out.rank = 0;
-    std::size_t counts[array_dimensions_max + 1] = {};
-    bool known[array_dimensions_max] = {};
+    Nesting nesting;
     std::size_t at = 0;
     while (at < text.size() && is_space(text[at])) {
         at++;
@@ -104,9 +125,8 @@ Status parse_array_text(std::string_view text, ArrayText& out) {
     if (at >= text.size() || text[at] != '{') {
         return at_byte(Errc::invalid_array_text, at);
     }
-    std::size_t level = 1;
     Expect expect = Expect::value_or_close;
-    for (at++;;) {
+    for (at++; nesting.level > 0;) {
         while (at < text.size() && is_space(text[at])) {
             at++;
         }
@@ -114,60 +134,44 @@ Status parse_array_text(std::string_view text, ArrayText& out) {
             return at_byte(Errc::invalid_array_text, at);
         }
         const char c = text[at];
+        Status status{};
         if (expect == Expect::value_or_close && c == '}') {
-            if (level != 1 || out.rank != 0) {
+            if (nesting.level != 1 || out.rank != 0) {
                 return at_byte(Errc::invalid_array_text, at);  // '{{},{}}'
             }
-            at++;
-            level = 0;
-            break;
-        }
-        if (expect != Expect::comma_or_close && c == '{') {
-            if (out.rank != 0 && level >= out.rank) {
+            nesting.level = 0;  // '{}'
+        } else if (expect != Expect::comma_or_close && c == '{') {
+            if (out.rank != 0 && nesting.level >= out.rank) {
                 return at_byte(Errc::array_ragged, at);
             }
-            if (level == array_dimensions_max) {
+            if (nesting.level == array_dimensions_max) {
                 return at_byte(Errc::array_too_many_dims, at);
             }
-            counts[++level] = 0;
-            at++;
+            nesting.counts[++nesting.level] = 0;
             expect = Expect::value_or_close;
-            continue;
-        }
-        if (expect != Expect::comma_or_close) {
-            if (out.rank == 0) {
-                out.rank = level;
-            } else if (level != out.rank) {
+        } else if (expect != Expect::comma_or_close) {
+            if (out.rank != 0 && nesting.level != out.rank) {
                 return at_byte(Errc::array_ragged, at);
             }
-            Status status = parse_element(text, at, out);
+            out.rank = nesting.level;
+            status = parse_element(text, at, out);
+            nesting.counts[nesting.level]++;
+            expect = Expect::comma_or_close;
             if (!status.ok()) {
                 return status;
             }
-            counts[level]++;
-            expect = Expect::comma_or_close;
-            continue;
-        }
-        if (c == ',') {
-            at++;
+            continue;  // parse_element moved past the element
+        } else if (c == ',') {
             expect = Expect::value;
-            continue;
+        } else if (c == '}') {
+            status = close_level(nesting, at, out);
+        } else {
+            status = at_byte(Errc::invalid_array_text, at);
         }
-        if (c != '}') {
-            return at_byte(Errc::invalid_array_text, at);
+        if (!status.ok()) {
+            return status;
         }
-        const std::size_t dim = level - 1;
-        if (known[dim] && out.dims[dim] != counts[level]) {
-            return at_byte(Errc::array_ragged, at);
-        }
-        known[dim] = true;
-        out.dims[dim] = static_cast<std::uint32_t>(counts[level]);
         at++;
-        if (--level == 0) {
-            break;
-        }
-        counts[level]++;
-        expect = Expect::comma_or_close;
     }
     while (at < text.size() && is_space(text[at])) {
         at++;

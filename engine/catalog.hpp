@@ -46,7 +46,7 @@ struct ColumnInfo {
     std::uint32_t base_oid = 0;              ///< the type with domains resolved
     std::string base_name;                   ///< typname of base_oid
     std::int32_t base_typmod = -1;           ///< the typmod the base type's recv gets
-    bool is_domain = false;                  ///< type_oid is a domain (its CHECKs run on the server)
+    bool is_domain = false;                  ///< type_oid is a domain (the server runs its CHECKs)
     std::string base_extension;  ///< extension owning base_oid (pg_depend 'e'), e.g. "hstore"
     std::vector<std::string> enum_labels;  ///< enums: pg_enum.enumlabel in enumsortorder
     /// Nested types, each described like a column: an array's element (children[0], named

@@ -178,6 +178,10 @@ ColumnCodec column_codec(const ColumnInfo& column) noexcept {
         ColumnKind element = column.children.empty() ? builtin_kind(column.element_oid)
                                                      : column_codec(column.children[0]).kind;
         if (detail::is_array_element_kind(element)) {
+            if (!column.children.empty()) {
+                // An element that is a domain has its own typmod (varchar(3) under the domain).
+                codec.typmod = column_codec(column.children[0]).typmod;
+            }
             codec.kind = ColumnKind::array;
             codec.element = element;
             codec.element_oid = column.element_oid;

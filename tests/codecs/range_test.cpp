@@ -242,7 +242,9 @@ TEST_CASE("contrib: hstore and ltree fields equal hstore_send and ltree_send",
         REQUIRE(end_hstore(out, start, 2).ok());
     });
     check_field(conn, "'Top.Science_1.Astronomy'::ltree", "ltree",
-                [](ByteBuffer& out) { REQUIRE(encode_ltree(out, "Top.Science_1.Astronomy").ok()); });
+                [](ByteBuffer& out) {
+                    REQUIRE(encode_ltree(out, "Top.Science_1.Astronomy").ok());
+                });
     check_field(conn, "''::ltree", "ltree", [](ByteBuffer& out) {
         REQUIRE(encode_ltree(out, "").ok());
     });

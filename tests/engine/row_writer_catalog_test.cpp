@@ -35,7 +35,7 @@ const char* const types_sql = R"sql(
 const char* const table_sql = R"sql(
     CREATE TABLE rwc_all (e rwc_mood, d rwc_pos, c rwc_code, r4 int4range, rn numrange,
         rt tstzrange, rd daterange, m4 int4multirange, o rwc_outer, a2 int4[], ea rwc_mood[],
-        da rwc_pos[], h hstore, ci citext, lt ltree, ra int8range[]))sql";
+        da rwc_pos[], h hstore, ci citext, lt ltree, ra int8range[], ca rwc_code[]))sql";
 
 template <typename Fill>
 std::vector<std::string> load(Connection& conn, const std::string& table, Fill fill) {
@@ -128,11 +128,11 @@ TEST_CASE("row writer: catalog-driven types store what the server's input stores
         R"j( {"id": 7, "inner_": {"x": 1, "label": "a b"}, "moods": ["sad", null],)j"
         R"j(  "at": "2024-05-01T12:00:00Z"},)j"
         R"j( [[1,2],[3,null]], [["ok"],["happy"]], [1, 2], {"b": "2", "a": null, "b": "3"},)j"
-        R"j( "MiXed", "Top.Science", ["[1,2)", "empty", "(,)"]])j",
+        R"j( "MiXed", "Top.Science", ["[1,2)", "empty", "(,)"], ["ab", null]])j",
         R"j(["happy", null, null, "empty", "(,)", null, null, ["[1,2)", "[5,6)"],)j"
-        R"j( [8, [2, null], null], [[[1],[2]],[[3],[4]]], [], [], {}, null, null, []])j",
+        R"j( [8, [2, null], null], [[[1],[2]],[[3],[4]]], [], [], {}, null, null, [], "{x}"])j",
         R"j([null, null, null, null, null, null, null, "{}", {"inner_": null}, [[], []], null,)j"
-        R"j( null, null, null, null, null])j",
+        R"j( null, null, null, null, null, null])j",
     };
     auto stored = load(conn, "rwc_all", [&](RowWriter& writer, ByteBuffer& out) {
         for (const std::string& row : rows) {
@@ -140,14 +140,16 @@ TEST_CASE("row writer: catalog-driven types store what the server's input stores
         }
     });
     REQUIRE(stored.size() == 3);
-    CHECK(stored[0] == std::string("ok|5|abc|[1,6)|(1.50,)|[\"2024-01-01 00:00:00+00\",infinity)|"
-                                   "[2024-01-01,2024-02-01)|{[1,7)}|"
-                                   "(7,\"(1,\"\"a b\"\")\",\"{sad,NULL}\",\"2024-05-01 12:00:00+00\")|"
-                                   "{{1,2},{3,NULL}}|{{ok},{happy}}|{1,2}|\"a\"=>NULL, \"b\"=>\"3\"|"
-                                   "MiXed|Top.Science|{\"[1,2)\",empty,\"(,)\"}"));
+    CHECK(stored[0] ==
+          std::string("ok|5|abc|[1,6)|(1.50,)|[\"2024-01-01 00:00:00+00\",infinity)|"
+                      "[2024-01-01,2024-02-01)|{[1,7)}|"
+                      "(7,\"(1,\"\"a b\"\")\",\"{sad,NULL}\",\"2024-05-01 12:00:00+00\")|"
+                      "{{1,2},{3,NULL}}|{{ok},{happy}}|{1,2}|\"a\"=>NULL, \"b\"=>\"3\"|"
+                      "MiXed|Top.Science|{\"[1,2)\",empty,\"(,)\"}|{ab,NULL}"));
     CHECK(stored[1] == "happy|NULL|NULL|empty|(,)|NULL|NULL|{[1,2),[5,6)}|"
-                       "(8,\"(2,)\",,)|{{{1},{2}},{{3},{4}}}|{}|{}||NULL|NULL|{}");
-    CHECK(stored[2] == "NULL|NULL|NULL|NULL|NULL|NULL|NULL|{}|(,,,)|{}|NULL|NULL|NULL|NULL|NULL|NULL");
+                       "(8,\"(2,)\",,)|{{{1},{2}},{{3},{4}}}|{}|{}||NULL|NULL|{}|{x}");
+    CHECK(stored[2] ==
+          "NULL|NULL|NULL|NULL|NULL|NULL|NULL|{}|(,,,)|{}|NULL|NULL|NULL|NULL|NULL|NULL|NULL");
 }
 
 TEST_CASE("row writer: from_text takes enum labels, range, multirange and ltree literals",
@@ -221,6 +223,8 @@ TEST_CASE("row writer: bad catalog-driven values are refused, naming the column"
         {"a2", R"j("{{1,2},{3}}")j", Errc::array_ragged, 9, "matching dimensions"},
         {"a2", R"j("{1,x}")j", Errc::invalid_integer, 1, "column \"a2\" (integer[])"},
         {"ea", R"j("{ok,meh}")j", Errc::invalid_enum_label, 1, "column \"ea\""},
+        {"ca", R"j(["ab", "abcd"])j", Errc::string_too_long, 1, "column \"ca\" (rwc_code[])"},
+        {"ca", R"j("{abcd}")j", Errc::string_too_long, 0, "column \"ca\""},
         {"o", R"j("(1,,)")j", Errc::invalid_composite_text, 4, "malformed record literal"},
         {"o", R"j("(x,,,)")j", Errc::invalid_integer, 0, "column \"o\" (rwc_outer)"},
     };
