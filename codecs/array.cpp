@@ -56,6 +56,12 @@ ArrayWriter::ArrayWriter(ByteBuffer& out, std::uint32_t element_oid)
     (void)_out.extend(header_size);
 }
 
+ArrayWriter::ArrayWriter(ByteBuffer& out, std::uint32_t element_oid, std::size_t dimension_count)
+    : _out(out), _start(out.size()), _element_oid(element_oid), _dimension_count(dimension_count) {
+    PGINGEST_ASSERT(dimension_count >= 1 && dimension_count <= array_dimensions_max);
+    (void)_out.extend(header_size + 8 * (dimension_count - 1));
+}
+
 ArrayWriter::~ArrayWriter() {
     if (_open) {
         abandon();
@@ -67,8 +73,46 @@ void ArrayWriter::null_element() {
     _out.put_i32(-1);
 }
 
+Status ArrayWriter::finish(std::span<const std::uint32_t> dims) {
+    PGINGEST_ASSERT(_open);
+    PGINGEST_ASSERT(dims.size() == _dimension_count);
+    const std::size_t dims_size = 8 * _dimension_count;
+    const std::size_t elements_at = _start + 16 + dims_size;
+    PGINGEST_ASSERT(_out.size() >= elements_at);
+    ElementCount elements = count_elements(_out.data() + elements_at, _out.data() + _out.size());
+    std::size_t product = 1;
+    for (std::uint32_t dim : dims) {
+        product *= dim;
+    }
+    PGINGEST_ASSERT(product == elements.count);
+    if (elements.count > array_elements_max) {
+        abandon();
+        return Status{Errc::array_too_large, static_cast<std::uint32_t>(array_elements_max)};
+    }
+    if (elements.count == 0) {
+        _out.truncate(_start + empty_size);
+    }
+    std::size_t data_size = _out.size() - _start - 4;
+    if (data_size > copy_field_size_max) {
+        abandon();
+        return Status{Errc::field_too_large, 0};
+    }
+    char* field = _out.data() + _start;
+    ByteBuffer::store_be(field, static_cast<std::uint32_t>(data_size));
+    ByteBuffer::store_be(field + 4, static_cast<std::uint32_t>(product == 0 ? 0 : dims.size()));
+    ByteBuffer::store_be(field + 8, std::uint32_t{elements.has_null ? 1u : 0u});
+    ByteBuffer::store_be(field + 12, _element_oid);
+    for (std::size_t i = 0; product > 0 && i < dims.size(); i++) {
+        ByteBuffer::store_be(field + 16 + 8 * i, dims[i]);
+        ByteBuffer::store_be(field + 20 + 8 * i, std::uint32_t{1});
+    }
+    _open = false;
+    return Status{};
+}
+
 Status ArrayWriter::finish() {
     PGINGEST_ASSERT(_open);
+    PGINGEST_ASSERT(_dimension_count == 1);
     PGINGEST_ASSERT(_out.size() >= _start + header_size);
     char* field = _out.data() + _start;
     ElementCount elements = count_elements(field + header_size, _out.data() + _out.size());

@@ -1,9 +1,10 @@
 #pragma once
 
-// One-dimensional arrays (FORMATS.md §2.6; utils/adt/arrayfuncs.c array_recv, ReadArrayBinary).
+// Arrays (FORMATS.md §2.6; utils/adt/arrayfuncs.c array_recv, ReadArrayBinary).
 //
-//   non-empty : [length:i32][ndim:i32=1][flags:i32][element OID:u32][dim:i32=n][lbound:i32=1]
-//               { [element length:i32][element data] | [-1:i32] (NULL) } × n
+//   non-empty : [length:i32][ndim:i32][flags:i32][element OID:u32]([dim:i32][lbound:i32=1])×ndim
+//               { [element length:i32][element data] | [-1:i32] (NULL) } × (product of dims)
+//               elements in row-major order (the last dimension varies fastest)
 //   empty     : [length:i32=12][ndim:i32=0][flags:i32=0][element OID:u32]
 //
 // flags is 1 when any element is NULL, else 0 (what array_send writes; array_recv accepts only
@@ -14,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "codecs/buffer.hpp"
 #include "codecs/status.hpp"
@@ -23,6 +25,9 @@ namespace pgingest {
 /// Most elements an array may have: MaxArraySize = MaxAllocSize / sizeof(Datum)
 /// (utils/array.h; arrayfuncs.c ArrayGetNItems: 54000 "array size exceeds the maximum allowed").
 inline constexpr std::size_t array_elements_max = 134217727;
+
+/// Most dimensions an array may have: MAXDIM (utils/array.h; array_recv: 54000).
+inline constexpr std::size_t array_dimensions_max = 6;
 
 /// Bytes an array of `element_count` elements appends when each element encodes to at most
 /// `element_encoded_size_max` bytes (its own encoder's `..._encoded_size_max`, length prefix
@@ -53,6 +58,9 @@ public:
     /// the catalog's pg_type.oid for extension types) at the end of `out`, which must outlive
     /// the writer.
     ArrayWriter(ByteBuffer& out, std::uint32_t element_oid);
+    /// Begins an array of `dimension_count` dimensions (1 ..= `array_dimensions_max`), to be
+    /// completed with `finish(dims)`. (issue 10: multi-dimensional arrays)
+    ArrayWriter(ByteBuffer& out, std::uint32_t element_oid, std::size_t dimension_count);
     /// Abandons the array (truncates the buffer back) unless `finish()` or `abandon()` ran.
     ~ArrayWriter();
     ArrayWriter(const ArrayWriter&) = delete;
@@ -74,6 +82,11 @@ public:
     /// `copy_field_size_max` bytes.
     [[nodiscard]] Status finish();
 
+    /// `finish` for an array begun with `dimension_count` dimensions: `dims` holds the length of
+    /// each (outermost first), and the elements appended must number their product (asserted).
+    /// A product of 0 writes the empty array, as the server stores any zero-length array.
+    [[nodiscard]] Status finish(std::span<const std::uint32_t> dims);
+
     /// Drops the array: truncates the buffer to its size before the constructor.
     void abandon() noexcept;
 
@@ -81,6 +94,7 @@ private:
     ByteBuffer& _out;
     std::size_t _start;  // buffer size before the field; its length prefix is written here
     std::uint32_t _element_oid;
+    std::size_t _dimension_count = 1;
     bool _open = true;
 };
 

@@ -90,6 +90,24 @@ const char* errc_reason(Errc code) noexcept {
             return "tsquery out of range (distance over 16384, word or query too long)";
         case Errc::tsquery_empty:
             return "empty tsquery: binary COPY cannot carry it (tsqueryrecv refuses it)";
+        case Errc::invalid_range:
+            return "malformed range literal (expected e.g. [1,5), (,), empty)";
+        case Errc::invalid_multirange:
+            return "malformed multirange literal (expected e.g. {[1,5), [7,9)})";
+        case Errc::invalid_array_text:
+            return "malformed array literal (expected e.g. {{1,2},{3,4}})";
+        case Errc::array_ragged:
+            return "multidimensional arrays must have sub-arrays with matching dimensions";
+        case Errc::array_too_many_dims:
+            return "array has more than 6 dimensions (the maximum allowed)";
+        case Errc::invalid_enum_label: return "not a label of the enum type (pg_enum)";
+        case Errc::composite_field_count:
+            return "more values than the composite type has attributes";
+        case Errc::unknown_attribute: return "no attribute of the composite type has this name";
+        case Errc::invalid_composite_text:
+            return "malformed record literal (expected e.g. (1,\"a b\",))";
+        case Errc::invalid_hstore:
+            return "malformed hstore (expected \"key\"=>\"value\" pairs, or string/null values)";
         case Errc::type_mismatch: return "value of this kind cannot be stored in this column";
         case Errc::row_field_count: return "row does not have one value per column";
     }
@@ -108,8 +126,14 @@ const char* errc_position_unit(Errc code) noexcept {
         case Errc::row_field_count:
         case Errc::bit_length_mismatch:
         case Errc::varbit_too_long:
+        case Errc::invalid_enum_label:
             return nullptr;
         case Errc::array_too_large:
+        case Errc::array_ragged:
+        case Errc::array_too_many_dims:
+        case Errc::composite_field_count:
+        case Errc::unknown_attribute:
+        case Errc::invalid_hstore:
         case Errc::vector_empty:
         case Errc::vector_too_many_dims:
         case Errc::vector_dim_mismatch:

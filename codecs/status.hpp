@@ -97,6 +97,17 @@ enum class Errc : std::uint16_t {
     tsquery_syntax,         ///< not tsquery text; server: 42601 syntax error in tsquery
     tsquery_out_of_range,   ///< distance over 16384, weight or word too long; server: 22023/54000
     tsquery_empty,          ///< no operand: tsqueryrecv refuses it (XX000 malformed tsquery)
+    // catalog-driven types (issue 10: ranges, composites, N-d arrays, enums, hstore)
+    invalid_range,          ///< malformed range literal (rangetypes.c range_parse); 22P02
+    invalid_multirange,     ///< malformed multirange literal (multirange_in); 22P02
+    invalid_array_text,     ///< malformed array literal (arrayfuncs.c array_in); 22P02
+    array_ragged,           ///< sub-arrays of different lengths or depths; server: 22P02
+    array_too_many_dims,    ///< more than 6 dimensions (MAXDIM); server: 54000
+    invalid_enum_label,     ///< not a label of the enum (pg_enum); server: 22P02
+    composite_field_count,  ///< more values than the composite type has attributes
+    unknown_attribute,      ///< a JSON key that names no attribute of the composite type
+    invalid_composite_text, ///< malformed record literal (rowtypes.c record_in); 22P02
+    invalid_hstore,         ///< malformed hstore text, or a value that is not a string/null
 
     // rows (engine/row_writer.hpp)
     type_mismatch,    ///< a value of a kind the column's type cannot take (text into uuid...)

@@ -16,6 +16,7 @@
 #include "codecs/text.hpp"
 #include "engine/scalar_columns.hpp"
 #include "codecs/tsearch.hpp"
+#include "engine/detail/row_writer_catalog.hpp"
 
 namespace pgingest {
 
@@ -215,6 +216,19 @@ const char* column_kind_name(ColumnKind kind) noexcept {
         case ColumnKind::tsquery: return "tsquery";
         case ColumnKind::array:
             return "array";
+        // issue 10: catalog-driven types
+        case ColumnKind::enumeration:
+            return "enum";
+        case ColumnKind::range:
+            return "range";
+        case ColumnKind::multirange:
+            return "multirange";
+        case ColumnKind::composite:
+            return "composite";
+        case ColumnKind::hstore:
+            return "hstore";
+        case ColumnKind::ltree:
+            return "ltree";
         case ColumnKind::unsupported:
             return "unsupported type";
         default:
@@ -225,20 +239,28 @@ const char* column_kind_name(ColumnKind kind) noexcept {
 
 ColumnCodec column_codec(const ColumnInfo& column) noexcept {
     ColumnCodec codec;
-    codec.typmod = column.typmod;
+    codec.typmod = column.base_oid != 0 ? column.base_typmod : column.typmod;
     if (column.element_oid != 0) {
-        ColumnKind element = builtin_kind(column.element_oid);
-        bool scalar = element != ColumnKind::unsupported && !is_json_kind(element);
-        if (scalar) {
+        // issue 10: the element as the catalog describes it (domain, enum, composite ...).
+        ColumnKind element = column.children.empty() ? builtin_kind(column.element_oid)
+                                                     : column_codec(column.children[0]).kind;
+        if (detail::is_array_element_kind(element)) {
+            if (!column.children.empty()) {
+                // An element that is a domain has its own typmod (varchar(3) under the domain).
+                codec.typmod = column_codec(column.children[0]).typmod;
+            }
             codec.kind = ColumnKind::array;
             codec.element = element;
             codec.element_oid = column.element_oid;
         }
         return codec;
     }
-    codec.kind = builtin_kind(column.type_oid);
+    codec.kind = detail::catalog_kind(column);
     if (codec.kind == ColumnKind::unsupported) {
-        codec.kind = vector_kind(column.type_name);
+        codec.kind = builtin_kind(column.resolved_oid());
+    }
+    if (codec.kind == ColumnKind::unsupported) {
+        codec.kind = vector_kind(column.base_name.empty() ? column.type_name : column.base_name);
     }
     return codec;
 }
@@ -249,6 +271,10 @@ RowWriter::RowWriter(const TableInfo& table, JsonWriterOptions json)
     for (const ColumnInfo& column : _columns) {
         _codecs.push_back(column_codec(column));
     }
+    _range_texts.resize(type_depth_max + 3);
+    _range_parts.resize(type_depth_max + 3);
+    _array_texts.resize(type_depth_max + 3);
+    _record_texts.resize(type_depth_max + 3);
 }
 
 void RowWriter::start_tuple(ByteBuffer& out) {
@@ -508,6 +534,10 @@ Status RowWriter::from_text(std::string_view value) {
     }
     const ColumnCodec& codec = _codecs[_column];
     ColumnKind kind = codec.kind;
+    if (detail::is_catalog_kind(kind) || kind == ColumnKind::array) {  // issue 10
+        Status status = catalog_text(_columns[_column], value, 0);
+        return status.code == Errc::type_mismatch ? mismatch() : done(status);
+    }
     if (kind == ColumnKind::vector || kind == ColumnKind::halfvec ||
         kind == ColumnKind::sparsevec) {
         simdjson::dom::element parsed;
@@ -789,6 +819,14 @@ Status RowWriter::json_value(simdjson::dom::element value) {
     }
     if (value.is_null()) {
         return null();
+    }
+    if (takes_catalog_path(codec, value)) {  // issue 10: catalog-driven types
+        Status status = catalog_json(_columns[_column], value, 0);
+        if (status.code == Errc::type_mismatch) {
+            _last = status;
+            return _last;
+        }
+        return done(status);
     }
     if (value.is_array()) {
         simdjson::dom::array values = value.get_array().value_unsafe();

@@ -25,9 +25,13 @@
 #include <string_view>
 #include <vector>
 
+#include "codecs/array_text.hpp"
 #include "codecs/buffer.hpp"
+#include "codecs/composite.hpp"
+#include "codecs/contrib.hpp"
 #include "codecs/datetime.hpp"
 #include "codecs/json_writer.hpp"
+#include "codecs/range.hpp"
 #include "codecs/status.hpp"
 #include "codecs/tsearch.hpp"
 #include "codecs/uuid.hpp"
@@ -87,7 +91,15 @@ enum class ColumnKind : std::uint8_t {
     circle,
     tsvector,
     tsquery,
-    array,        ///< 1-D array of one of the scalar kinds above (`ColumnCodec::element`)
+    array,        ///< array of any rank of an encodable element kind (`ColumnCodec::element`)
+    // issue 10: catalog-driven types (engine/row_writer_catalog.cpp). Domains take their base
+    // type's kind; citext is `text`.
+    enumeration,  ///< enum: one of the labels read from pg_enum, sent as text (enum.c enum_recv)
+    range,        ///< range over an encodable subtype (codecs/range.hpp)
+    multirange,   ///< multirange over an encodable range type (codecs/range.hpp)
+    composite,    ///< composite type whose attributes are all encodable (codecs/composite.hpp)
+    hstore,       ///< contrib hstore (codecs/contrib.hpp)
+    ltree,        ///< contrib ltree (codecs/contrib.hpp)
     unsupported,  ///< only NULL can be written (a type without a codec here)
 };
 
@@ -103,8 +115,11 @@ struct ColumnCodec {
 };
 
 /// The codec for `column`, from its type OID (built-in types, codecs/oids.hpp) or its type
-/// name (pgvector's types, whose OIDs differ per database: FORMATS.md §4.6). Arrays of
-/// json/jsonb/pgvector types and of arrays are `unsupported`. Pure, any thread.
+/// name (pgvector's types, whose OIDs differ per database: FORMATS.md §4.6); domains are encoded
+/// as their base type; enums, ranges, multiranges, composites and the contrib types from the
+/// catalog's description (`ColumnInfo::type_class`, `children`). Arrays of json/jsonb/pgvector
+/// types are `unsupported`, as are ranges, multiranges, composites and arrays with a part that
+/// is. Pure, any thread.
 [[nodiscard]] ColumnCodec column_codec(const ColumnInfo& column) noexcept;
 
 /// Writes one tuple's fields into a buffer, column by column, checking each value against its
@@ -152,7 +167,10 @@ class RowWriter {
     /// Any scalar column from the text a user would write in SQL, parsed like the type's input
     /// function: "42" into int4, an RFC 3339 string into timestamptz, a uuid string, "t" into
     /// bool, JSON text into json/jsonb, "[1,2,3]" into vector/halfvec, "(1,2)" into point,
-    /// "a:1 b" into tsvector. Arrays are refused (`type_mismatch`).
+    /// "a:1 b" into tsvector, an enum label, a range
+    /// ("[1,5)", "empty") or multirange ("{[1,2),[5,6)}") literal, an array literal of any
+    /// rank ("{{1,2},{3,NULL}}", codecs/array_text.hpp), a record literal ("(1,\"a b\",)",
+    /// codecs/composite.hpp), hstore text ("a=>1, b=>NULL"), ltree text.
     Status from_text(std::string_view value);
     /// bytea columns: the bytes as they are.
     Status bytes(std::string_view value);
@@ -188,9 +206,18 @@ class RowWriter {
     /// is, into other scalars through `from_text`; numbers, booleans through `integer`,
     /// `unsigned_integer`, `floating`, `boolean`; any value into json/jsonb as JSON; arrays into
     /// array columns element by element and into vector/halfvec/sparsevec; a two-number array
-    /// [x, y] into point (and as an element of point[]); numbers, booleans, objects and arrays
-    /// into text kinds as their JSON text. Anything else is `type_mismatch`. Element errors
-    /// carry the element index as position.
+    /// [x, y] into point (and as an element of point[]); numbers, booleans,
+    /// objects and arrays into text kinds as their JSON text. Catalog-driven types (issue 10):
+    /// a string into an enum (a label), range, multirange, array, composite, hstore or ltree
+    /// column through `from_text`;
+    /// nested arrays into array columns as a multi-dimensional array (rectangular, at most 6
+    /// levels, row-major; else `array_ragged` / `array_too_many_dims` at the flat element
+    /// index); an array of range strings into a multirange; an object (by attribute name,
+    /// missing attributes NULL, an unknown key `unknown_attribute` at its index) or an array (by
+    /// position, missing trailing attributes NULL) into a composite, whose attributes recurse
+    /// (inside an array a composite must be an object: nested arrays are dimensions); an object
+    /// of string/null values into hstore (a repeated key: the last wins). Anything else is
+    /// `type_mismatch`. Element errors carry the element index as position.
     Status json_value(simdjson::dom::element value);
 
     /// The Status of the last call (for `begin_json`, whose result is a pointer).
@@ -214,6 +241,28 @@ class RowWriter {
     Status integer_field(ColumnKind kind, const ColumnCodec& codec, std::int64_t value);
     Status floating_field(ColumnKind kind, const ColumnCodec& codec, double value);
     Status from_text_field(ColumnKind kind, const ColumnCodec& codec, std::string_view value);
+    // issue 10: catalog-driven types (engine/row_writer_catalog.cpp). `type` is the column or a
+    // nested type of it; `depth` counts nesting levels, bounded by the catalog's type_depth_max.
+    [[nodiscard]] bool takes_catalog_path(const ColumnCodec& codec,
+                                          simdjson::dom::element value) const;
+    Status catalog_json(const ColumnInfo& type, simdjson::dom::element value, std::size_t depth);
+    Status catalog_text(const ColumnInfo& type, std::string_view text, std::size_t depth);
+    Status write_nd_array(const ColumnInfo& type, simdjson::dom::array values, std::size_t depth);
+    Status write_array_level(const ColumnInfo& element, simdjson::dom::array values,
+                             std::span<const std::uint32_t> dims, std::uint32_t& index,
+                             std::size_t depth);
+    Status write_array_text(const ColumnInfo& type, std::string_view text, std::size_t depth);
+    Status write_composite_text(const ColumnInfo& type, std::string_view text,
+                                std::size_t depth);
+    Status write_range_text(const ColumnInfo& type, std::string_view text, std::size_t depth);
+    Status write_multirange_text(const ColumnInfo& type, std::string_view text,
+                                 std::size_t depth);
+    Status write_multirange_json(const ColumnInfo& type, simdjson::dom::array ranges,
+                                 std::size_t depth);
+    Status write_composite_json(const ColumnInfo& type, simdjson::dom::element value,
+                                std::size_t depth);
+    Status write_hstore_json(simdjson::dom::object pairs);
+    Status write_hstore_text(std::string_view text);
     Status done(Status status) noexcept;
     Status mismatch() noexcept;
     [[nodiscard]] bool full() const noexcept { return _column >= _columns.size(); }
@@ -231,6 +280,13 @@ class RowWriter {
     std::size_t _json_start = 0;
     std::size_t _json_length_offset = 0;
     Status _last{};
+    // issue 10: scratch per nesting depth (a range may nest in a range), sized once.
+    std::vector<RangeText> _range_texts;
+    std::vector<ArrayText> _array_texts;
+    std::vector<RecordText> _record_texts;
+    HstoreText _hstore_text;
+    std::vector<std::vector<std::string_view>> _range_parts;
+    std::vector<std::pair<std::string_view, simdjson::dom::element>> _pairs;  ///< hstore
 };
 
 }  // namespace pgingest
