@@ -24,8 +24,8 @@ namespace pgingest::tools {
 namespace od = simdjson::ondemand;
 
 /// Counts live buffers; the reader waits in `acquire` while `max` are alive, and before growing
-/// a buffer past the oversize threshold while another oversize buffer is alive (so the reader
-/// holds at most two big records: one being filled, one queued or held by a consumer).
+/// a buffer past the oversize threshold (4 chunks) while another oversize buffer is alive, so
+/// at most one big record is held at a time (filled, queued or held by a consumer).
 struct InputReader::Budget {
     std::mutex mutex;
     std::condition_variable released;
@@ -282,9 +282,7 @@ class GzipStream final : public ByteStream {
         return produced;
     }
 
-    bool would_block(int wait_ms) override {
-        return _z.avail_in == 0 && _in.would_block(wait_ms);
-    }
+    bool would_block(int wait_ms) override { return _z.avail_in == 0 && _in.would_block(wait_ms); }
 
   private:
     bool fill() {
@@ -621,7 +619,6 @@ bool walk_document(od::parser& parser, const char* data, std::size_t size, std::
     return false;
 }
 
-
 /// Bytes looked at after line 1 by the `automatic` rule.
 constexpr std::size_t detect_window_bytes = std::size_t{64} << 10;
 
@@ -876,7 +873,8 @@ class SourceReader {
         }
         std::size_t got = 0;
         try {
-            got = _stream->read(Writer::data(*_buffer) + _size, std::min(room, _options.chunk_bytes));
+            got =
+                _stream->read(Writer::data(*_buffer) + _size, std::min(room, _options.chunk_bytes));
         } catch (const DecodeError& error) {
             _damage = error.reason + " at decompressed offset " + std::to_string(_decoded);
             return false;
@@ -938,7 +936,8 @@ class SourceReader {
         const void* found = memrchr(_buffer->data() + from, '\n', _size - from);
         return found == nullptr
                    ? 0
-                   : static_cast<std::size_t>(static_cast<const char*>(found) - _buffer->data()) + 1;
+                   : static_cast<std::size_t>(static_cast<const char*>(found) - _buffer->data()) +
+                         1;
     }
 
     void read_lines();
@@ -1101,8 +1100,8 @@ void SourceReader::emit_document() {
     std::uint64_t line = LineCounter(bytes.data()).line_at(first);
     std::string_view text = trim_right(bytes.substr(first));
     if (!_damage.empty()) {
-        push_error({_name, line, _offset + first, _damage,
-                    shorten(text, _options.error_text_bytes_max)});
+        push_error(
+            {_name, line, _offset + first, _damage, shorten(text, _options.error_text_bytes_max)});
         return;
     }
     if (!text.empty()) {
@@ -1163,7 +1162,10 @@ void SourceReader::walk(bool require_array) {
 void SourceReader::skip_document() {
     std::string_view bytes = view();
     std::size_t first = std::min(bytes.find_first_not_of(" \t\r\n"), bytes.size());
-    InputError error{_name, LineCounter(bytes.data()).line_at(first), _offset + first, {},
+    InputError error{_name,
+                     LineCounter(bytes.data()).line_at(first),
+                     _offset + first,
+                     {},
                      shorten(bytes.substr(first), _options.error_text_bytes_max)};
     std::uint64_t length = 0;
     do {

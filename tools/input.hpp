@@ -3,15 +3,19 @@
 // The input layer of `pgingest load`: turns files and stdin (plain, gzip or zstd) into JSON
 // records, handed to several consumer threads in chunks that share one padded buffer.
 //
-// Pipeline: one reader thread opens each source in turn, decompresses it (streaming) and either
+// Pipeline: one reader thread reads each source in turn from the descriptor the constructor
+// opened (never reopened), decompresses it (streaming), skips a leading BOM and either
 //  - NDJSON: cuts the bytes into chunks of about `chunk_bytes` that end at a newline (a longer
-//    line grows its chunk); the consumer that takes a chunk splits it into lines in `next()`, and
-//    with a pointer also walks each line to the pointer there, so that work runs in parallel;
+//    line grows its chunk, up to `max_record_bytes`); on a pipe, FIFO or stdin whose writer
+//    paused, the complete lines read so far are queued at once. The consumer that takes a chunk
+//    splits it into lines in `next()`, and with a pointer also walks each line to the pointer
+//    there, so that work runs in parallel;
 //  - json_array / document: holds the whole decompressed document once and walks it with
 //    simdjson On-Demand to find the records (raw_json() views, no copy, no DOM), handing them out
 //    in chunks of up to `records_per_chunk` records that share the document's buffer.
-// At most `buffers_in_flight_max` buffers are alive at once (queued or held by consumers), so
-// memory stays bounded by that many chunks plus the largest document, whatever the input size.
+// At most `buffers_in_flight_max` buffers are alive at once (queued or held by consumers), and
+// at most one of them larger than 4 chunks, so memory stays bounded by that many chunks plus
+// the largest record (or the largest json-array / pointer document), whatever the input.
 
 #include <atomic>
 #include <chrono>
@@ -102,8 +106,9 @@ struct InputOptions {
     /// next line is read. Default 256 MiB: well below PostgreSQL's 1 GB limit of one field
     /// (MaxAllocSize, src/include/utils/memutils.h), with room for a jsonb bigger than its text.
     /// A json-array or pointer document is held whole whatever its size: only its records are
-    /// limited. Memory of the reader: about `buffers_in_flight_max` × `chunk_bytes` plus twice
-    /// the largest record (one being filled, at most one other queued or held by a consumer).
+    /// limited. Memory of the reader: about `buffers_in_flight_max` × `chunk_bytes` plus the
+    /// largest record: a buffer grows past 4 chunks only while no other such buffer is alive
+    /// (queued or held by a consumer), so big records are read one at a time.
     std::size_t max_record_bytes = std::size_t{256} << 20;
 };
 
@@ -133,9 +138,9 @@ class InputBuffer {
 
 /// Where one record's JSON text lies in its chunk's `data`, and where it came from.
 struct RecordRef {
-    std::size_t offset = 0;         ///< first byte of the record in `RecordChunk::data`
-    std::size_t length = 0;         ///< bytes of JSON text (no trailing whitespace or `\r`)
-    std::uint64_t line = 0;         ///< 1-based line of the record's first byte in the source
+    std::size_t offset = 0;  ///< first byte of the record in `RecordChunk::data`
+    std::size_t length = 0;  ///< bytes of JSON text (no trailing whitespace or `\r`)
+    std::uint64_t line = 0;  ///< 1-based line of the record's first byte in the source
     /// Offset of the first byte in the decompressed source, counting a leading byte order mark
     /// (so `tail -c +$((byte_offset + 1))` of the decompressed source starts with the record).
     std::uint64_t byte_offset = 0;
@@ -267,8 +272,8 @@ class InputReader {
 
     /// One source opened by the constructor: the descriptor the reader thread reads.
     struct Opened {
-        int fd = -1;          ///< -1 once handed to the reader thread (or closed, see class doc)
-        bool owned = true;    ///< false for stdin, which is never closed
+        int fd = -1;           ///< -1 once handed to the reader thread (or closed, see class doc)
+        bool owned = true;     ///< false for stdin, which is never closed
         bool regular = false;  ///< a regular file: read without poll(2), never "paused"
         std::uint64_t device = 0;
         std::uint64_t inode = 0;

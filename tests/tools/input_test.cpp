@@ -578,8 +578,8 @@ std::string numbered_lines(std::size_t count) {
 void check_damage(const Result& result, const std::string& path, const std::string& decoded,
                   const std::string& reason_start) {
     std::size_t lines_end = decoded.rfind('\n') + 1;
-    std::size_t complete = static_cast<std::size_t>(
-        std::count(decoded.begin(), decoded.begin() + static_cast<std::ptrdiff_t>(lines_end), '\n'));
+    std::size_t complete = static_cast<std::size_t>(std::count(
+        decoded.begin(), decoded.begin() + static_cast<std::ptrdiff_t>(lines_end), '\n'));
     REQUIRE(complete > 100);
     REQUIRE(result.records.size() == complete);
     CHECK(result.records.back().text ==
@@ -652,7 +652,8 @@ TEST_CASE("input: stdin streams lines, also gzip-compressed", "[input]") {
             REQUIRE(deflate(&z, Z_SYNC_FLUSH) == Z_OK);
             write_all(ends[1], out.substr(0, out.size() - z.avail_out));
             INFO("gzip line " << i);
-            CHECK(eventually([&] { return consumer.records.load() >= static_cast<std::size_t>(i); }));
+            CHECK(
+                eventually([&] { return consumer.records.load() >= static_cast<std::size_t>(i); }));
         }
         deflateEnd(&z);
         ::close(ends[1]);
@@ -786,8 +787,8 @@ TEST_CASE("input: a truncated gzip hands out every record before the damage", "[
 TEST_CASE("input: a truncated zstd hands out every record before the damage", "[input]") {
     std::string text = numbered_lines(5000);
     std::string compressed(ZSTD_compressBound(text.size()), '\0');
-    std::size_t size = ZSTD_compress(compressed.data(), compressed.size(), text.data(),
-                                     text.size(), 3);
+    std::size_t size =
+        ZSTD_compress(compressed.data(), compressed.size(), text.data(), text.size(), 3);
     REQUIRE(ZSTD_isError(size) == 0);
     compressed.resize(size);
     std::string cut = compressed.substr(0, compressed.size() * 2 / 3);
@@ -808,7 +809,8 @@ TEST_CASE("input: a damaged json-array hands out the elements before the damage"
     Result result = read_all({path}, {.format = InputFormat::json_array});
     REQUIRE(result.errors.size() == 1);
     CHECK(result.errors[0].reason.rfind("gzip: unexpected end of compressed data at decompressed "
-                                        "offset ", 0) == 0);
+                                        "offset ",
+                                        0) == 0);
     CHECK(result.records.size() > 100);
     for (std::size_t i = 0; i < result.records.size(); ++i) {
         CHECK(result.records[i].line == i + 2);
@@ -843,8 +845,9 @@ TEST_CASE("input: a record over max_record_bytes is one error between its neighb
 
     // A document source, and an element of an array.
     std::string document = write_file("big_doc.json", big + "\n");
-    Result doc = read_all({document}, {.format = InputFormat::document, .chunk_bytes = 4096,
-                                       .max_record_bytes = 100000});
+    Result doc = read_all(
+        {document},
+        {.format = InputFormat::document, .chunk_bytes = 4096, .max_record_bytes = 100000});
     CHECK(doc.records.empty());
     REQUIRE(doc.errors.size() == 1);
     CHECK(doc.errors[0].reason == "record of 300011 bytes exceeds max_record_bytes (100000)");
@@ -864,4 +867,27 @@ TEST_CASE("input: cancel() ends a reader waiting on a silent FIFO", "[input]") {
     reader.cancel();
     CHECK(eventually([&] { return consumer.finished.load(); }));
     CHECK(consumer.records.load() == 0);
+}
+
+TEST_CASE("input: regular files past the 256th are reopened only if unchanged", "[input]") {
+    std::string path = write_file("many.ndjson", "{\"m\":1}\n");
+    std::vector<std::string> sources(257, path);
+    CHECK(read_all(sources, {}).records.size() == 257);
+    // The reader waits for consumers after a few chunks, so the file is replaced before it
+    // reaches source 257 (which it must open again: the first 256 keep their descriptor).
+    InputReader reader(sources, {});
+    std::filesystem::rename(write_file("other.ndjson", "{\"m\":2}\n"), path);
+    RecordChunk chunk;
+    std::size_t records = 0;
+    auto drain = [&] {
+        while (reader.next(chunk)) {
+            for (const RecordRef& ref : chunk.records) {
+                CHECK(chunk.text(ref) == "{\"m\":1}");  // the held descriptors: the old file
+                ++records;
+            }
+        }
+    };
+    CHECK_THROWS_WITH(drain(),
+                      "input file '" + path + "' was replaced by another file during the load");
+    CHECK(records <= 256);
 }
