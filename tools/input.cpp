@@ -940,6 +940,20 @@ class SourceReader {
                          1;
     }
 
+    /// Whether the complete lines `_buffer[0, lines_end)` go to the queue now: the chunk is
+    /// full, the line after them is too long to wait for, or (a stream) the writer paused or
+    /// the oldest line, complete since `since`, waited long enough.
+    bool lines_due(std::size_t lines_end, std::chrono::steady_clock::time_point since) {
+        if (_size >= _options.chunk_bytes || _size - lines_end > _options.max_record_bytes) {
+            return true;
+        }
+        if (_file.regular()) {
+            return false;
+        }
+        return _stream->would_block(pause_ms) || std::chrono::steady_clock::now() - since >
+                                                     std::chrono::milliseconds(line_wait_ms_max);
+    }
+
     void read_lines();
     void push_lines(std::size_t end);
     void end_lines(std::size_t lines_end);
@@ -997,10 +1011,7 @@ void SourceReader::read_lines() {
     std::size_t lines_end = last_newline(0);
     Clock::time_point lines_since = Clock::now();  // when lines_end last left 0
     for (;;) {
-        if (lines_end > 0 &&
-            (_size >= _options.chunk_bytes || _size - lines_end > limit ||
-             _stream->would_block(pause_ms) ||
-             Clock::now() - lines_since > std::chrono::milliseconds(line_wait_ms_max))) {
+        if (lines_end > 0 && lines_due(lines_end, lines_since)) {
             push_lines(lines_end);
             lines_end = 0;
         }
