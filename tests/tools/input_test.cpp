@@ -891,3 +891,33 @@ TEST_CASE("input: regular files past the 256th are reopened only if unchanged", 
                       "input file '" + path + "' was replaced by another file during the load");
     CHECK(records <= 256);
 }
+
+TEST_CASE("input: a damaged document is one error; a huge line 1 still reads the rest", "[input]") {
+    std::string text = "{\n  \"a\": [0";
+    for (int i = 1; i < 20000; ++i) {
+        text += "," + std::to_string(i * 7919 % 100003);
+    }
+    text += "],\n  \"b\": 2\n}\n";
+    std::string compressed = gzip_bytes(text);
+    std::string path = write_file("cut_doc.json.gz", compressed.substr(0, compressed.size() / 2));
+    std::string decoded = gunzip_prefix(compressed.substr(0, compressed.size() / 2), text.size());
+    REQUIRE(decoded.size() > 1000);
+    Result result = read_all({path}, {.format = InputFormat::document});
+    CHECK(result.records.empty());
+    REQUIRE(result.errors.size() == 1);
+    CHECK(result.errors[0].reason ==
+          "gzip: unexpected end of compressed data at decompressed "
+          "offset " +
+              std::to_string(decoded.size()));
+    CHECK((result.errors[0].line == 1 && result.errors[0].byte_offset == 0));
+    CHECK(result.errors[0].text == decoded.substr(0, 1000));
+
+    // auto: line 1 grows past the limit before it ends: NDJSON, line 1 refused, the rest read.
+    std::string big = "{\"big\":\"" + std::string(300000, 'b') + "\"}";
+    std::string lines = write_file("big_first.ndjson", big + "\n{\"a\":1}\n{\"a\":2}\n");
+    Result first = read_all({lines}, {.chunk_bytes = 4096, .max_record_bytes = 100000});
+    REQUIRE(first.records.size() == 2);
+    CHECK((first.records[0].line == 2 && first.records[0].text == "{\"a\":1}"));
+    REQUIRE(first.errors.size() == 1);
+    CHECK(first.errors[0].reason == "record of 300010 bytes exceeds max_record_bytes (100000)");
+}
