@@ -818,7 +818,10 @@ class SourceReader {
 
     [[nodiscard]] std::string_view view() const { return {_buffer->data(), _size}; }
 
-    /// A fresh buffer with room for `bytes` (at least a chunk; at most 4 chunks: not oversize).
+    /// A fresh buffer with room for `bytes` (at least a chunk). It does not take the oversize
+    /// slot even past 4 chunks: `bytes` is the rest of a buffer after its last newline, at most
+    /// 2 chunks, or after detection's 64 KiB window, while the buffer it comes from may hold the
+    /// slot (taking it here would wait for ourselves). Growing it later takes the slot.
     void new_buffer(std::size_t bytes = 0) {
         if (!_reader._budget->acquire()) {
             throw Stopped{};
@@ -829,7 +832,6 @@ class SourceReader {
             delete buffer;
             budget->release(oversize);
         });
-        PGINGEST_ASSERT(bytes <= 4 * _options.chunk_bytes);
         Writer::reserve(*_buffer, std::max(bytes, _options.chunk_bytes));
         _size = 0;
     }

@@ -921,3 +921,17 @@ TEST_CASE("input: a damaged document is one error; a huge line 1 still reads the
     REQUIRE(first.errors.size() == 1);
     CHECK(first.errors[0].reason == "record of 300010 bytes exceeds max_record_bytes (100000)");
 }
+
+TEST_CASE("input: lines longer than 4 chunks after detection stay whole", "[input]") {
+    // Detection reads 64 KiB past line 1: with 4 KiB chunks, the cut line after it is many
+    // chunks long when the reader starts cutting lines.
+    std::string text = "{\"n\":0}\n";
+    for (int i = 1; i <= 5; ++i) {
+        text += "{\"n\":" + std::to_string(i) + ",\"s\":\"" + std::string(50000, 's') + "\"}\n";
+    }
+    Result result = read_all({write_file("long_lines.ndjson", text)}, {.chunk_bytes = 4096});
+    REQUIRE(result.records.size() == 6);
+    CHECK(result.errors.empty());
+    CHECK(result.records[5].text.size() == 50014);
+    CHECK((result.records[5].line == 6 && result.records[5].byte_offset == 8 + 4 * 50015));
+}
