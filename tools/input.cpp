@@ -1,6 +1,7 @@
 #include "tools/input.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,12 +23,15 @@ namespace pgingest::tools {
 
 namespace od = simdjson::ondemand;
 
-/// Counts live buffers; the reader waits in `acquire` while `max` are alive.
+/// Counts live buffers; the reader waits in `acquire` while `max` are alive, and before growing
+/// a buffer past the oversize threshold (4 chunks) while another oversize buffer is alive, so
+/// at most one big record is held at a time (filled, queued or held by a consumer).
 struct InputReader::Budget {
     std::mutex mutex;
     std::condition_variable released;
     std::size_t live = 0;
     std::size_t max = 1;
+    std::size_t oversize_live = 0;
     bool stop = false;
 
     bool acquire() {
@@ -39,10 +43,24 @@ struct InputReader::Budget {
         ++live;
         return true;
     }
-    void release() {
+    bool acquire_oversize() {
+        std::unique_lock lock(mutex);
+        released.wait(lock, [&] { return stop || oversize_live == 0; });
+        if (stop) {
+            return false;
+        }
+        ++oversize_live;
+        return true;
+    }
+    void release(bool oversize) {
         {
             std::lock_guard lock(mutex);
+            PGINGEST_ASSERT(live > 0);
             --live;
+            if (oversize) {
+                PGINGEST_ASSERT(oversize_live > 0);
+                --oversize_live;
+            }
         }
         released.notify_all();
     }
@@ -74,6 +92,9 @@ class InputBufferWriter {
         buffer._size = size;
         std::memset(buffer._data + size, 0, simdjson::SIMDJSON_PADDING);
     }
+    /// Whether the buffer counts against the budget's oversize slot (see `Budget`).
+    static bool oversize(const InputBuffer& buffer) { return buffer._oversize; }
+    static void set_oversize(InputBuffer& buffer) { buffer._oversize = true; }
 };
 
 namespace {
@@ -85,30 +106,56 @@ struct DecodeError {
     std::string reason;
 };
 
-/// A source of bytes; `read` returns 0 at the end and throws `Error` (I/O) or `DecodeError`.
+/// The reader was cancelled while it waited: unwinds the reader thread quietly.
+struct Stopped {};
+
+/// How often a wait on a pipe, FIFO or terminal looks at `cancel()`.
+constexpr int stop_poll_ms = 100;
+
+/// A stream with no byte for this long has paused: its complete lines are handed out.
+constexpr int pause_ms = 2;
+
+/// Longest a complete line of a stream waits for its chunk to fill.
+constexpr int line_wait_ms_max = 50;
+
+/// A source of bytes; `read` returns 0 at the end and throws `Error` (I/O), `DecodeError` or
+/// `Stopped`. `would_block`: whether the next `read` would still wait for a writer after
+/// `wait_ms` milliseconds (a paused stream).
 class ByteStream {
   public:
     virtual ~ByteStream() = default;
     virtual std::size_t read(char* out, std::size_t size) = 0;
+    virtual bool would_block(int wait_ms) = 0;
 };
 
 class FileStream final : public ByteStream {
   public:
-    FileStream(int fd, std::string name, std::atomic<std::uint64_t>& counter)
-        : _fd(fd), _name(std::move(name)), _counter(counter) {}
+    FileStream(const InputReader::Opened& opened, std::string name,
+               std::atomic<std::uint64_t>& counter, const std::atomic<bool>& stopping)
+        : _opened(opened), _name(std::move(name)), _counter(counter), _stopping(stopping) {}
     ~FileStream() override {
-        if (_fd > 0) {
-            ::close(_fd);
+        if (_opened.owned && _opened.fd >= 0) {
+            ::close(_opened.fd);
         }
     }
     FileStream(const FileStream&) = delete;
     FileStream& operator=(const FileStream&) = delete;
 
-    /// Reads up to `size` bytes ahead and keeps them for the next `read` calls.
-    std::string_view peek(std::size_t size) {
-        while (_prefix.size() < size) {
-            char bytes[64];
-            std::size_t got = raw_read(bytes, std::min(sizeof bytes, size - _prefix.size()));
+    /// Reads ahead the first bytes while they may be the start of a gzip or zstd magic number
+    /// (at most 4) and keeps them for the next `read` calls. Stops as soon as they cannot be,
+    /// so a stream's short first line is not held back waiting for a fourth byte.
+    std::string_view peek_magic() {
+        constexpr std::string_view gzip("\x1f\x8b", 2);
+        constexpr std::string_view zstd("\x28\xb5\x2f\xfd", 4);
+        auto open_question = [&] {
+            std::string_view bytes = _prefix;
+            bool maybe_gzip = bytes.size() < gzip.size() && gzip.substr(0, bytes.size()) == bytes;
+            bool maybe_zstd = bytes.size() < zstd.size() && zstd.substr(0, bytes.size()) == bytes;
+            return maybe_gzip || maybe_zstd;
+        };
+        while (open_question()) {
+            char bytes[4];
+            std::size_t got = raw_read(bytes, zstd.size() - _prefix.size());
             if (got == 0) {
                 break;
             }
@@ -117,7 +164,8 @@ class FileStream final : public ByteStream {
         return _prefix;
     }
 
-    [[nodiscard]] int fd() const noexcept { return _fd; }
+    [[nodiscard]] int fd() const noexcept { return _opened.fd; }
+    [[nodiscard]] bool regular() const noexcept { return _opened.regular; }
 
     std::size_t read(char* out, std::size_t size) override {
         if (_prefix_used < _prefix.size()) {
@@ -129,30 +177,63 @@ class FileStream final : public ByteStream {
         return raw_read(out, size);
     }
 
+    bool would_block(int wait_ms) override {
+        if (_opened.regular || _prefix_used < _prefix.size()) {
+            return false;
+        }
+        pollfd waiting{_opened.fd, POLLIN, 0};
+        return ::poll(&waiting, 1, wait_ms) == 0;
+    }
+
   private:
     std::size_t raw_read(char* out, std::size_t size) {
         for (;;) {
-            ssize_t got = ::read(_fd, out, size);
+            if (!_opened.regular) {
+                wait_readable();
+            }
+            ssize_t got = ::read(_opened.fd, out, size);
             if (got >= 0) {
                 _counter.fetch_add(static_cast<std::uint64_t>(got), std::memory_order_relaxed);
                 return static_cast<std::size_t>(got);
             }
-            if (errno != EINTR) {
+            // EAGAIN: a FIFO is opened O_NONBLOCK (so that opening never waits for its writer).
+            if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
                 throw Error("cannot read input file '" + _name + "': " + std::strerror(errno));
             }
         }
     }
 
-    int _fd;
+    /// Waits until a read would not block. For a FIFO whose writer has not opened it yet,
+    /// poll(2) reports neither POLLIN nor POLLHUP (Linux fs/pipe.c `pipe_poll`), so this waits
+    /// for the writer instead of reading a premature end of file.
+    void wait_readable() {
+        for (;;) {
+            pollfd waiting{_opened.fd, POLLIN, 0};
+            int ready = ::poll(&waiting, 1, stop_poll_ms);
+            if (ready > 0) {
+                return;
+            }
+            if (ready < 0 && errno != EINTR) {
+                throw Error("cannot wait for input file '" + _name + "': " + std::strerror(errno));
+            }
+            if (_stopping.load(std::memory_order_relaxed)) {
+                throw Stopped{};
+            }
+        }
+    }
+
+    InputReader::Opened _opened;
     std::string _name;
     std::atomic<std::uint64_t>& _counter;
+    const std::atomic<bool>& _stopping;
     std::string _prefix;
     std::size_t _prefix_used = 0;
 };
 
 constexpr std::size_t compressed_block_bytes = std::size_t{1} << 17;
 
-/// gzip (RFC 1952), several members in a row as `gzip -c a b` writes them.
+/// gzip (RFC 1952), several members in a row as `gzip -c a b` writes them. Damage: the bytes
+/// inflated before it are returned first, the next `read` throws `DecodeError`.
 class GzipStream final : public ByteStream {
   public:
     explicit GzipStream(FileStream& in) : _in(in), _block(compressed_block_bytes) {
@@ -165,12 +246,16 @@ class GzipStream final : public ByteStream {
     GzipStream& operator=(const GzipStream&) = delete;
 
     std::size_t read(char* out, std::size_t size) override {
+        if (!_failure.empty()) {
+            throw DecodeError{_failure};
+        }
         _z.next_out = reinterpret_cast<Bytef*>(out);
         _z.avail_out = static_cast<uInt>(std::min<std::size_t>(size, 1u << 30));
+        std::size_t asked = _z.avail_out;
         while (_z.avail_out > 0) {
             if (_z.avail_in == 0 && !fill()) {
                 if (!_member_done) {
-                    throw DecodeError{"gzip stream truncated (unexpected end of file)"};
+                    _failure = "gzip: unexpected end of compressed data";
                 }
                 break;
             }
@@ -182,15 +267,22 @@ class GzipStream final : public ByteStream {
             if (rc == Z_STREAM_END) {
                 _member_done = true;
             } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-                throw DecodeError{std::string("gzip data corrupt: ") +
-                                  (_z.msg != nullptr ? _z.msg : "inflate failed")};
+                _failure = std::string("gzip: corrupt data (") +
+                           (_z.msg != nullptr ? _z.msg : "inflate failed") + ")";
+                break;
             }
-            if (_z.avail_out < size) {
+            if (_z.avail_out < asked) {
                 break;  // return what we have rather than wait for more input
             }
         }
-        return size - _z.avail_out;
+        std::size_t produced = asked - _z.avail_out;
+        if (produced == 0 && !_failure.empty()) {
+            throw DecodeError{_failure};
+        }
+        return produced;
     }
+
+    bool would_block(int wait_ms) override { return _z.avail_in == 0 && _in.would_block(wait_ms); }
 
   private:
     bool fill() {
@@ -204,9 +296,10 @@ class GzipStream final : public ByteStream {
     std::vector<char> _block;
     z_stream _z{};
     bool _member_done = false;
+    std::string _failure;
 };
 
-/// zstd frames (RFC 8878), several in a row.
+/// zstd frames (RFC 8878), several in a row. Damage: as `GzipStream`.
 class ZstdStream final : public ByteStream {
   public:
     explicit ZstdStream(FileStream& in)
@@ -220,24 +313,37 @@ class ZstdStream final : public ByteStream {
     ZstdStream& operator=(const ZstdStream&) = delete;
 
     std::size_t read(char* out, std::size_t size) override {
+        if (!_failure.empty()) {
+            throw DecodeError{_failure};
+        }
         ZSTD_outBuffer output{out, size, 0};
         while (output.pos == 0) {
             if (_input.pos == _input.size) {
                 std::size_t got = _in.read(_block.data(), _block.size());
                 if (got == 0) {
                     if (_hint != 0) {
-                        throw DecodeError{"zstd stream truncated (unexpected end of file)"};
+                        _failure = "zstd: unexpected end of compressed data";
                     }
-                    return 0;
+                    break;
                 }
                 _input = {_block.data(), got, 0};
             }
             _hint = ZSTD_decompressStream(_stream, &output, &_input);
             if (ZSTD_isError(_hint) != 0) {
-                throw DecodeError{std::string("zstd data corrupt: ") + ZSTD_getErrorName(_hint)};
+                _failure = std::string("zstd: corrupt data (") + ZSTD_getErrorName(_hint) + ")";
+                break;
             }
         }
+        if (output.pos == 0 && !_failure.empty()) {
+            throw DecodeError{_failure};
+        }
+        _output_full = output.pos == size;
         return output.pos;
+    }
+
+    // A full output may leave decoded bytes inside the decoder: those need no writer.
+    bool would_block(int wait_ms) override {
+        return !_output_full && _input.pos == _input.size && _in.would_block(wait_ms);
     }
 
   private:
@@ -246,6 +352,8 @@ class ZstdStream final : public ByteStream {
     ZSTD_DStream* _stream;
     ZSTD_inBuffer _input{nullptr, 0, 0};
     std::size_t _hint = 0;
+    bool _output_full = false;
+    std::string _failure;
 };
 
 bool is_space(char c) {
@@ -511,6 +619,99 @@ bool walk_document(od::parser& parser, const char* data, std::size_t size, std::
     return false;
 }
 
+/// Bytes looked at after line 1 by the `automatic` rule.
+constexpr std::size_t detect_window_bytes = std::size_t{64} << 10;
+
+/// Whether `line` (line 1 from its first non-blank byte, no newline) is exactly one complete
+/// object or array followed by blanks only.
+bool one_value_on_line(std::string_view line) {
+    int depth = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (std::size_t at = 0; at < line.size(); ++at) {
+        char c = line[at];
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return trim_right(line.substr(at + 1)).empty();
+        } else if (depth == 0) {
+            return false;
+        }
+    }
+    return false;
+}
+
+/// How many lines of `text` (what follows line 1) look like one-line NDJSON values: column 0
+/// `{` or `[`, last non-blank byte `}` or `]`. Stops at 2. The last line counts only when
+/// `final` (it may be incomplete).
+std::size_t value_lines(std::string_view text, bool final) {
+    std::size_t count = 0;
+    std::size_t start = 0;
+    while (start < text.size() && count < 2) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string_view::npos && !final) {
+            break;
+        }
+        end = std::min(end, text.size());
+        std::string_view line = trim_right(text.substr(start, end - start));
+        if (!line.empty() && (line.front() == '{' || line.front() == '[') &&
+            (line.back() == '}' || line.back() == ']')) {
+            ++count;
+        }
+        start = end + 1;
+    }
+    return count;
+}
+
+/// The `automatic` rule of `InputFormat` on the bytes read so far; nullopt while they do not
+/// decide. `final`: nothing more will be looked at (end of source or window full). `paused`:
+/// the source is a stream whose writer paused.
+std::optional<InputFormat> classify(std::string_view bytes, bool final, bool paused) {
+    std::size_t first = bytes.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) {
+        return final ? std::optional(InputFormat::document) : std::nullopt;
+    }
+    char opener = bytes[first];
+    InputFormat single = opener == '[' ? InputFormat::json_array : InputFormat::document;
+    std::size_t line1_end = bytes.find('\n', first);
+    if (line1_end == std::string_view::npos) {
+        return final ? std::optional(single) : std::nullopt;
+    }
+    std::string_view rest = bytes.substr(line1_end + 1);
+    if (value_lines(rest.substr(0, std::min(rest.size(), detect_window_bytes)), final) >= 2) {
+        return InputFormat::ndjson;
+    }
+    if ((opener == '{' || opener == '[') &&
+        one_value_on_line(bytes.substr(first, line1_end - first))) {
+        if (rest.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+            return InputFormat::ndjson;
+        }
+        if (final) {
+            return single;
+        }
+        return paused && opener == '{' ? std::optional(InputFormat::ndjson) : std::nullopt;
+    }
+    return final ? std::optional(single) : std::nullopt;
+}
+
+/// "record of N bytes exceeds max_record_bytes (M)".
+std::string too_large(std::uint64_t size, std::size_t max) {
+    return "record of " + std::to_string(size) + " bytes exceeds max_record_bytes (" +
+           std::to_string(max) + ")";
+}
+
 }  // namespace
 
 std::optional<InputFormat> parse_input_format(std::string_view name) {
@@ -581,181 +782,214 @@ std::vector<PointerSegment> parse_json_pointer(std::string_view pointer) {
     return segments;
 }
 
-/// Reads one source on the reader thread.
+/// Reads one source on the reader thread. Throws `Stopped` when the reader is cancelled.
 class SourceReader {
   public:
-    SourceReader(InputReader& reader, std::size_t index, int fd)
+    SourceReader(InputReader& reader, std::size_t index, const InputReader::Opened& opened)
         : _reader(reader),
           _index(index),
           _name(reader._sources[index]),
-          _file(fd, _name, reader._compressed_bytes) {}
+          _options(reader._options),
+          _file(opened, _name, reader._compressed_bytes, reader._stopping) {}
 
     void run() {
-        std::string_view magic = _file.peek(4);
+        std::string_view magic = _file.peek_magic();
         if (magic.size() >= 2 && magic[0] == '\x1f' && magic[1] == '\x8b') {
             _decoder = std::make_unique<GzipStream>(_file);
         } else if (magic.size() >= 4 && magic == std::string_view("\x28\xb5\x2f\xfd", 4)) {
             _decoder = std::make_unique<ZstdStream>(_file);
         }
         _stream = _decoder ? _decoder.get() : static_cast<ByteStream*>(&_file);
-        if (!new_buffer()) {
-            return;
+        new_buffer();
+        skip_bom();
+        InputFormat format = _options.format;
+        if (format == InputFormat::automatic) {
+            format = detect();
         }
-        InputFormat format = _reader._options.format;
-        try {
-            if (format == InputFormat::automatic) {
-                format = detect();
-            }
-            if (format == InputFormat::ndjson) {
-                read_lines();
-            } else {
-                read_document(format);
-            }
-        } catch (const DecodeError& error) {
-            decode_failed(error.reason);
+        if (format == InputFormat::ndjson) {
+            read_lines();
+        } else {
+            read_document(format);
         }
     }
 
   private:
     using Pending = InputReader::Pending;
 
-    bool new_buffer() {
+    [[nodiscard]] std::string_view view() const { return {_buffer->data(), _size}; }
+
+    /// A fresh buffer with room for `bytes` (at least a chunk). It does not take the oversize
+    /// slot even past 4 chunks: `bytes` is the rest of a buffer after its last newline, at most
+    /// 2 chunks, or after detection's 64 KiB window, while the buffer it comes from may hold the
+    /// slot (taking it here would wait for ourselves). Growing it later takes the slot.
+    void new_buffer(std::size_t bytes = 0) {
         if (!_reader._budget->acquire()) {
-            return false;
+            throw Stopped{};
         }
         auto budget = _reader._budget;
         _buffer = std::shared_ptr<InputBuffer>(new InputBuffer(), [budget](InputBuffer* buffer) {
+            bool oversize = Writer::oversize(*buffer);
             delete buffer;
-            budget->release();
+            budget->release(oversize);
         });
-        Writer::reserve(*_buffer, _reader._options.chunk_bytes);
+        Writer::reserve(*_buffer, std::max(bytes, _options.chunk_bytes));
         _size = 0;
-        return true;
     }
 
-    /// Reads more into the buffer, growing it when full; false at the end of the source.
+    /// Room for `bytes` in the buffer; past 4 chunks it waits for the oversize slot (`Budget`).
+    void reserve(std::size_t bytes) {
+        if (bytes > 4 * _options.chunk_bytes && !Writer::oversize(*_buffer)) {
+            if (!_reader._budget->acquire_oversize()) {
+                throw Stopped{};
+            }
+            Writer::set_oversize(*_buffer);
+        }
+        Writer::reserve(*_buffer, bytes);
+    }
+
+    void push(Pending pending) {
+        if (!_reader.push(std::move(pending))) {
+            throw Stopped{};
+        }
+    }
+
+    void push_error(InputError error) {
+        Pending pending{.data = nullptr, .source_index = _index};
+        pending.errors.push_back(std::move(error));
+        push(std::move(pending));
+    }
+
+    /// Reads at most a chunk more into the buffer, growing it when full; false at the end of the
+    /// source or at damage (then `_damage` holds the reason with the decompressed offset).
     bool fill() {
-        if (_size + 1 > _buffer->capacity() - simdjson::SIMDJSON_PADDING) {
-            Writer::reserve(*_buffer, _size * 2);
+        if (!_damage.empty()) {
+            return false;
         }
         std::size_t room = _buffer->capacity() - simdjson::SIMDJSON_PADDING - _size;
-        std::size_t got = _stream->read(Writer::data(*_buffer) + _size, room);
+        if (room == 0) {
+            std::size_t limit = _options.max_record_bytes;
+            std::size_t grown = _size < limit ? std::min(_size * 2, limit + _options.chunk_bytes)
+                                              : _size + _size / 2;
+            reserve(std::max(grown, _size + _options.chunk_bytes));
+            room = _buffer->capacity() - simdjson::SIMDJSON_PADDING - _size;
+        }
+        std::size_t got = 0;
+        try {
+            got =
+                _stream->read(Writer::data(*_buffer) + _size, std::min(room, _options.chunk_bytes));
+        } catch (const DecodeError& error) {
+            _damage = error.reason + " at decompressed offset " + std::to_string(_decoded);
+            return false;
+        }
         _size += got;
+        _decoded += got;
         _reader._decompressed_bytes.fetch_add(got, std::memory_order_relaxed);
         return got > 0;
     }
 
-    /// The automatic rule of `InputFormat`, on the first line; reads as much as it needs.
+    /// Drops the first `count` bytes of the buffer (they were handed out or skipped).
+    void drop(std::size_t count) {
+        std::memmove(Writer::data(*_buffer), _buffer->data() + count, _size - count);
+        _size -= count;
+        _offset += count;
+    }
+
+    /// Skips a leading UTF-8 byte order mark; `_offset` then starts at 3, so byte offsets
+    /// count it. Reads no further than the mark needs (a stream's first line is not delayed).
+    void skip_bom() {
+        constexpr std::string_view bom("\xEF\xBB\xBF", 3);
+        while (_size < bom.size() && bom.substr(0, _size) == view() && fill()) {
+        }
+        if (view().substr(0, bom.size()) == bom) {
+            drop(bom.size());
+        }
+    }
+
+    /// The automatic rule of `InputFormat`; reads as much as it needs.
     InputFormat detect() {
-        std::size_t first = 0;
+        bool end = false;
+        std::size_t searched = 0;
+        std::size_t line1_end = std::string_view::npos;
         for (;;) {
-            while (first < _size && is_space(_buffer->data()[first])) {
-                ++first;
+            std::string_view bytes = view();
+            std::size_t first = bytes.find_first_not_of(" \t\r\n");
+            if (first != std::string_view::npos && line1_end == std::string_view::npos) {
+                line1_end = bytes.find('\n', std::max(first, searched));
+                searched = bytes.size();
             }
-            if (first < _size) {
-                break;
-            }
-            if (!fill()) {
-                return InputFormat::document;
-            }
-        }
-        char opener = _buffer->data()[first];
-        if (opener != '{' && opener != '[') {
-            return InputFormat::document;
-        }
-        InputFormat single = opener == '[' ? InputFormat::json_array : InputFormat::document;
-        std::size_t end = first_value_end(first);
-        if (end == 0) {
-            return single;
-        }
-        for (;;) {  // the rest of the first line must be blank
-            for (; end < _size; ++end) {
-                char c = _buffer->data()[end];
-                if (c == '\n') {
-                    return later_value(end + 1, single);
-                }
-                if (!is_space(c)) {
-                    return single;
+            bool final = end || (line1_end != std::string_view::npos &&
+                                 bytes.size() - line1_end > detect_window_bytes);
+            if (final || line1_end != std::string_view::npos) {
+                bool paused = !final && _stream->would_block(pause_ms);
+                if (auto format = classify(bytes, final, paused)) {
+                    return *format;
                 }
             }
-            if (!fill()) {
-                return single;
+            if (first != std::string_view::npos && line1_end == std::string_view::npos &&
+                bytes.size() > _options.max_record_bytes) {
+                return bytes[first] == '[' ? InputFormat::json_array : InputFormat::ndjson;
             }
+            end = !fill();
         }
     }
 
-    /// The offset just past the value opening at `first` if it closes on its line, else 0.
-    std::size_t first_value_end(std::size_t first) {
-        int depth = 0;
-        bool in_string = false;
-        bool escaped = false;
-        std::size_t at = first;
-        for (;;) {
-            for (; at < _size; ++at) {
-                char c = _buffer->data()[at];
-                if (in_string) {
-                    if (escaped) {
-                        escaped = false;
-                    } else if (c == '\\') {
-                        escaped = true;
-                    } else if (c == '"') {
-                        in_string = false;
-                    }
-                    continue;
-                }
-                if (c == '\n') {
-                    return 0;
-                }
-                if (c == '"') {
-                    in_string = true;
-                } else if (c == '{' || c == '[') {
-                    ++depth;
-                } else if ((c == '}' || c == ']') && --depth == 0) {
-                    return at + 1;
-                }
-            }
-            if (!fill()) {
-                return 0;
-            }
-        }
+    /// One past the last newline in `_buffer[from, _size)`, or 0.
+    [[nodiscard]] std::size_t last_newline(std::size_t from) const {
+        const void* found = memrchr(_buffer->data() + from, '\n', _size - from);
+        return found == nullptr
+                   ? 0
+                   : static_cast<std::size_t>(static_cast<const char*>(found) - _buffer->data()) +
+                         1;
     }
 
-    /// After a complete first line: NDJSON if any non-whitespace byte follows.
-    InputFormat later_value(std::size_t from, InputFormat single) {
-        for (;;) {
-            for (; from < _size; ++from) {
-                if (!is_space(_buffer->data()[from])) {
-                    return InputFormat::ndjson;
-                }
-            }
-            if (!fill()) {
-                return single;
-            }
+    /// Whether the complete lines `_buffer[0, lines_end)` go to the queue now: the chunk is
+    /// full, the line after them is too long to wait for, or (a stream) the writer paused or
+    /// the oldest line, complete since `since`, waited long enough.
+    bool lines_due(std::size_t lines_end, std::chrono::steady_clock::time_point since) {
+        if (_size >= _options.chunk_bytes || _size - lines_end > _options.max_record_bytes) {
+            return true;
         }
+        if (_file.regular()) {
+            return false;
+        }
+        return _stream->would_block(pause_ms) || std::chrono::steady_clock::now() - since >
+                                                     std::chrono::milliseconds(line_wait_ms_max);
     }
 
     void read_lines();
+    void push_lines(std::size_t end);
+    void end_lines(std::size_t lines_end);
+    void skip_long_line();
     void read_document(InputFormat format);
-    void decode_failed(const std::string& reason);
-    bool push_lines(std::size_t end);
+    void emit_document();
+    void walk(bool require_array);
+    void skip_document();
 
     InputReader& _reader;
     std::size_t _index;
     std::string _name;
+    const InputOptions& _options;
     FileStream _file;
     std::unique_ptr<ByteStream> _decoder;
     ByteStream* _stream = nullptr;
     std::shared_ptr<InputBuffer> _buffer;
-    std::size_t _size = 0;      // bytes of _buffer filled
-    std::uint64_t _line = 1;    // line of _buffer's first byte
-    std::uint64_t _offset = 0;  // source offset of _buffer's first byte
+    std::size_t _size = 0;       // bytes of _buffer filled
+    std::uint64_t _line = 1;     // line of _buffer's first byte
+    std::uint64_t _offset = 0;   // source offset of _buffer's first byte
+    std::uint64_t _decoded = 0;  // bytes decompressed from this source so far
+    std::string _damage;         // why decoding stopped, empty while it did not
 };
 
 /// Queues `_buffer[0, end)` as NDJSON lines and starts a new buffer with the rest.
-bool SourceReader::push_lines(std::size_t end) {
+void SourceReader::push_lines(std::size_t end) {
     std::shared_ptr<InputBuffer> full = std::move(_buffer);
     std::size_t full_size = _size;
-    std::string tail(full->data() + end, full_size - end);  // set_size zeroes it
+    // The new buffer first, while the rest is still readable in `full` (set_size zeroes it,
+    // and a consumer may free `full` as soon as it is queued).
+    std::size_t tail = full_size - end;
+    new_buffer(tail * 2);  // one allocation of a steady size: glibc reuses it
+    std::memcpy(Writer::data(*_buffer), full->data() + end, tail);
+    _size = tail;
     Writer::set_size(*full, end);
     Pending pending{.data = full,
                     .source_index = _index,
@@ -765,103 +999,200 @@ bool SourceReader::push_lines(std::size_t end) {
                     .first_byte_offset = _offset};
     _line = LineCounter(full->data(), _line).line_at(end);
     _offset += end;
-    if (!_reader.push(std::move(pending)) || !new_buffer()) {
-        return false;
-    }
-    Writer::reserve(*_buffer, std::max(tail.size() * 2, _reader._options.chunk_bytes));
-    std::memcpy(Writer::data(*_buffer), tail.data(), tail.size());
-    _size = tail.size();
-    return true;
+    push(std::move(pending));
 }
 
+// Complete lines are queued when a chunk is full, or early when the stream paused (nothing
+// came for `pause_ms`) or its oldest complete line has waited `line_wait_ms_max`, so a line on a
+// quiet or trickling pipe never waits for a full chunk. A writer that keeps the pipe busy still
+// fills whole chunks: a pipe read returns at most 64 KiB, and a chunk per read would cost the
+// consumers a queue round trip per 64 KiB.
 void SourceReader::read_lines() {
+    using Clock = std::chrono::steady_clock;
+    const std::size_t limit = _options.max_record_bytes;
+    std::size_t lines_end = last_newline(0);
+    Clock::time_point lines_since = Clock::now();  // when lines_end last left 0
     for (;;) {
-        bool more = fill();
-        if (!more) {
-            if (_size > 0) {
-                push_lines(_size);
-            }
-            return;
+        if (lines_end > 0 && lines_due(lines_end, lines_since)) {
+            push_lines(lines_end);
+            lines_end = 0;
         }
-        if (_size < _reader._options.chunk_bytes) {
+        if (lines_end == 0 && _size > limit) {
+            skip_long_line();
+            lines_end = last_newline(0);
+            lines_since = Clock::now();
             continue;
         }
-        const void* last = memrchr(_buffer->data(), '\n', _size);
-        if (last == nullptr) {
-            continue;  // one long line: fill() grows the buffer
-        }
-        std::size_t end =
-            static_cast<std::size_t>(static_cast<const char*>(last) - _buffer->data());
-        if (!push_lines(end + 1)) {
+        std::size_t before = _size;
+        if (!fill()) {
+            end_lines(lines_end);
             return;
         }
+        if (lines_end == 0) {
+            lines_since = Clock::now();
+        }
+        lines_end = std::max(lines_end, last_newline(before));
+    }
+}
+
+void SourceReader::end_lines(std::size_t lines_end) {
+    if (_damage.empty()) {
+        if (_size > 0) {
+            push_lines(_size);
+        }
+        return;
+    }
+    if (lines_end > 0) {
+        push_lines(lines_end);
+    }
+    // The partial line the damage cut is part of the one error, not a record.
+    push_error({_name, _line, _offset, _damage,
+                shorten(trim_right(view()), _options.error_text_bytes_max)});
+}
+
+/// The buffer holds one line without its newline, longer than the limit: reports it and reads
+/// past its end without holding more of it.
+void SourceReader::skip_long_line() {
+    InputError error{_name, _line, _offset, {}, shorten(view(), _options.error_text_bytes_max)};
+    std::uint64_t length = 0;
+    for (;;) {
+        const void* found = std::memchr(_buffer->data(), '\n', _size);
+        if (found != nullptr) {
+            auto used = static_cast<std::size_t>(static_cast<const char*>(found) - _buffer->data());
+            length += used;
+            drop(used + 1);
+            ++_line;
+            break;
+        }
+        length += _size;
+        drop(_size);
+        if (!fill()) {
+            break;
+        }
+    }
+    error.reason = too_large(length, _options.max_record_bytes);
+    push_error(std::move(error));
+    if (Writer::oversize(*_buffer)) {  // give the big allocation back
+        std::shared_ptr<InputBuffer> big = std::move(_buffer);
+        std::size_t size = _size;
+        new_buffer(size * 2);
+        std::memcpy(Writer::data(*_buffer), big->data(), size);
+        _size = size;
     }
 }
 
 void SourceReader::read_document(InputFormat format) {
+    bool whole = format == InputFormat::document && !_reader._has_pointer;
     struct stat status {};
-    if (!_decoder && ::fstat(_file.fd(), &status) == 0 && S_ISREG(status.st_mode)) {
-        // Room for the whole file at once: no growth, and fill() sees the end at once.
-        Writer::reserve(*_buffer, static_cast<std::size_t>(status.st_size) + 1);
+    if (!_decoder && _file.regular() && ::fstat(_file.fd(), &status) == 0) {
+        // Room for the whole file at once: no growth.
+        auto size = static_cast<std::size_t>(status.st_size) + 1;
+        reserve(whole ? std::min(size, _options.max_record_bytes + _options.chunk_bytes) : size);
     }
     while (fill()) {
+        if (whole && _size > _options.max_record_bytes) {
+            skip_document();
+            return;
+        }
     }
     Writer::set_size(*_buffer, _size);
+    if (whole) {
+        emit_document();
+    } else {
+        walk(format == InputFormat::json_array && !_reader._has_pointer);
+    }
+}
+
+/// The whole source is the record (format document, no pointer); damage makes it the error.
+void SourceReader::emit_document() {
+    std::string_view bytes = view();
+    std::size_t first = bytes.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) {
+        first = bytes.size();
+    }
+    std::uint64_t line = LineCounter(bytes.data()).line_at(first);
+    std::string_view text = trim_right(bytes.substr(first));
+    if (!_damage.empty()) {
+        push_error(
+            {_name, line, _offset + first, _damage, shorten(text, _options.error_text_bytes_max)});
+        return;
+    }
+    if (!text.empty()) {
+        Pending pending{.data = _buffer, .source_index = _index};
+        pending.records.push_back({first, text.size(), line, _offset + first});
+        push(std::move(pending));
+    }
+}
+
+void SourceReader::walk(bool require_array) {
     std::shared_ptr<const InputBuffer> data = _buffer;
     const char* base = data->data();
     LineCounter lines(base);
-    const InputOptions& options = _reader._options;
     Pending pending{.data = data, .source_index = _index};
     auto flush = [&] {
         if (!pending.records.empty() || !pending.errors.empty()) {
-            _reader.push(std::exchange(pending, Pending{.data = data, .source_index = _index}));
-        }
-    };
-    auto on_record = [&](std::string_view text) {
-        auto offset = static_cast<std::size_t>(text.data() - base);
-        pending.records.push_back({offset, text.size(), lines.line_at(offset), offset});
-        if (pending.records.size() >= options.records_per_chunk) {
-            flush();
+            push(std::exchange(pending, Pending{.data = data, .source_index = _index}));
         }
     };
     auto on_error = [&](const char* at, std::string reason) {
         auto offset = static_cast<std::size_t>(at - base);
         pending.errors.push_back(
-            {_name, lines.line_at(offset), offset, std::move(reason),
-             shorten(std::string_view(at, _size - offset), options.error_text_bytes_max)});
+            {_name, lines.line_at(offset), _offset + offset, std::move(reason),
+             shorten(std::string_view(at, _size - offset), _options.error_text_bytes_max)});
     };
-    if (format == InputFormat::document && !_reader._has_pointer) {
-        std::size_t first = 0;
-        while (first < _size && is_space(base[first])) {
-            ++first;
+    auto on_record = [&](std::string_view raw) {
+        std::string_view text = trim_right(raw);  // raw_json() keeps what precedes `]` or `}`
+        auto offset = static_cast<std::size_t>(text.data() - base);
+        if (text.size() > _options.max_record_bytes) {
+            on_error(text.data(), too_large(text.size(), _options.max_record_bytes));
+            return;
         }
-        if (first < _size) {
-            on_record(trim_right(std::string_view(base + first, _size - first)));
+        pending.records.push_back({offset, text.size(), lines.line_at(offset), _offset + offset});
+        if (pending.records.size() >= _options.records_per_chunk) {
+            flush();
         }
-    } else {
-        // One parser per reader thread: its structural index (4 bytes per input byte) is
-        // allocated and faulted in once, not per document.
-        thread_local od::parser parser;
-        walk_document(parser, base, _size, data->capacity(), _reader._pointer,
-                      format == InputFormat::json_array && !_reader._has_pointer, on_record,
-                      on_error);
+    };
+    // One parser per reader thread: its structural index (4 bytes per input byte) is
+    // allocated and faulted in once, not per document.
+    thread_local od::parser parser;
+    bool walked = walk_document(parser, base, _size, data->capacity(), _reader._pointer,
+                                require_array, on_record, on_error);
+    if (!_damage.empty()) {
+        // The cut makes the JSON malformed where the damage begins: that error becomes the one
+        // damage error, at its position.
+        InputError error{_name, lines.line_at(_size), _offset + _size, {}, {}};
+        if (!walked && !pending.errors.empty()) {
+            error = std::move(pending.errors.back());
+            pending.errors.pop_back();
+        }
+        error.reason = _damage;
+        pending.errors.push_back(std::move(error));
     }
     flush();
 }
 
-void SourceReader::decode_failed(const std::string& reason) {
-    // Whole lines read so far were queued; what is left is the start of a cut line or the
-    // document read so far: report it with the error rather than as a record.
-    std::string_view rest(_buffer->data(), _size);
-    InputError error{_name, _line, _offset, reason,
-                     shorten(rest, _reader._options.error_text_bytes_max)};
-    if (_size > 0 && _offset == 0 && _line == 1) {
-        error.reason += " after " + std::to_string(_size) + " decompressed bytes";
+/// A `document` source longer than the limit: reports it and reads past its end.
+void SourceReader::skip_document() {
+    std::string_view bytes = view();
+    std::size_t first = std::min(bytes.find_first_not_of(" \t\r\n"), bytes.size());
+    InputError error{_name,
+                     LineCounter(bytes.data()).line_at(first),
+                     _offset + first,
+                     {},
+                     shorten(bytes.substr(first), _options.error_text_bytes_max)};
+    std::uint64_t length = 0;
+    do {
+        length += _size;
+        drop(_size);
+    } while (fill());
+    error.reason = too_large(length - first, _options.max_record_bytes);
+    push_error(std::move(error));
+    if (!_damage.empty()) {
+        push_error({_name, error.line, _offset, _damage, {}});
     }
-    Pending pending{.data = _buffer, .source_index = _index};
-    pending.errors.push_back(std::move(error));
-    _reader.push(std::move(pending));
 }
+
+constexpr std::size_t held_files_max = 256;
 
 InputReader::InputReader(std::vector<std::string> sources, InputOptions options)
     : _sources(std::move(sources)), _options(options), _budget(std::make_shared<Budget>()) {
@@ -869,35 +1200,68 @@ InputReader::InputReader(std::vector<std::string> sources, InputOptions options)
     _has_pointer = !_options.pointer.empty();
     _options.chunk_bytes = std::max<std::size_t>(_options.chunk_bytes, 64);
     _options.records_per_chunk = std::max<std::size_t>(_options.records_per_chunk, 1);
+    _options.max_record_bytes = std::max<std::size_t>(_options.max_record_bytes, 1);
     _budget->max = std::max<std::size_t>(_options.buffers_in_flight_max, 2);
-    for (const std::string& source : _sources) {
-        if (source == "-") {
-            _total_known = false;
-            continue;
-        }
-        int fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
-        struct stat status {};
-        if (fd < 0 || ::fstat(fd, &status) != 0) {
-            std::string reason = std::strerror(errno);
-            if (fd >= 0) {
-                ::close(fd);
-            }
-            throw Error("cannot open input file '" + source + "': " + reason);
-        }
-        ::close(fd);
-        if (S_ISDIR(status.st_mode)) {
-            throw Error("cannot read input file '" + source + "': it is a directory");
-        }
-        if (S_ISREG(status.st_mode)) {
-            _total_bytes += static_cast<std::uint64_t>(status.st_size);
-        } else {
-            _total_known = false;
-        }
-    }
+    open_sources();
     _thread = std::thread([this] { run(); });
 }
 
+void InputReader::open_sources() {
+    _opened.resize(_sources.size());
+    try {
+        for (std::size_t i = 0; i < _sources.size(); ++i) {
+            const std::string& source = _sources[i];
+            Opened& opened = _opened[i];
+            struct stat status {};
+            if (source == "-") {
+                opened.fd = 0;
+                opened.owned = false;
+            } else {
+                // O_NONBLOCK: opening a FIFO must not wait for its writer (see the class doc).
+                opened.fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+            }
+            if (opened.fd < 0 || ::fstat(opened.fd, &status) != 0) {
+                throw Error("cannot open input file '" + source + "': " + std::strerror(errno));
+            }
+            if (S_ISDIR(status.st_mode)) {
+                throw Error("cannot read input file '" + source + "': it is a directory");
+            }
+            opened.regular = S_ISREG(status.st_mode);
+            opened.device = static_cast<std::uint64_t>(status.st_dev);
+            opened.inode = static_cast<std::uint64_t>(status.st_ino);
+            if (opened.regular) {
+                _total_bytes += static_cast<std::uint64_t>(status.st_size);
+            } else {
+                _total_known = false;
+            }
+            if (opened.regular && opened.owned && i >= held_files_max) {
+                ::close(opened.fd);
+                opened.fd = -1;
+            }
+        }
+    } catch (...) {
+        close_sources();
+        throw;
+    }
+}
+
+void InputReader::close_sources() noexcept {
+    for (Opened& opened : _opened) {
+        if (opened.owned && opened.fd >= 0) {
+            ::close(opened.fd);
+        }
+        opened.fd = -1;
+    }
+}
+
 InputReader::~InputReader() {
+    cancel();
+    _thread.join();
+    close_sources();
+}
+
+void InputReader::cancel() noexcept {
+    _stopping.store(true, std::memory_order_relaxed);
     {
         std::lock_guard lock(_mutex);
         _stop = true;
@@ -908,7 +1272,6 @@ InputReader::~InputReader() {
     }
     _budget->released.notify_all();
     _not_full.notify_all();
-    _thread.join();
 }
 
 void InputReader::run() noexcept {
@@ -920,6 +1283,8 @@ void InputReader::run() noexcept {
                 break;
             }
         }
+    } catch (const Stopped&) {
+        // cancel(): what was queued is still handed out.
     } catch (...) {
         std::lock_guard lock(_mutex);
         _failure = std::current_exception();
@@ -932,15 +1297,22 @@ void InputReader::run() noexcept {
 }
 
 void InputReader::read_source(std::size_t index) {
+    Opened opened = _opened[index];
+    _opened[index].fd = -1;  // the SourceReader's FileStream closes it
     const std::string& name = _sources[index];
-    int fd = 0;
-    if (name != "-") {
-        fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
+    if (opened.fd < 0) {  // a regular file past held_files_max: open it again, the same one
+        opened.fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+        struct stat status {};
+        if (opened.fd < 0 || ::fstat(opened.fd, &status) != 0) {
             throw Error("cannot open input file '" + name + "': " + std::strerror(errno));
         }
+        if (static_cast<std::uint64_t>(status.st_dev) != opened.device ||
+            static_cast<std::uint64_t>(status.st_ino) != opened.inode) {
+            ::close(opened.fd);
+            throw Error("input file '" + name + "' was replaced by another file during the load");
+        }
     }
-    SourceReader(*this, index, fd).run();
+    SourceReader(*this, index, opened).run();
 }
 
 bool InputReader::push(Pending pending) {
@@ -955,29 +1327,46 @@ bool InputReader::push(Pending pending) {
     return true;
 }
 
-bool InputReader::pop(Pending& pending) {
+NextStatus InputReader::pop(Pending& pending,
+                            const std::chrono::steady_clock::time_point* deadline) {
     std::unique_lock lock(_mutex);
-    _not_empty.wait(lock, [&] { return !_queue.empty() || _done || _failure; });
+    auto ready = [&] { return !_queue.empty() || _done || _failure; };
+    if (deadline == nullptr) {
+        _not_empty.wait(lock, ready);
+    } else if (!_not_empty.wait_until(lock, *deadline, ready)) {
+        return NextStatus::timeout;
+    }
     if (_failure) {
         std::rethrow_exception(_failure);
     }
     if (_queue.empty()) {
-        return false;
+        return NextStatus::end;
     }
     pending = std::move(_queue.front());
     _queue.pop_front();
     lock.unlock();
     _not_full.notify_one();
-    return true;
+    return NextStatus::chunk;
 }
 
 bool InputReader::next(RecordChunk& chunk) {
+    return next_until(chunk, nullptr) == NextStatus::chunk;
+}
+
+NextStatus InputReader::next_for(RecordChunk& chunk, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    return next_until(chunk, &deadline);
+}
+
+NextStatus InputReader::next_until(RecordChunk& chunk,
+                                   const std::chrono::steady_clock::time_point* deadline) {
     chunk.data.reset();
     for (;;) {
         Pending pending;
-        if (!pop(pending)) {
+        NextStatus status = pop(pending, deadline);
+        if (status != NextStatus::chunk) {
             chunk = RecordChunk{};
-            return false;
+            return status;
         }
         chunk.source = _sources[pending.source_index];
         chunk.records = std::move(pending.records);
@@ -989,7 +1378,7 @@ bool InputReader::next(RecordChunk& chunk) {
         _records.fetch_add(chunk.records.size(), std::memory_order_relaxed);
         _errors.fetch_add(chunk.errors.size(), std::memory_order_relaxed);
         if (!chunk.records.empty() || !chunk.errors.empty()) {
-            return true;
+            return NextStatus::chunk;
         }
     }
 }
@@ -1029,7 +1418,12 @@ void InputReader::finish_lines(Pending& pending, RecordChunk& chunk) {
         std::string_view text = trim_right(std::string_view(base + first, end - first));
         record_start = first;
         record_line = line;
-        if (!text.empty() && !_has_pointer) {
+        if (text.size() > _options.max_record_bytes) {
+            chunk.errors.push_back({std::string(source), record_line,
+                                    pending.first_byte_offset + record_start,
+                                    too_large(text.size(), _options.max_record_bytes),
+                                    shorten(text, _options.error_text_bytes_max)});
+        } else if (!text.empty() && !_has_pointer) {
             on_record(text);
         } else if (!text.empty()) {
             walk_document(parser, text.data(), text.size(),
