@@ -661,9 +661,10 @@ void run_guarded(const LoadOptions& options, LoadSummary& summary) {
         fail(summary, LoadExit::usage, e.what());
     } catch (const ConnectionError& e) {
         fail(summary, LoadExit::connection, e.what());
+    } catch (const RejectsExceeded& e) {
+        fail(summary, LoadExit::max_errors, e.what());
     } catch (const std::exception& e) {
-        bool too_many = std::string_view(e.what()).starts_with("more than ");
-        fail(summary, too_many ? LoadExit::max_errors : LoadExit::failed, e.what());
+        fail(summary, LoadExit::failed, e.what());
     }
 }
 
