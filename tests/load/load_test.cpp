@@ -246,7 +246,8 @@ TEST_CASE("load: --help documents every flag and the exit statuses", "[load][cli
           "--set",         "--document-column", "--rest-column",  "--workers",  "--threads",
           "--batch-bytes", "--txn-bytes",       "--memory-bytes", "--io",       "--rejects",
           "--max-errors",  "--summary",         "--nul",          "--progress", "--quiet",
-          "--dry-run",     "PGINGEST_WORKERS",  "Exit status"}) {
+          "--dry-run",     "PGINGEST_WORKERS",  "Exit status",    "--lock-timeout",
+          "--reconnect-timeout", "SIGTERM", "6 interrupted", "rows_not_loaded"}) {
         INFO(flag);
         CHECK(help.output.find(flag) != std::string::npos);
     }
