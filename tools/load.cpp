@@ -3,12 +3,12 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -540,8 +540,7 @@ class LockWatch {
                "WHERE NOT w.granted AND w.relation = " +
                std::to_string(_oid) +
                " AND wa.application_name = 'pgingest' AND w.waitstart < now() - interval '" +
-               std::to_string(wait_noted_s) +
-               " s' ORDER BY w.waitstart, h.mode DESC LIMIT 1), '')";
+               std::to_string(wait_noted_s) + " s' ORDER BY w.waitstart, h.mode DESC LIMIT 1), '')";
     }
 
     static std::string escape(const std::string& text) {
@@ -826,7 +825,8 @@ EngineOptions engine_options(const LoadOptions& options) {
         .io = options.io == "libpq" ? CopyIo::libpq : CopyIo::uring,
         .rejects_max = options.max_errors,
         .lock_timeout_ms = parse_duration_ms("--lock-timeout", options.lock_timeout),
-        .reconnect_timeout_ms = parse_duration_ms("--reconnect-timeout", options.reconnect_timeout)};
+        .reconnect_timeout_ms =
+            parse_duration_ms("--reconnect-timeout", options.reconnect_timeout)};
 }
 
 bool progress_wanted(const LoadOptions& options) {
@@ -870,8 +870,7 @@ void conclude(const LoadOptions& options, const RejectSink& rejects, LoadSummary
         throw Error("accounting mismatch: " + std::to_string(summary.rows_read) +
                     " records read, " + std::to_string(summary.rows_loaded) + " loaded, " +
                     std::to_string(summary.rows_rejected) + " rejected, " +
-                    std::to_string(summary.rows_not_loaded) +
-                    " not loaded (a bug: please report)");
+                    std::to_string(summary.rows_not_loaded) + " not loaded (a bug: please report)");
     }
     if (rejects.count() > options.max_errors) {
         summary.exit = LoadExit::max_errors;
@@ -879,8 +878,9 @@ void conclude(const LoadOptions& options, const RejectSink& rejects, LoadSummary
                         " records rejected (--max-errors); rows committed before stay";
     } else if (summary.interrupted) {
         summary.exit = LoadExit::interrupted;
-        summary.error = "interrupted: stopped reading; every record read before was loaded or "
-                        "rejected";
+        summary.error =
+            "interrupted: stopped reading; every record read before was loaded or "
+            "rejected";
     } else if (summary.rows_not_loaded != 0) {
         throw Error("accounting mismatch: " + std::to_string(summary.rows_not_loaded) +
                     " records read were neither loaded nor rejected (a bug: please report)");
@@ -1052,8 +1052,9 @@ std::string LoadSummary::to_text(const std::string& table) const {
                   seconds > 0 ? mb / seconds : 0.0);
     out += text;
     if (interrupted) {
-        out += "  interrupted: stopped reading at the signal; the records read before were "
-               "loaded or rejected\n";
+        out +=
+            "  interrupted: stopped reading at the signal; the records read before were "
+            "loaded or rejected\n";
     }
     return out;
 }

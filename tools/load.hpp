@@ -73,7 +73,7 @@ struct LoadSummary {
     /// records read whose row was not committed when the load stopped (a failure, a signal,
     /// --max-errors): rolled back, or never sent
     std::uint64_t rows_not_loaded = 0;
-    std::uint64_t bytes_read = 0;     ///< input bytes after decompression
+    std::uint64_t bytes_read = 0;  ///< input bytes after decompression
     double seconds = 0;
     bool interrupted = false;  ///< a SIGINT/SIGTERM stopped the load
     LoadExit exit = LoadExit::ok;

@@ -241,13 +241,34 @@ TEST_CASE("load: --dry-run prints the plan and writes nothing", "[load][cli][pg]
 TEST_CASE("load: --help documents every flag and the exit statuses", "[load][cli]") {
     test::CliResult help = test::run_pgingest({"load", "--help"});
     CHECK(help.exit_code == 0);
-    for (const char* flag :
-         {"--db",          "--table",           "--format",       "--pointer",  "--map",
-          "--set",         "--document-column", "--rest-column",  "--workers",  "--threads",
-          "--batch-bytes", "--txn-bytes",       "--memory-bytes", "--io",       "--rejects",
-          "--max-errors",  "--summary",         "--nul",          "--progress", "--quiet",
-          "--dry-run",     "PGINGEST_WORKERS",  "Exit status",    "--lock-timeout",
-          "--reconnect-timeout", "SIGTERM", "6 interrupted", "rows_not_loaded"}) {
+    for (const char* flag : {"--db",
+                             "--table",
+                             "--format",
+                             "--pointer",
+                             "--map",
+                             "--set",
+                             "--document-column",
+                             "--rest-column",
+                             "--workers",
+                             "--threads",
+                             "--batch-bytes",
+                             "--txn-bytes",
+                             "--memory-bytes",
+                             "--io",
+                             "--rejects",
+                             "--max-errors",
+                             "--summary",
+                             "--nul",
+                             "--progress",
+                             "--quiet",
+                             "--dry-run",
+                             "PGINGEST_WORKERS",
+                             "Exit status",
+                             "--lock-timeout",
+                             "--reconnect-timeout",
+                             "SIGTERM",
+                             "6 interrupted",
+                             "rows_not_loaded"}) {
         INFO(flag);
         CHECK(help.output.find(flag) != std::string::npos);
     }

@@ -138,9 +138,9 @@ std::string records(int first, int last, int bad_every = 0) {
     std::string text;
     for (int i = first; i <= last; ++i) {
         bool bad = bad_every != 0 && i % bad_every == 0;
-        text += "{\"id\": " + std::to_string(i) + ", \"n\": " +
-                (bad ? std::string("\"x\"") : std::to_string(i)) +
-                ", \"pad\": \"" + std::string(40, 'p') + "\"}\n";
+        text += "{\"id\": " + std::to_string(i) +
+                ", \"n\": " + (bad ? std::string("\"x\"") : std::to_string(i)) + ", \"pad\": \"" +
+                std::string(40, 'p') + "\"}\n";
     }
     return text;
 }
@@ -172,8 +172,8 @@ void check_accounts(const FullSummary& summary, Connection& conn, const std::str
     INFO("read " << summary.counts.rows_read << ", loaded " << summary.counts.rows_loaded
                  << ", rejected " << summary.counts.rows_rejected << ", not loaded "
                  << summary.rows_not_loaded);
-    CHECK(summary.counts.rows_read == summary.counts.rows_loaded + summary.counts.rows_rejected +
-                                          summary.rows_not_loaded);
+    CHECK(summary.counts.rows_read ==
+          summary.counts.rows_loaded + summary.counts.rows_rejected + summary.rows_not_loaded);
     CHECK(count_rows(conn, table) == summary.counts.rows_loaded);
     CHECK(test::read_rejects(rejects).size() == summary.counts.rows_rejected);
     CHECK(summary.counts.bytes_read > 0);
@@ -202,9 +202,9 @@ void signal_mid_load(int number) {
     CHECK(summary.rows_not_loaded == 0);  // in-flight transactions were let finish
     check_accounts(summary, conn, "ld_signal", rejects);
     CHECK(summary.counts.rows_rejected > 0);
-    CHECK(child.err().find(number == SIGINT ? "SIGINT: stopped reading" : "SIGTERM: stopped "
-                                                                          "reading") !=
-          std::string::npos);
+    CHECK(child.err().find(number == SIGINT ? "SIGINT: stopped reading"
+                                            : "SIGTERM: stopped "
+                                              "reading") != std::string::npos);
     for (const test::Reject& reject : test::read_rejects(rejects)) {
         std::uint64_t id = reject.line;  // line i holds id i
         CHECK(reject.record.find("{\"id\": " + std::to_string(id) + ",") == 0);
@@ -237,8 +237,8 @@ TEST_CASE("load: a wait for a lock is named, and a second signal aborts at once"
     REQUIRE(child.write(records(1, 1000)));
     child.close_input();
     // No progress line (not a terminal): the note goes to stderr once.
-    std::string note = "for a lock on public.ld_locked: AccessExclusiveLock held by pid " +
-                        holder_pid;
+    std::string note =
+        "for a lock on public.ld_locked: AccessExclusiveLock held by pid " + holder_pid;
     wait_until("the lock note", [&] { return child.err().find(note) != std::string::npos; });
     child.signal(SIGTERM);
     wait_until("the first signal's note",
@@ -252,7 +252,8 @@ TEST_CASE("load: a wait for a lock is named, and a second signal aborts at once"
 
 TEST_CASE("load: --lock-timeout gives up with a message naming the table", "[load][stream][pg]") {
     auto conn = test::connect();
-    conn.exec("DROP TABLE IF EXISTS ld_lock_to; CREATE TABLE ld_lock_to (id int8, n int4, pad text)");
+    conn.exec(
+        "DROP TABLE IF EXISTS ld_lock_to; CREATE TABLE ld_lock_to (id int8, n int4, pad text)");
     auto holder = test::connect();
     test::TempDir dir;
     std::string rejects = dir.path("rejects.ndjson");
@@ -292,8 +293,8 @@ TEST_CASE("load: --max-errors 5 stops after at most 6 rejects, from the encoder 
             file = dir.write("server.ndjson", records(1, 200'000));
         }
         test::CliResult result = test::run_pgingest(
-            {"load", "--db", test::cluster().conninfo(), "--table", "ld_max5", "--max-errors",
-             "5", "--summary", "json", "--rejects", rejects, "--batch-bytes", "65536", file});
+            {"load", "--db", test::cluster().conninfo(), "--table", "ld_max5", "--max-errors", "5",
+             "--summary", "json", "--rejects", rejects, "--batch-bytes", "65536", file});
         INFO(result.output.substr(0, 2000));
         CHECK(result.exit_code == 4);
         FullSummary summary = parse_full(result.output);
@@ -326,8 +327,8 @@ TEST_CASE("load: a server gone for longer than --reconnect-timeout exits 3 with 
     FullSummary summary = parse_full(child.out());
     CHECK(summary.exit_code == 3);
     CHECK(summary.counts.rows_loaded >= before);
-    CHECK(summary.counts.rows_read == summary.counts.rows_loaded +
-                                          summary.counts.rows_rejected + summary.rows_not_loaded);
+    CHECK(summary.counts.rows_read ==
+          summary.counts.rows_loaded + summary.counts.rows_rejected + summary.rows_not_loaded);
     CHECK(summary.rows_not_loaded > 0);
     CHECK(summary.counts.bytes_read > 0);
 }
