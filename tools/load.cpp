@@ -893,6 +893,7 @@ void conclude(const LoadOptions& options, const RejectSink& rejects, LoadSummary
 /// of `summary` are filled in on every exit, failures included, once every writer stopped.
 void load_records(const LoadOptions& options, const std::string& conninfo, const LoadPlan& plan,
                   SignalWatcher& signals, LoadSummary& summary) {
+    EngineOptions engine_settings = engine_options(options);  // bad flags: before any output
     std::vector<std::string> files =
         options.files.empty() ? std::vector<std::string>{"-"} : options.files;
     InputOptions input{.format = parse_format(options.format), .pointer = options.pointer};
@@ -924,7 +925,7 @@ void load_records(const LoadOptions& options, const std::string& conninfo, const
         committed.fetch_add(report.rows);
     };
     std::optional<Engine> engine;
-    engine.emplace(conninfo, plan.table, engine_options(options), std::move(callbacks));
+    engine.emplace(conninfo, plan.table, engine_settings, std::move(callbacks));
     Shared shared{.options = options,
                   .plan = plan,
                   .json = json,
