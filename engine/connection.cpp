@@ -65,7 +65,11 @@ void throw_result_error(PGconn* conn, const PGresult* result, std::string_view d
 }
 
 Connection::Connection(const std::string& conninfo) {
-    _conn = PQconnectdb(conninfo.c_str());
+    // `fallback_application_name` names pgingest in pg_stat_activity unless the conninfo (or
+    // PGAPPNAME) sets an application_name of its own (libpq, "Parameter Key Words").
+    const char* const keywords[] = {"dbname", "fallback_application_name", nullptr};
+    const char* const values[] = {conninfo.c_str(), "pgingest", nullptr};
+    _conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
     if (_conn == nullptr) {
         throw ConnectionError("connect: libpq could not allocate a connection", {}, true);
     }

@@ -185,6 +185,7 @@ class Writer {
         begin_copy_data(_header);
         put_copy_header(_header);
         end_copy_data(_header);
+        set_up_session();
     }
 
     void run() noexcept {
@@ -285,9 +286,10 @@ class Writer {
                 if (_state.rows_rejected.load() > _state.options.rejects_max) {
                     // Store the rows before the refused one, then end the load.
                     commit_attempt(work.back(), false);
-                    throw Error("more than " + std::to_string(_state.options.rejects_max) +
-                                    " rows rejected by the server; the last: " + error.what(),
-                                error.sqlstate());
+                    throw RejectsExceeded(
+                        "more than " + std::to_string(_state.options.rejects_max) +
+                            " rows rejected by the server; the last: " + error.what(),
+                        error.sqlstate());
                 }
             }
             already_sent = false;
@@ -406,6 +408,13 @@ class Writer {
 
     void rollback() { _conn.exec("ROLLBACK"); }
 
+    // Session settings of every writer connection, new or re-established.
+    void set_up_session() {
+        if (_state.options.lock_timeout_ms != 0) {
+            _conn.exec("SET lock_timeout = " + std::to_string(_state.options.lock_timeout_ms));
+        }
+    }
+
     // Replaces a lost connection, retrying with exponential backoff (50 ms doubling to 2 s)
     // until reconnect_timeout_ms. Throws `Error` (not a ConnectionError, so no caller retries
     // again) when the server stays away.
@@ -418,6 +427,7 @@ class Writer {
         for (;;) {
             try {
                 _conn = Connection(_state.conninfo);
+                set_up_session();
                 _state.reconnects += 1;
                 return;
             } catch (const ConnectionError& error) {
@@ -572,6 +582,16 @@ void Producer::cancel_row() noexcept {
     if (_batch != nullptr) {
         _batch->buffer.truncate(_row_start);
     }
+}
+
+bool Producer::submit_if_due() {
+    _state->rethrow_if_failed();
+    if (_batch == nullptr || _batch->rows() == 0 ||
+        Clock::now() - _batch->opened < _state->flush_interval) {
+        return false;
+    }
+    submit_batch();
+    return true;
 }
 
 void Producer::submit_batch() {

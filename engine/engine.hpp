@@ -76,6 +76,10 @@ struct EngineOptions {
     CopyIo io = CopyIo::uring;
     /// The load fails once more rows than this were rejected by the server.
     std::uint64_t rejects_max = UINT64_MAX;
+    /// `SET lock_timeout` on every writer connection (ms, 0: wait forever, the server's
+    /// default): a COPY that waits longer for a lock on the table fails with SQLSTATE 55P03,
+    /// which ends the load.
+    std::uint32_t lock_timeout_ms = 0;
     /// How long a writer keeps trying to reconnect (backoff 50 ms doubling to 2 s) before the
     /// load fails.
     std::uint32_t reconnect_timeout_ms = 60'000;
@@ -152,6 +156,13 @@ class Producer {
 
     /// Drops the tuple begun by `begin_row` (after an encoder reported a bad value).
     void cancel_row() noexcept;
+
+    /// Hands over the partly filled batch if `flush_interval_ms` has passed since its first
+    /// row, without waiting for its commit. `end_row` checks this only when a row comes: a
+    /// producer whose input went quiet calls this while it waits, so rows already encoded are
+    /// committed within the flush interval. Returns whether a batch was handed over. Throws the
+    /// engine's error once a writer failed. Not between `begin_row` and `end_row`.
+    bool submit_if_due();
 
     /// Hands over the partly filled batch and waits until every row this producer (and any
     /// other) submitted before the call is committed. Throws the writers' first error.

@@ -44,4 +44,11 @@ class ServerError : public Error {
     using Error::Error;
 };
 
+/// The load ended because more rows than `EngineOptions::rejects_max` were refused by the
+/// server. Rows committed before stay committed. `sqlstate()` is the last refused row's.
+class RejectsExceeded : public Error {
+  public:
+    using Error::Error;
+};
+
 }  // namespace pgingest

@@ -1,5 +1,6 @@
 #include "tools/load.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,8 +8,11 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,11 +44,14 @@ std::uint64_t make_tag(std::size_t source, std::uint64_t byte_offset) noexcept {
            (byte_offset & tag_offset_mask);
 }
 
-/// Where rejected records go: one NDJSON line each, to a file or stderr. Thread-safe.
+/// Where rejected records go: one NDJSON line each, to a file or stderr, written and flushed as
+/// each is found, so no exit (a failure, a signal, a crash) loses one. At most `limit` are
+/// written: past it (--max-errors N: N + 1) a reject is dropped, counted by `dropped`, and its
+/// record is accounted for as not loaded. Thread-safe.
 class RejectSink {
   public:
-    RejectSink(const std::string& path, std::vector<std::string> sources)
-        : _sources(std::move(sources)) {
+    RejectSink(const std::string& path, std::vector<std::string> sources, std::uint64_t limit)
+        : _sources(std::move(sources)), _limit(limit) {
         if (path.empty()) {
             _file = stderr;
             return;
@@ -70,44 +77,19 @@ class RejectSink {
         write(Entry{source, line, byte_offset, reason, "", &record});
     }
 
-    /// A row the server refused, traced back through its tag. Kept until `finish`, which
-    /// finds the record's line and text in its source.
-    void server(const RejectReport& report) {
-        std::lock_guard lock(_mutex);
-        _server.push_back(ServerReject{static_cast<std::size_t>(report.tag >> tag_source_shift),
-                                       report.tag & tag_offset_mask, report.message,
-                                       report.sqlstate});
-        _count.fetch_add(1);
-    }
-
-    /// A row the server refused whose record is known (stdin: `HeldRecords`); written at once.
-    void server_found(const RejectReport& report, std::uint64_t line, std::string_view record) {
+    /// A row the server refused; `record` is its original text (from `HeldRecords`), nullptr
+    /// when it was not found (a bug: every row in flight is held).
+    void server(const RejectReport& report, std::uint64_t line, const std::string_view* record) {
         std::string_view name =
             source_name(static_cast<std::size_t>(report.tag >> tag_source_shift));
         write(Entry{name, line, report.tag & tag_offset_mask, report.message, report.sqlstate,
-                    &record});
+                    record});
     }
 
-    /// Writes the rows the server refused, each with its line and original text: the sources
-    /// that have any are read once more with `input` (the format and pointer of the load), so
-    /// the record texts of files need not be held while their rows are in flight (stdin's are,
-    /// and its rejects were written by `server_found`). Call once the load is over.
-    void finish(const InputOptions& input) {
-        std::sort(_server.begin(), _server.end(), [](const ServerReject& a, const ServerReject& b) {
-            return a.source != b.source ? a.source < b.source : a.byte_offset < b.byte_offset;
-        });
-        for (std::size_t first = 0; first < _server.size();) {
-            std::size_t last = first;
-            while (last < _server.size() && _server[last].source == _server[first].source) {
-                ++last;
-            }
-            write_source(input, first, last);
-            first = last;
-        }
-        _server.clear();
-    }
-
+    /// Rejects written so far.
     [[nodiscard]] std::uint64_t count() const noexcept { return _count.load(); }
+    /// Rejects dropped past the limit (their records were not loaded).
+    [[nodiscard]] std::uint64_t dropped() const noexcept { return _dropped.load(); }
     /// Flushes the file; false (and errno set) when writing failed.
     [[nodiscard]] bool close() { return std::fflush(_file) == 0 && !std::ferror(_file); }
 
@@ -123,7 +105,7 @@ class RejectSink {
         std::uint64_t byte_offset;
         std::string_view reason;
         std::string_view sqlstate;
-        const std::string_view* record;  ///< nullptr: not known (server rejects)
+        const std::string_view* record;  ///< nullptr: not known
     };
 
     /// One NDJSON line. A record that is not valid UTF-8 cannot be a JSON string: it is left
@@ -157,7 +139,7 @@ class RejectSink {
         (void)json.finish();  // on error (invalid UTF-8) the buffer is left empty
     }
 
-    void write(const Entry& entry, bool count = true) {
+    void write(const Entry& entry) {
         ByteBuffer line;
         format(line, entry, true);
         if (line.empty()) {
@@ -165,70 +147,31 @@ class RejectSink {
         }
         line.put_u8('\n');
         std::lock_guard lock(_mutex);
+        if (_count.load() >= _limit) {
+            _dropped.fetch_add(1);
+            return;
+        }
         std::fwrite(line.data(), 1, line.size(), _file);
-        if (count) {
-            _count.fetch_add(1);
-        }
+        std::fflush(_file);
+        _count.fetch_add(1);
     }
 
-    struct ServerReject {
-        std::size_t source;
-        std::uint64_t byte_offset;
-        std::string message;
-        std::string sqlstate;
-    };
-
-    /// `finish` for the rejects `_server[first, last)`, all of one source.
-    void write_source(const InputOptions& input, std::size_t first, std::size_t last) {
-        std::size_t index = _server[first].source;
-        std::string_view name = source_name(index);
-        std::size_t next = first;
-        if (name != "-" && index < _sources.size()) {
-            try {
-                InputReader again({_sources[index]}, input);
-                RecordChunk chunk;
-                while (next < last && again.next(chunk)) {
-                    for (const RecordRef& record : chunk.records) {
-                        while (next < last && _server[next].byte_offset < record.byte_offset) {
-                            write_server(name, _server[next], 0, nullptr);  // not found again
-                            ++next;
-                        }
-                        if (next < last && _server[next].byte_offset == record.byte_offset) {
-                            std::string_view text = chunk.text(record);
-                            write_server(name, _server[next], record.line, &text);
-                            ++next;
-                        }
-                    }
-                }
-            } catch (const std::exception&) {
-                // The source changed or vanished since: the rejects keep their byte offsets.
-            }
-        }
-        for (; next < last; ++next) {
-            write_server(name, _server[next], 0, nullptr);
-        }
-    }
-
-    void write_server(std::string_view name, const ServerReject& reject, std::uint64_t line,
-                      const std::string_view* record) {
-        write(Entry{name, line, reject.byte_offset, reject.message, reject.sqlstate, record},
-              false);
-    }
-
-    std::vector<ServerReject> _server;
     std::vector<std::string> _sources;
     std::FILE* _file = nullptr;
     bool _owned = false;
+    std::uint64_t _limit;
     std::mutex _mutex;
     std::atomic<std::uint64_t> _count{0};
+    std::atomic<std::uint64_t> _dropped{0};
 };
 
-/// The texts of records read from stdin while their rows are in flight. Stdin cannot be read
-/// again after the load (as files are, see `RejectSink::finish`), so a row the server refuses is
-/// traced to its line and text here. Each chunk of stdin records is copied, so its buffer goes
-/// back to the reader at once, and dropped when the last of its rows is committed or refused:
-/// memory is bounded by the source text of the rows in flight, which the engine's memory budget
-/// bounds. Does nothing for other sources. Thread-safe.
+/// The texts of records while their rows are in flight, for every source: a row the server
+/// refuses is traced to its line and text here, so no input is ever opened twice (FIFOs, pipes
+/// and stdin cannot be). Each chunk's records are copied, so its buffer goes back to the reader
+/// at once, and dropped when the last of its rows is committed or refused: memory is bounded by
+/// the source text of the rows in flight, which the engine's memory budget bounds. Also counts
+/// the rows not settled: after the writers stopped, the rows read that were neither committed
+/// nor refused. Thread-safe.
 class HeldRecords {
   public:
     /// One chunk's records; `pending` counts its rows not yet committed or refused, plus one for
@@ -239,21 +182,27 @@ class HeldRecords {
         std::size_t pending = 0;
     };
 
-    /// `stdin_source`: the index of "-" among the sources (its tags' high bits), or none.
-    explicit HeldRecords(std::optional<std::size_t> stdin_source) : _stdin(stdin_source) {}
-
-    [[nodiscard]] bool active() const noexcept { return _stdin.has_value(); }
-
     /// Chunks still held: 0 once every row was committed or refused.
     [[nodiscard]] std::size_t size() {
         std::lock_guard lock(_mutex);
         return _held.size();
     }
 
-    /// Copies the records of `chunk` (of source `source`) when it is stdin; nullptr otherwise.
-    /// Release it with `release(held, rows not submitted + 1)` once its rows are submitted.
+    /// Rows submitted to the engine and neither committed nor refused (the producers' own counts
+    /// left out). Exact once the producers released their chunks and the writers stopped.
+    [[nodiscard]] std::uint64_t rows_unsettled() {
+        std::lock_guard lock(_mutex);
+        std::uint64_t rows = 0;
+        for (const auto& [tag, held] : _held) {
+            rows += held->pending;
+        }
+        return rows - _producers;
+    }
+
+    /// Copies the records of `chunk` (of source `source`); nullptr when it has none. Release
+    /// it with `release(held, rows not submitted)` once its rows are submitted.
     Held* hold(const RecordChunk& chunk, std::size_t source) {
-        if (source != _stdin || chunk.records.empty()) {
+        if (chunk.records.empty()) {
             return nullptr;
         }
         auto held = std::make_unique<Held>();
@@ -272,13 +221,16 @@ class HeldRecords {
         Held* result = held.get();
         std::lock_guard lock(_mutex);
         _held.emplace(make_tag(source, chunk.records.front().byte_offset), std::move(held));
+        ++_producers;
         return result;
     }
 
-    /// Counts `rows` rows of `held` as done (never submitted, or the producer's own count).
-    void release(Held* held, std::size_t rows) {
+    /// Counts `rows` rows of `held` (of source `source`) as never submitted, and the producer's
+    /// own count as done.
+    void release(Held* held, std::size_t source, std::size_t rows) {
         std::lock_guard lock(_mutex);
-        settle(find(make_tag(*_stdin, held->records.front().byte_offset)), rows);
+        --_producers;
+        settle(find(make_tag(source, held->records.front().byte_offset)), rows + 1);
     }
 
     /// Counts the rows a COMMIT made durable as done.
@@ -286,19 +238,14 @@ class HeldRecords {
         std::lock_guard lock(_mutex);
         for (std::span<const std::uint64_t> run : report.tags) {
             for (std::uint64_t tag : run) {
-                if ((tag >> tag_source_shift) == *_stdin) {
-                    settle(find(tag), 1);
-                }
+                settle(find(tag), 1);
             }
         }
     }
 
-    /// The line and text of the stdin record tagged `tag`, counting its row as done (the server
-    /// refused it); nullopt for other sources.
+    /// The line and text of the record tagged `tag`, counting its row as done (the server
+    /// refused it); nullopt when it is not held (a bug).
     std::optional<std::pair<std::uint64_t, std::string>> take(std::uint64_t tag) {
-        if (!_stdin || (tag >> tag_source_shift) != *_stdin) {
-            return std::nullopt;
-        }
         std::lock_guard lock(_mutex);
         auto it = find(tag);
         if (it == _held.end()) {
@@ -325,8 +272,11 @@ class HeldRecords {
             return _held.end();
         }
         --it;
-        std::uint64_t last = make_tag(*_stdin, it->second->records.back().byte_offset);
-        return tag <= last ? it : _held.end();
+        std::uint64_t last = make_tag(static_cast<std::size_t>(tag >> tag_source_shift),
+                                      it->second->records.back().byte_offset);
+        return it->first >> tag_source_shift == tag >> tag_source_shift && tag <= last
+                   ? it
+                   : _held.end();
     }
 
     void settle(Map::iterator it, std::size_t rows) {
@@ -340,9 +290,301 @@ class HeldRecords {
         }
     }
 
-    std::optional<std::size_t> _stdin;
     std::mutex _mutex;
     Map _held;
+    std::uint64_t _producers = 0;  ///< chunks a producer has not released yet
+};
+
+/// Hands the reader's chunks to the producers with a bounded wait, so a producer whose input
+/// went quiet wakes up (to hand over its partly filled batch) and a stopped load (a signal,
+/// --max-errors, a failure) stops at once even when the reader is blocked on a pipe. Fetcher
+/// threads call `InputReader::next` and queue at most `capacity` chunks.
+///
+/// A fetcher (and the reader's thread) may stay blocked in a read of a pipe or FIFO that never
+/// ends: when the feed is destroyed before the input ended, its fetchers are detached and the
+/// reader is left alive (the process is about to exit), never joined.
+class ChunkFeed {
+  public:
+    /// What `next` got.
+    enum class Got : std::uint8_t { chunk, idle, end };
+
+    ChunkFeed(std::unique_ptr<InputReader> reader, std::size_t fetchers)
+        : _state(std::make_shared<State>()) {
+        _state->reader = std::move(reader);
+        _state->capacity = fetchers;
+        _state->running = fetchers;
+        for (std::size_t i = 0; i < fetchers; ++i) {
+            _threads.emplace_back([state = _state] { fetch(*state); });
+        }
+    }
+    ~ChunkFeed() {
+        stop();
+        std::unique_lock lock(_state->mutex);
+        bool ended = _state->ended;
+        lock.unlock();
+        for (std::thread& thread : _threads) {
+            if (ended) {
+                thread.join();
+            } else {
+                thread.detach();  // blocked in a read that may never return
+            }
+        }
+        if (!ended) {
+            static_cast<void>(new std::shared_ptr<State>(_state));  // never joined: see above
+        }
+    }
+    ChunkFeed(const ChunkFeed&) = delete;
+    ChunkFeed& operator=(const ChunkFeed&) = delete;
+
+    /// The next chunk, waiting at most `wait`: `idle` when none came, `end` at the end of the
+    /// input or once stopped. Rethrows the reader's failure (after the chunks read before it).
+    Got next(RecordChunk& chunk, Clock::duration wait) {
+        std::unique_lock lock(_state->mutex);
+        _state->not_empty.wait_for(lock, wait, [this] {
+            return _state->stop || !_state->queue.empty() || _state->running == 0;
+        });
+        if (_state->stop) {
+            return Got::end;
+        }
+        if (!_state->queue.empty()) {
+            chunk = std::move(_state->queue.front());
+            _state->queue.pop_front();
+            _state->not_full.notify_one();
+            return Got::chunk;
+        }
+        if (_state->running == 0) {
+            if (_state->failure) {
+                std::rethrow_exception(_state->failure);
+            }
+            return Got::end;
+        }
+        return Got::idle;
+    }
+
+    /// Stops the feed: `next` returns `end` from now on; chunks read but not taken are dropped.
+    void stop() {
+        {
+            std::lock_guard lock(_state->mutex);
+            _state->stop = true;
+        }
+        _state->not_empty.notify_all();
+        _state->not_full.notify_all();
+    }
+
+    [[nodiscard]] const InputReader& reader() const noexcept { return *_state->reader; }
+
+  private:
+    struct State {
+        std::unique_ptr<InputReader> reader;
+        std::mutex mutex;
+        std::condition_variable not_empty;
+        std::condition_variable not_full;
+        std::deque<RecordChunk> queue;
+        std::size_t capacity = 1;
+        std::size_t running = 0;  ///< fetchers not yet returned
+        bool stop = false;
+        bool ended = false;  ///< the input ended (or failed): no read is blocked
+        std::exception_ptr failure;
+    };
+
+    static void fetch(State& state) {
+        for (;;) {
+            RecordChunk chunk;
+            bool got = false;
+            std::exception_ptr failure;
+            try {
+                got = state.reader->next(chunk);
+            } catch (...) {
+                failure = std::current_exception();
+            }
+            std::unique_lock lock(state.mutex);
+            if (got && !failure) {
+                state.not_full.wait(
+                    lock, [&state] { return state.stop || state.queue.size() < state.capacity; });
+            }
+            if (!got || failure || state.stop) {
+                if (failure && !state.failure) {
+                    state.failure = failure;
+                }
+                state.ended = state.ended || !got || failure;
+                --state.running;
+                lock.unlock();
+                state.not_empty.notify_all();
+                return;
+            }
+            state.queue.push_back(std::move(chunk));
+            lock.unlock();
+            state.not_empty.notify_one();
+        }
+    }
+
+    std::shared_ptr<State> _state;
+    std::vector<std::thread> _threads;
+};
+
+/// SIGINT and SIGTERM during a load, taken by a thread of its own with `sigtimedwait` (no
+/// signal handler runs). The constructor blocks both signals in the calling thread, so every
+/// thread started after it (the reader, the writers, the producers) inherits the mask. The
+/// first signal calls `on_first` (stop reading, finish what is in flight); a second one rolls
+/// back what is open and ends the process at once with status 128 + the signal's number: the
+/// connections close, so the server rolls back their open transactions; rejects are already on
+/// disk. Signals stay blocked after the watcher is gone (the process is about to exit).
+class SignalWatcher {
+  public:
+    SignalWatcher() {
+        sigemptyset(&_signals);
+        sigaddset(&_signals, SIGINT);
+        sigaddset(&_signals, SIGTERM);
+        ::pthread_sigmask(SIG_BLOCK, &_signals, nullptr);
+        _thread = std::thread([this] { run(); });
+    }
+    ~SignalWatcher() {
+        _done.store(true);
+        _thread.join();
+    }
+    SignalWatcher(const SignalWatcher&) = delete;
+    SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+    /// Sets what the first signal does (called on the watcher's thread); at once when a signal
+    /// already came.
+    void on_first(std::function<void()> action) {
+        std::lock_guard lock(_mutex);
+        _action = std::move(action);
+        if (_first != 0 && _action) {
+            _action();
+        }
+    }
+
+    /// The first signal's number, 0 when none came.
+    [[nodiscard]] int first() const noexcept { return _first.load(); }
+
+  private:
+    void run() {
+        const timespec tick{.tv_sec = 0, .tv_nsec = 100'000'000};
+        while (!_done.load()) {
+            int signal = ::sigtimedwait(&_signals, nullptr, &tick);
+            if (signal <= 0) {
+                continue;
+            }
+            if (_first.load() != 0) {
+                std::fprintf(stderr,
+                             "\npgingest load: %s again: rolling back what is open, exiting at "
+                             "once (status %d)\n",
+                             signal == SIGINT ? "SIGINT" : "SIGTERM", 128 + signal);
+                std::fflush(stderr);
+                ::_exit(128 + signal);
+            }
+            std::fprintf(stderr,
+                         "\npgingest load: %s: stopped reading, finishing the transactions in "
+                         "flight (a second signal aborts them)\n",
+                         signal == SIGINT ? "SIGINT" : "SIGTERM");
+            std::lock_guard lock(_mutex);
+            _first.store(signal);
+            if (_action) {
+                _action();
+            }
+        }
+    }
+
+    sigset_t _signals{};
+    std::atomic<bool> _done{false};
+    std::atomic<int> _first{0};
+    std::mutex _mutex;
+    std::function<void()> _action;
+    std::thread _thread;
+};
+
+/// While the writers wait for a lock on the table for more than a few seconds: which lock,
+/// held by which session. Polls pg_locks every second from a connection of its own, finding
+/// the writers by application_name (pgingest) and the table's OID. `note()` is read by the
+/// progress line; with no progress line (and not --quiet) each new holder is named once on
+/// stderr. Monitoring only: a failure to connect or query leaves the note empty.
+class LockWatch {
+  public:
+    LockWatch(const std::string& conninfo, const TableInfo& table, bool print)
+        : _conninfo(conninfo), _table(table.qualified_name), _oid(table.oid), _print(print) {
+        _thread = std::thread([this] { run(); });
+    }
+    ~LockWatch() {
+        {
+            std::lock_guard lock(_mutex);
+            _done = true;
+        }
+        _wake.notify_all();
+        _thread.join();
+    }
+    LockWatch(const LockWatch&) = delete;
+    LockWatch& operator=(const LockWatch&) = delete;
+
+    /// e.g. "waiting 4 s for a lock on public.t: AccessExclusiveLock held by pid 1234 (psql)";
+    /// empty when no writer waits that long.
+    [[nodiscard]] std::string note() {
+        std::lock_guard lock(_mutex);
+        return _note;
+    }
+
+  private:
+    /// Seconds a writer waits before the note names the lock.
+    static constexpr int wait_noted_s = 3;
+
+    [[nodiscard]] std::string query() const {
+        return "SELECT coalesce((SELECT format('waiting %s s for a lock on ' || " +
+               std::string("'") + escape(_table) +
+               "' || ': %s held by pid %s (%s)', "
+               "extract(epoch FROM now() - w.waitstart)::int8, coalesce(h.mode, 'a lock'), b.pid, "
+               "coalesce(nullif(ha.application_name, ''), ha.usename::text, '?')) "
+               "FROM pg_locks w JOIN pg_stat_activity wa ON wa.pid = w.pid "
+               "CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS b(pid) "
+               "LEFT JOIN pg_locks h ON h.pid = b.pid AND h.relation = w.relation AND h.granted "
+               "LEFT JOIN pg_stat_activity ha ON ha.pid = b.pid "
+               "WHERE NOT w.granted AND w.relation = " +
+               std::to_string(_oid) +
+               " AND wa.application_name = 'pgingest' AND w.waitstart < now() - interval '" +
+               std::to_string(wait_noted_s) + " s' ORDER BY w.waitstart, h.mode DESC LIMIT 1), '')";
+    }
+
+    static std::string escape(const std::string& text) {
+        std::string out;
+        for (char c : text) {
+            out += c == '\'' ? std::string("''") : std::string(1, c);
+        }
+        return out;
+    }
+
+    void run() {
+        std::optional<Connection> conn;
+        std::string printed;
+        std::unique_lock lock(_mutex);
+        while (!_wake.wait_for(lock, std::chrono::seconds(1), [this] { return _done; })) {
+            lock.unlock();
+            std::string note;
+            try {
+                if (!conn) {
+                    conn.emplace(_conninfo);
+                }
+                note = conn->query_value(query());
+            } catch (const std::exception&) {
+                conn.reset();  // monitoring only: try again next time
+            }
+            std::string holder = note.substr(std::min(note.find(':'), note.size()));
+            if (_print && !note.empty() && holder != printed) {
+                std::fprintf(stderr, "pgingest load: %s\n", note.c_str());
+                printed = holder;
+            }
+            lock.lock();
+            _note = std::move(note);
+        }
+    }
+
+    std::string _conninfo;
+    std::string _table;
+    std::uint32_t _oid;
+    bool _print;
+    std::mutex _mutex;
+    std::condition_variable _wake;
+    bool _done = false;
+    std::string _note;
+    std::thread _thread;
 };
 
 /// What the producer threads share.
@@ -350,7 +592,7 @@ struct Shared {
     const LoadOptions& options;
     const LoadPlan& plan;
     JsonWriterOptions json;
-    InputReader& reader;
+    ChunkFeed& feed;
     RejectSink& rejects;
     HeldRecords& held;
     Engine& engine;
@@ -374,38 +616,66 @@ bool over_max_errors(const Shared& shared) {
     return shared.rejects.count() > shared.options.max_errors;
 }
 
+/// Stops reading: the producers end after the record they are encoding.
+void stop_load(Shared& shared) {
+    shared.stop.store(true);
+    shared.feed.stop();
+}
+
+/// Encodes the records of `chunk`, until the load stops (--max-errors, a signal, a failure).
+void encode_chunk(Shared& shared, Producer& producer, RecordEncoder& encoder,
+                  const RecordChunk& chunk) {
+    std::size_t source = source_index(shared, chunk.source);
+    for (const InputError& bad : chunk.errors) {
+        shared.rows_read.fetch_add(1, std::memory_order_relaxed);
+        shared.rejects.client(chunk.source, bad.line, bad.byte_offset, bad.reason, bad.text);
+    }
+    HeldRecords::Held* held = shared.held.hold(chunk, source);
+    std::size_t not_submitted = 0;
+    RecordError error;
+    for (std::size_t i = 0; i < chunk.records.size(); ++i) {
+        if (shared.stop.load(std::memory_order_relaxed) || over_max_errors(shared)) {
+            not_submitted += chunk.records.size() - i;  // not read: the load stopped before
+            break;
+        }
+        const RecordRef& record = chunk.records[i];
+        std::string_view text = chunk.text(record);
+        shared.rows_read.fetch_add(1, std::memory_order_relaxed);
+        ByteBuffer* out = producer.begin_row();
+        if (encoder.encode(text, *out, error)) {
+            producer.end_row(make_tag(source, record.byte_offset));
+        } else {
+            producer.cancel_row();
+            shared.rejects.client(chunk.source, record.line, record.byte_offset, error.reason,
+                                  text);
+            ++not_submitted;
+        }
+    }
+    if (held != nullptr) {
+        shared.held.release(held, source, not_submitted);
+    }
+}
+
+/// How long a producer waits for a chunk before it checks its partly filled batch.
+constexpr auto idle_wait = std::chrono::milliseconds(100);
+
 /// One producer thread: parse and encode records until the input ends or the load stops.
 void produce(Shared& shared) {
     Producer producer = shared.engine.producer();
     RecordEncoder encoder(shared.plan, shared.json);
     RecordChunk chunk;
-    RecordError error;
-    while (!shared.stop.load(std::memory_order_relaxed) && shared.reader.next(chunk)) {
-        std::size_t source = source_index(shared, chunk.source);
-        for (const InputError& bad : chunk.errors) {
-            shared.rejects.client(chunk.source, bad.line, bad.byte_offset, bad.reason, bad.text);
-            shared.rows_read.fetch_add(1, std::memory_order_relaxed);
+    for (;;) {
+        ChunkFeed::Got got = shared.feed.next(chunk, idle_wait);
+        if (got == ChunkFeed::Got::end) {
+            break;
         }
-        HeldRecords::Held* held = shared.held.hold(chunk, source);
-        std::size_t not_submitted = 0;
-        for (const RecordRef& record : chunk.records) {
-            std::string_view text = chunk.text(record);
-            ByteBuffer* out = producer.begin_row();
-            if (encoder.encode(text, *out, error)) {
-                producer.end_row(make_tag(source, record.byte_offset));
-            } else {
-                producer.cancel_row();
-                shared.rejects.client(chunk.source, record.line, record.byte_offset, error.reason,
-                                      text);
-                ++not_submitted;
-            }
-            shared.rows_read.fetch_add(1, std::memory_order_relaxed);
+        if (got == ChunkFeed::Got::idle) {
+            producer.submit_if_due();  // no record came: hand over what waited flush_interval
+            continue;
         }
-        if (held != nullptr) {
-            shared.held.release(held, not_submitted + 1);
-        }
+        encode_chunk(shared, producer, encoder, chunk);
         if (over_max_errors(shared)) {
-            shared.stop.store(true);
+            stop_load(shared);
         }
     }
 }
@@ -414,11 +684,13 @@ void produce_guarded(Shared& shared) {
     try {
         produce(shared);
     } catch (...) {
-        std::lock_guard lock(shared.error_mutex);
-        if (!shared.error) {
-            shared.error = std::current_exception();
+        {
+            std::lock_guard lock(shared.error_mutex);
+            if (!shared.error) {
+                shared.error = std::current_exception();
+            }
         }
-        shared.stop.store(true);
+        stop_load(shared);
     }
 }
 
@@ -431,7 +703,8 @@ std::string megabytes(std::uint64_t bytes) {
 /// The live progress line on stderr, every half second until `done` is set.
 class Progress {
   public:
-    Progress(bool enabled, const Shared& shared) : _shared(shared) {
+    Progress(bool enabled, const Shared& shared, LockWatch& locks)
+        : _shared(shared), _locks(locks) {
         if (enabled) {
             _thread = std::thread([this] { run(); });
         }
@@ -463,8 +736,8 @@ class Progress {
         }
     }
 
-    void print(double seconds) const {
-        InputProgress input = _shared.reader.progress();
+    void print(double seconds) {
+        InputProgress input = _shared.feed.reader().progress();
         std::uint64_t read = input.compressed_bytes_read;
         double rate = seconds > 0 ? static_cast<double>(read) / seconds : 0;
         std::string line = "\r\033[Kpgingest: " + std::to_string(_shared.rows_read.load()) +
@@ -481,10 +754,15 @@ class Progress {
         }
         line += ", " + megabytes(static_cast<std::uint64_t>(rate)) + "/s, " +
                 std::to_string(_shared.rejects.count()) + " rejected";
+        std::string locked = _locks.note();
+        if (!locked.empty()) {
+            line += "; " + locked;
+        }
         std::fputs(line.c_str(), stderr);
     }
 
     const Shared& _shared;
+    LockWatch& _locks;
     std::mutex _mutex;
     std::condition_variable _wake;
     bool _done = false;
@@ -513,6 +791,24 @@ NulPolicy parse_nul(const std::string& nul) {
     throw std::invalid_argument("--nul " + nul + ": expected error, strip or replace");
 }
 
+/// A duration flag: a number and a unit (ms, s, min; none: seconds), e.g. 500ms, 2s, 1.5min.
+std::uint32_t parse_duration_ms(const std::string& flag, const std::string& text) {
+    std::size_t end = 0;
+    double value = -1;
+    try {
+        value = std::stod(text, &end);
+    } catch (const std::exception&) {
+        end = 0;
+    }
+    std::string unit = text.substr(end);
+    double scale = unit.empty() || unit == "s" ? 1e3 : unit == "ms" ? 1 : unit == "min" ? 6e4 : -1;
+    if (end == 0 || scale < 0 || !(value >= 0) || value * scale > 4e9) {
+        throw std::invalid_argument(flag + " " + text +
+                                    ": expected a duration such as 500ms, 2s or 1min");
+    }
+    return static_cast<std::uint32_t>(value * scale);
+}
+
 EngineOptions engine_options(const LoadOptions& options) {
     if (options.io != "uring" && options.io != "libpq") {
         throw std::invalid_argument("--io " + options.io + ": expected uring or libpq");
@@ -521,12 +817,16 @@ EngineOptions engine_options(const LoadOptions& options) {
         throw std::invalid_argument(options.workers == 0 ? "--workers must be at least 1"
                                                          : "--batch-bytes must be at least 4096");
     }
-    return EngineOptions{.writers = options.workers,
-                         .batch_bytes = options.batch_bytes,
-                         .memory_budget_bytes = options.memory_bytes,
-                         .txn_bytes_max = options.txn_bytes,
-                         .io = options.io == "libpq" ? CopyIo::libpq : CopyIo::uring,
-                         .rejects_max = options.max_errors};
+    return EngineOptions{
+        .writers = options.workers,
+        .batch_bytes = options.batch_bytes,
+        .memory_budget_bytes = options.memory_bytes,
+        .txn_bytes_max = options.txn_bytes,
+        .io = options.io == "libpq" ? CopyIo::libpq : CopyIo::uring,
+        .rejects_max = options.max_errors,
+        .lock_timeout_ms = parse_duration_ms("--lock-timeout", options.lock_timeout),
+        .reconnect_timeout_ms =
+            parse_duration_ms("--reconnect-timeout", options.reconnect_timeout)};
 }
 
 bool progress_wanted(const LoadOptions& options) {
@@ -536,9 +836,64 @@ bool progress_wanted(const LoadOptions& options) {
     return options.progress == "always" || ::isatty(STDERR_FILENO) == 1;
 }
 
-/// The load proper, once the plan is made: reader, engine, producers, accounting.
+/// Runs the producer threads until the input ends or the load stops, then closes the engine
+/// (commits what is in flight) unless a producer failed; the progress line and the lock watch
+/// run meanwhile. Returns the first failure, if any.
+std::exception_ptr produce_and_close(Shared& shared, const std::string& conninfo,
+                                     std::size_t threads) {
+    bool progress_on = progress_wanted(shared.options);
+    LockWatch locks(conninfo, shared.engine.table(), !progress_on && !shared.options.quiet);
+    Progress progress(progress_on, shared, locks);
+    std::vector<std::thread> producers;
+    for (std::size_t i = 0; i < threads; ++i) {
+        producers.emplace_back([&shared] { produce_guarded(shared); });
+    }
+    for (std::thread& producer : producers) {
+        producer.join();
+    }
+    std::exception_ptr failure = shared.error;
+    if (!failure) {
+        try {
+            shared.engine.close();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    }
+    progress.stop();
+    return failure;
+}
+
+/// The summary's verdict once the counts are in (no failure): checks the accounting.
+void conclude(const LoadOptions& options, const RejectSink& rejects, LoadSummary& summary) {
+    if (summary.rows_read !=
+        summary.rows_loaded + summary.rows_rejected + summary.rows_not_loaded) {
+        throw Error("accounting mismatch: " + std::to_string(summary.rows_read) +
+                    " records read, " + std::to_string(summary.rows_loaded) + " loaded, " +
+                    std::to_string(summary.rows_rejected) + " rejected, " +
+                    std::to_string(summary.rows_not_loaded) + " not loaded (a bug: please report)");
+    }
+    if (rejects.count() > options.max_errors) {
+        summary.exit = LoadExit::max_errors;
+        summary.error = "stopped: more than " + std::to_string(options.max_errors) +
+                        " records rejected (--max-errors); rows committed before stay";
+    } else if (summary.interrupted) {
+        summary.exit = LoadExit::interrupted;
+        summary.error =
+            "interrupted: stopped reading; every record read before was loaded or "
+            "rejected";
+    } else if (summary.rows_not_loaded != 0) {
+        throw Error("accounting mismatch: " + std::to_string(summary.rows_not_loaded) +
+                    " records read were neither loaded nor rejected (a bug: please report)");
+    } else if (summary.rows_rejected > 0) {
+        summary.exit = LoadExit::rejects;
+    }
+}
+
+/// The load proper, once the plan is made: reader, engine, producers, accounting. The counts
+/// of `summary` are filled in on every exit, failures included, once every writer stopped.
 void load_records(const LoadOptions& options, const std::string& conninfo, const LoadPlan& plan,
-                  LoadSummary& summary) {
+                  SignalWatcher& signals, LoadSummary& summary) {
+    EngineOptions engine_settings = engine_options(options);  // bad flags: before any output
     std::vector<std::string> files =
         options.files.empty() ? std::vector<std::string>{"-"} : options.files;
     InputOptions input{.format = parse_format(options.format), .pointer = options.pointer};
@@ -548,82 +903,54 @@ void load_records(const LoadOptions& options, const std::string& conninfo, const
     } catch (const Error& e) {
         throw std::invalid_argument(e.what());  // a file that cannot be opened, a bad pointer
     }
-    InputReader& reader = *opened;
-    RejectSink rejects(options.rejects, files);
+    std::uint64_t limit = options.max_errors == UINT64_MAX ? UINT64_MAX : options.max_errors + 1;
+    RejectSink rejects(options.rejects, files, limit);
     JsonWriterOptions json{.nul = parse_nul(options.nul)};
-    auto stdin_at = std::find(files.begin(), files.end(), "-");
-    HeldRecords held(stdin_at == files.end() ? std::nullopt
-                                             : std::optional<std::size_t>(static_cast<std::size_t>(
-                                                   stdin_at - files.begin())));
+    HeldRecords held;
+    std::atomic<std::uint64_t> committed{0};
+    std::size_t threads =
+        options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
+    ChunkFeed feed(std::move(opened), threads);
     EngineCallbacks callbacks;
-    callbacks.on_reject = [&rejects, &held](const RejectReport& report) {
-        if (auto found = held.take(report.tag)) {
-            rejects.server_found(report, found->first, found->second);
-        } else {
-            rejects.server(report);
+    callbacks.on_reject = [&](const RejectReport& report) {
+        auto found = held.take(report.tag);
+        std::string_view text = found ? std::string_view(found->second) : std::string_view();
+        rejects.server(report, found ? found->first : 0, found ? &text : nullptr);
+        if (rejects.count() > options.max_errors) {
+            feed.stop();  // start no new batch
         }
     };
-    if (held.active()) {
-        callbacks.on_commit = [&held](const CommitReport& report) { held.committed(report); };
-    }
-    Engine engine(conninfo, plan.table, engine_options(options), std::move(callbacks));
+    callbacks.on_commit = [&held, &committed](const CommitReport& report) {
+        held.committed(report);
+        committed.fetch_add(report.rows);
+    };
+    std::optional<Engine> engine;
+    engine.emplace(conninfo, plan.table, engine_settings, std::move(callbacks));
     Shared shared{.options = options,
                   .plan = plan,
                   .json = json,
-                  .reader = reader,
+                  .feed = feed,
                   .rejects = rejects,
                   .held = held,
-                  .engine = engine,
+                  .engine = *engine,
                   .sources = files};
-    std::size_t threads =
-        options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
-    Progress progress(progress_wanted(options), shared);
-    std::vector<std::thread> producers;
-    for (std::size_t i = 0; i < threads; ++i) {
-        producers.emplace_back([&shared] { produce_guarded(shared); });
-    }
-    for (std::thread& producer : producers) {
-        producer.join();
-    }
-    progress.stop();
+    signals.on_first([&shared] { stop_load(shared); });
+    std::exception_ptr failure = produce_and_close(shared, conninfo, threads);
+    signals.on_first({});
+    engine.reset();  // every writer stopped: what was not committed is rolled back
     summary.rows_read = shared.rows_read.load();
+    summary.rows_loaded = committed.load();
     summary.rows_rejected = rejects.count();
-    if (shared.error) {
-        summary.rows_loaded = engine.stats().rows_committed;
-        rejects.finish(input);
-        std::rethrow_exception(shared.error);
+    summary.rows_not_loaded = held.rows_unsettled() + rejects.dropped();
+    summary.bytes_read = feed.reader().progress().decompressed_bytes;
+    summary.interrupted = signals.first() != 0;
+    if (failure) {
+        std::rethrow_exception(failure);
     }
-    try {
-        engine.close();
-    } catch (...) {
-        summary.rows_loaded = engine.stats().rows_committed;
-        summary.rows_rejected = rejects.count();
-        rejects.finish(input);
-        throw;
-    }
-    summary.rows_loaded = engine.stats().rows_committed;
-    summary.rows_rejected = rejects.count();
-    summary.bytes_read = reader.progress().decompressed_bytes;
-    rejects.finish(input);
     if (!rejects.close()) {
         throw Error("--rejects " + options.rejects + ": write failed: " + std::strerror(errno));
     }
-    if (summary.rows_read != summary.rows_loaded + summary.rows_rejected) {
-        throw Error("accounting mismatch: " + std::to_string(summary.rows_read) +
-                    " records read, " + std::to_string(summary.rows_loaded) + " loaded, " +
-                    std::to_string(summary.rows_rejected) + " rejected (a bug: please report)");
-    }
-    if (held.size() != 0) {
-        throw Error("accounting mismatch: " + std::to_string(held.size()) +
-                    " chunks of stdin records not settled after the load (a bug: please report)");
-    }
-    if (over_max_errors(shared)) {
-        summary.exit = LoadExit::max_errors;
-        summary.error = "stopped: more than " + std::to_string(options.max_errors) +
-                        " records rejected (--max-errors); rows committed before stay";
-    } else if (summary.rows_rejected > 0) {
-        summary.exit = LoadExit::rejects;
-    }
+    conclude(options, rejects, summary);
 }
 
 void fail(LoadSummary& summary, LoadExit exit, const std::string& message) {
@@ -655,15 +982,24 @@ void run_guarded(const LoadOptions& options, LoadSummary& summary) {
         std::fputs(plan.describe().c_str(), stdout);
         return;
     }
+    SignalWatcher signals;  // from here on (threads started after it inherit its mask)
     try {
-        load_records(options, conninfo, plan, summary);
+        load_records(options, conninfo, plan, signals, summary);
     } catch (const std::invalid_argument& e) {
         fail(summary, LoadExit::usage, e.what());
     } catch (const ConnectionError& e) {
         fail(summary, LoadExit::connection, e.what());
+    } catch (const RejectsExceeded& e) {
+        fail(summary, LoadExit::max_errors, e.what());
+    } catch (const Error& e) {
+        fail(summary, LoadExit::failed,
+             e.sqlstate() == "55P03"
+                 ? "--lock-timeout " + options.lock_timeout + ": gave up waiting for a lock on " +
+                       plan.table.qualified_name +
+                       " held by another session (see pg_locks): " + e.what()
+                 : std::string(e.what()));
     } catch (const std::exception& e) {
-        bool too_many = std::string_view(e.what()).starts_with("more than ");
-        fail(summary, too_many ? LoadExit::max_errors : LoadExit::failed, e.what());
+        fail(summary, LoadExit::failed, e.what());
     }
 }
 
@@ -680,6 +1016,8 @@ std::string LoadSummary::to_json() const {
     json.number(rows_loaded);
     json.key("rows_rejected");
     json.number(rows_rejected);
+    json.key("rows_not_loaded");
+    json.number(rows_not_loaded);
     json.key("bytes_read");
     json.number(bytes_read);
     json.key("seconds");
@@ -688,6 +1026,8 @@ std::string LoadSummary::to_json() const {
     json.number(seconds > 0 ? static_cast<double>(rows_loaded) / seconds : 0.0);
     json.key("mb_per_s");
     json.number(seconds > 0 ? mb / seconds : 0.0);
+    json.key("interrupted");
+    json.boolean(interrupted);
     json.key("exit_code");
     json.number(static_cast<std::int64_t>(exit));
     json.key("error");
@@ -702,17 +1042,22 @@ std::string LoadSummary::to_json() const {
 }
 
 std::string LoadSummary::to_text(const std::string& table) const {
-    char text[512];
+    char text[256];
     double mb = static_cast<double>(bytes_read) / 1e6;
-    std::snprintf(text, sizeof text,
-                  "pgingest load: %llu records read, %llu loaded into %s, %llu rejected\n"
-                  "  %.1f MB in %.2f s: %.0f rows/s, %.1f MB/s\n",
-                  static_cast<unsigned long long>(rows_read),
-                  static_cast<unsigned long long>(rows_loaded), table.c_str(),
-                  static_cast<unsigned long long>(rows_rejected), mb, seconds,
+    std::string out = "pgingest load: " + std::to_string(rows_read) + " records read, " +
+                      std::to_string(rows_loaded) + " loaded into " + table + ", " +
+                      std::to_string(rows_rejected) + " rejected, " +
+                      std::to_string(rows_not_loaded) + " not loaded\n";
+    std::snprintf(text, sizeof text, "  %.1f MB in %.2f s: %.0f rows/s, %.1f MB/s\n", mb, seconds,
                   seconds > 0 ? static_cast<double>(rows_loaded) / seconds : 0.0,
                   seconds > 0 ? mb / seconds : 0.0);
-    return text;
+    out += text;
+    if (interrupted) {
+        out +=
+            "  interrupted: stopped reading at the signal; the records read before were "
+            "loaded or rejected\n";
+    }
+    return out;
 }
 
 LoadSummary run_load(const LoadOptions& options) {
@@ -724,7 +1069,8 @@ LoadSummary run_load(const LoadOptions& options) {
         return summary;
     }
     if (!summary.error.empty()) {
-        std::fprintf(stderr, "pgingest load: error: %s\n", summary.error.c_str());
+        std::fprintf(stderr, "pgingest load: %s%s\n",
+                     summary.exit == LoadExit::interrupted ? "" : "error: ", summary.error.c_str());
     }
     if (options.summary == "json") {
         std::printf("%s\n", summary.to_json().c_str());

@@ -2,11 +2,18 @@
 
 // `pgingest load`: JSON records from files or stdin into one table through the engine.
 //
-// Threads: one reader (tools/input.hpp: reads, decompresses, splits into records), N producer
+// Threads: one reader (tools/input.hpp: reads, decompresses, splits into records) and as many
+// fetchers as producers (they take its chunks, so a producer waits for input at most 100 ms
+// and then hands over its partly filled batch once the flush interval passed), N producer
 // threads (parse each record with simdjson, encode its tuple with the plan of
 // tools/load_plan.hpp into the engine's batch buffers), the engine's writers (COPY over
-// io_uring), and a progress printer. Every record read ends up loaded or in the rejects sink:
-// `rows_read = rows_loaded + rows_rejected`, checked against the server's counts at the end.
+// io_uring), a progress printer, a lock watch (names the lock the writers wait for) and a
+// signal watcher (SIGINT/SIGTERM). Every record read ends up loaded, in the rejects sink, or
+// (when the load stopped early) not loaded: `rows_read = rows_loaded + rows_rejected +
+// rows_not_loaded` on every exit, `rows_loaded` counted from the COMMITs once every writer
+// stopped. The text of every record in flight is held until its row is committed or refused,
+// so a row the server refuses is rejected with its line and text without reading any input
+// twice.
 
 #include <cstdint>
 #include <optional>
@@ -25,6 +32,9 @@ enum class LoadExit : int {
     connection = 3,  ///< the server could not be reached, or was lost for too long
     max_errors = 4,  ///< more rejects than --max-errors: stopped; rows committed before stay
     failed = 5,      ///< any other failure (a server error that ends the load, an I/O error)
+    /// a first SIGINT/SIGTERM: reading stopped, the rows in flight were committed or rejected.
+    /// (A second signal ends the process at once with 128 + the signal's number: 130, 143.)
+    interrupted = 6,
 };
 
 /// Options of `pgingest load`, as the command line gives them.
@@ -43,6 +53,11 @@ struct LoadOptions {
     std::string io = "uring";                          ///< uring | libpq
     std::string rejects;  ///< rejects file (NDJSON); empty: rejects go to stderr
     std::uint64_t max_errors = UINT64_MAX;
+    /// --lock-timeout: how long a writer waits for a lock on the table ("0": forever); a
+    /// duration such as 500ms, 2s, 1min (no unit: seconds)
+    std::string lock_timeout = "0";
+    /// --reconnect-timeout: how long a lost connection is retried before exit 3 (a duration)
+    std::string reconnect_timeout = "60s";
     std::string summary = "text";   ///< text | json
     std::string nul = "error";      ///< error | strip | replace: \u0000 in json/jsonb
     std::string progress = "auto";  ///< auto (on a terminal) | always | never
@@ -55,13 +70,19 @@ struct LoadSummary {
     std::uint64_t rows_read = 0;      ///< records read (malformed ones included)
     std::uint64_t rows_loaded = 0;    ///< rows committed (the server's COPY counts)
     std::uint64_t rows_rejected = 0;  ///< records in the rejects sink
-    std::uint64_t bytes_read = 0;     ///< input bytes after decompression
+    /// records read whose row was not committed when the load stopped (a failure, a signal,
+    /// --max-errors): rolled back, or never sent
+    std::uint64_t rows_not_loaded = 0;
+    std::uint64_t bytes_read = 0;  ///< input bytes after decompression
     double seconds = 0;
+    bool interrupted = false;  ///< a SIGINT/SIGTERM stopped the load
     LoadExit exit = LoadExit::ok;
-    std::string error;  ///< the message when `exit` is usage, connection, max_errors or failed
+    /// the message when `exit` is usage, connection, max_errors, failed or interrupted
+    std::string error;
 
-    /// `--summary json`: one JSON object (rows_read, rows_loaded, rows_rejected, bytes_read,
-    /// seconds, rows_per_s, mb_per_s, exit_code, error).
+    /// `--summary json`: one JSON object (rows_read, rows_loaded, rows_rejected,
+    /// rows_not_loaded, bytes_read, seconds, rows_per_s, mb_per_s, interrupted, exit_code,
+    /// error).
     [[nodiscard]] std::string to_json() const;
     /// `--summary text`: a few lines for people.
     [[nodiscard]] std::string to_text(const std::string& table) const;

@@ -14,15 +14,23 @@ const char* const load_description =
     "column's type; a value that does not fit is a rejected record, not a failure.\n\n"
     "Database: --db, else the PG* environment variables, else DATABASE_URL, else pgingest's own\n"
     "local server (started on first use; see `pgingest local`).\n\n"
+    "Records are loaded as they arrive: from a pipe or stdin, a record's row is committed within\n"
+    "about twice the flush interval (1 s) even when no further record comes.\n\n"
     "Every record read is either loaded or written to the rejects sink (--rejects FILE, else\n"
-    "stderr) as one JSON line: source, line, byte_offset, reason, sqlstate, record (for a row\n"
-    "the server refused, read again from its source after the load; from stdin, kept until\n"
-    "its row is committed).\n\n"
+    "stderr) as one JSON line, written as soon as it is found: source, line, byte_offset,\n"
+    "reason, sqlstate, record (the text is held while its row is in flight: no input is read\n"
+    "twice). When the load stops early, records read but not committed are counted as\n"
+    "rows_not_loaded: rows_read = rows_loaded + rows_rejected + rows_not_loaded on every exit.\n\n"
+    "Signals: a first SIGINT or SIGTERM stops reading, lets the transactions in flight commit,\n"
+    "prints the summary (\"interrupted\": true) and exits 6; a second one rolls back what is\n"
+    "open and exits at once with 128 + the signal number (130 SIGINT, 143 SIGTERM), without a\n"
+    "summary (rejects already written stay).\n\n"
     "Exit status: 0 every record stored; 1 finished with rejected records; 2 usage error (bad\n"
     "flag, unknown table or column, unreadable file; nothing written); 3 cannot connect, or the\n"
-    "connection was lost for longer than the reconnect timeout; 4 more rejects than\n"
-    "--max-errors (stopped; rows committed before stay); 5 any other failure (rows committed\n"
-    "before stay, the summary says how many).";
+    "connection was lost for longer than --reconnect-timeout; 4 more rejects than\n"
+    "--max-errors (stopped after at most N + 1 rejects; rows committed before stay); 5 any\n"
+    "other failure, --lock-timeout included (rows committed before stay, the summary says how\n"
+    "many); 6 interrupted by a signal (see above); 130/143 a second signal.";
 
 }  // namespace
 
@@ -86,8 +94,20 @@ LoadCommand add_load_command(CLI::App& app) {
     load->add_option("--rejects", o.rejects, "File for rejected records (NDJSON); default stderr")
         ->envname("PGINGEST_REJECTS");
     load->add_option("--max-errors", o.max_errors,
-                     "Stop once more records than this are rejected (default: no limit)")
+                     "Stop once more records than this are rejected: at most N + 1 rejects, no "
+                     "new batch (default: no limit)")
         ->envname("PGINGEST_MAX_ERRORS");
+    load->add_option("--lock-timeout", o.lock_timeout,
+                     "Give up (exit 5) when a writer waits longer than this for a lock on the "
+                     "table, e.g. 500ms, 10s, 1min; 0: wait forever. A wait over 3 s is named "
+                     "(lock, holder pid) on the progress line, else once on stderr")
+        ->capture_default_str()
+        ->envname("PGINGEST_LOCK_TIMEOUT");
+    load->add_option("--reconnect-timeout", o.reconnect_timeout,
+                     "How long a lost connection is retried before the load fails with exit 3, "
+                     "e.g. 2s, 5min")
+        ->capture_default_str()
+        ->envname("PGINGEST_RECONNECT_TIMEOUT");
     load->add_option("--summary", o.summary, "text | json (one JSON object on stdout)")
         ->capture_default_str()
         ->check(CLI::IsMember({"text", "json"}))

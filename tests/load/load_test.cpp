@@ -128,6 +128,15 @@ TEST_CASE("load: usage errors fail before anything is written", "[load][cli][pg]
     CHECK(bad_flag.exit_code == 2);
     CHECK(bad_flag.output.find("--workers") != std::string::npos);
 
+    for (const char* flag : {"--lock-timeout", "--reconnect-timeout"}) {
+        test::CliResult bad_duration =
+            test::run_pgingest({"load", "--db", db, "--table", "ld_usage", flag, "soon", input});
+        CHECK(bad_duration.exit_code == 2);
+        CHECK(bad_duration.output.find(std::string(flag) +
+                                       " soon: expected a duration such as 500ms, 2s or 1min") !=
+              std::string::npos);
+    }
+
     test::CliResult no_server = test::run_pgingest(
         {"load", "--db", "host=127.0.0.1 port=1 connect_timeout=2", "--table", "ld_usage", input});
     CHECK(no_server.exit_code == 3);
@@ -241,12 +250,34 @@ TEST_CASE("load: --dry-run prints the plan and writes nothing", "[load][cli][pg]
 TEST_CASE("load: --help documents every flag and the exit statuses", "[load][cli]") {
     test::CliResult help = test::run_pgingest({"load", "--help"});
     CHECK(help.exit_code == 0);
-    for (const char* flag :
-         {"--db",          "--table",           "--format",       "--pointer",  "--map",
-          "--set",         "--document-column", "--rest-column",  "--workers",  "--threads",
-          "--batch-bytes", "--txn-bytes",       "--memory-bytes", "--io",       "--rejects",
-          "--max-errors",  "--summary",         "--nul",          "--progress", "--quiet",
-          "--dry-run",     "PGINGEST_WORKERS",  "Exit status"}) {
+    for (const char* flag : {"--db",
+                             "--table",
+                             "--format",
+                             "--pointer",
+                             "--map",
+                             "--set",
+                             "--document-column",
+                             "--rest-column",
+                             "--workers",
+                             "--threads",
+                             "--batch-bytes",
+                             "--txn-bytes",
+                             "--memory-bytes",
+                             "--io",
+                             "--rejects",
+                             "--max-errors",
+                             "--summary",
+                             "--nul",
+                             "--progress",
+                             "--quiet",
+                             "--dry-run",
+                             "PGINGEST_WORKERS",
+                             "Exit status",
+                             "--lock-timeout",
+                             "--reconnect-timeout",
+                             "SIGTERM",
+                             "6 interrupted",
+                             "rows_not_loaded"}) {
         INFO(flag);
         CHECK(help.output.find(flag) != std::string::npos);
     }
