@@ -897,6 +897,7 @@ void load_records(const LoadOptions& options, const std::string& conninfo, const
     std::vector<std::string> files =
         options.files.empty() ? std::vector<std::string>{"-"} : options.files;
     InputOptions input{.format = parse_format(options.format), .pointer = options.pointer};
+    input.max_record_bytes = options.max_record_bytes;
     std::unique_ptr<InputReader> opened;
     try {
         opened = std::make_unique<InputReader>(files, input);

@@ -50,6 +50,8 @@ struct LoadOptions {
     std::size_t batch_bytes = std::size_t{1} << 20;
     std::uint64_t txn_bytes = std::uint64_t{64} << 20;
     std::size_t memory_bytes = std::size_t{64} << 20;  ///< the engine's batch budget
+    /// --max-record-bytes: longer records are rejects (InputOptions::max_record_bytes)
+    std::size_t max_record_bytes = std::size_t{256} << 20;
     std::string io = "uring";                          ///< uring | libpq
     std::string rejects;  ///< rejects file (NDJSON); empty: rejects go to stderr
     std::uint64_t max_errors = UINT64_MAX;

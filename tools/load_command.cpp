@@ -87,6 +87,12 @@ LoadCommand add_load_command(CLI::App& app) {
                      "Memory for batch buffers (bounds client memory and transaction size)")
         ->capture_default_str()
         ->envname("PGINGEST_MEMORY_BYTES");
+    load->add_option("--max-record-bytes", o.max_record_bytes,
+                     "Longest record (NDJSON line or document), after decompression; a longer one "
+                     "is rejected and skipped without being held in memory")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1024}, std::size_t{1000} << 20))
+        ->envname("PGINGEST_MAX_RECORD_BYTES");
     load->add_option("--io", o.io, "Send path: uring (io_uring) | libpq (PQputCopyData)")
         ->capture_default_str()
         ->check(CLI::IsMember({"uring", "libpq"}))

@@ -334,7 +334,7 @@ TEST_CASE("load: a server gone for longer than --reconnect-timeout exits 3 with 
 }
 
 TEST_CASE("load: rows from a slow producer become visible before the input ends, across a stall",
-          "[.needs-input-stream][load][stream][pg]") {
+          "[load][stream][pg]") {
     auto conn = test::connect();
     conn.exec("DROP TABLE IF EXISTS ld_live; CREATE TABLE ld_live (id int8, n int4, pad text)");
     test::TempDir dir;
