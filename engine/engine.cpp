@@ -397,13 +397,15 @@ class Writer {
     }
 
     // Rows per COPY: a whole batch while the server refuses nothing; after refusals, small
-    // enough that the rows a refused COPY leaves dead (about half of it) stay near 0.1 per
-    // row stored: 0.2 / refusal rate.
+    // enough that the rows a refused COPY leaves dead stay near 0.1 per row stored: 0.1 /
+    // refusal rate. A refused COPY leaves all its rows dead, not only those before the refused
+    // one, when the server buffers them for heap_multi_insert and the unique index refuses one
+    // (copyfrom.c CopyMultiInsertBufferFlush: up to 1000 rows or 64 kB).
     std::size_t sub_rows() const {
         if (_rate_errors == 0) {
             return SIZE_MAX;
         }
-        return std::max<std::size_t>(sub_rows_min, _rate_rows / (5 * _rate_errors));
+        return std::max<std::size_t>(sub_rows_min, _rate_rows / (10 * _rate_errors));
     }
 
     void note_rows(std::uint64_t rows, std::uint64_t refused) {
