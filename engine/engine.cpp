@@ -346,13 +346,13 @@ class Writer {
             std::optional<ServerError> refused = copy_segment(segment);
             if (!refused) {
                 _accepted.push_back(segment);
-                note_rows(segment.rows(), 0);
+                note_rows(segment.rows(), 0, 0);
                 trust_hints = trust_hints && work.piece != Piece::lone;
                 continue;
             }
             trust_hints = trust_hints && work.piece != Piece::before;
             if (segment.rows() == 1) {
-                note_rows(1, 1);
+                note_rows(1, 1, leaves_copy_dead(*refused) ? 1 : 0);
                 reject(*segment.batch, segment.first, *refused);
                 continue;
             }
@@ -397,24 +397,35 @@ class Writer {
     }
 
     // Rows per COPY: a whole batch while the server refuses nothing; after refusals, small
-    // enough that the rows a refused COPY leaves dead stay near 0.1 per row stored: 0.1 /
-    // refusal rate. A refused COPY leaves all its rows dead, not only those before the refused
-    // one, when the server buffers them for heap_multi_insert and the unique index refuses one
-    // (copyfrom.c CopyMultiInsertBufferFlush: up to 1000 rows or 64 kB).
+    // enough that the rows a refused COPY leaves dead stay near 0.1 per row stored. The server
+    // writes COPY rows to the heap in groups (copyfrom.c CopyMultiInsertBufferFlush: 1000 rows
+    // or 64 kB): a refusal found after that (unique 23505, exclusion 23P01, foreign key 23503)
+    // leaves every row of its COPY dead, hence 0.1 / rate rows; one found before the row is
+    // buffered (CHECK, NOT NULL, a value) only the groups already written, hence 0.33 / rate.
     std::size_t sub_rows() const {
-        if (_rate_errors == 0) {
+        std::uint64_t weight = 10 * _rate_costly + 3 * (_rate_errors - _rate_costly);
+        if (weight == 0) {
             return SIZE_MAX;
         }
-        return std::max<std::size_t>(sub_rows_min, _rate_rows / (10 * _rate_errors));
+        return std::max<std::size_t>(sub_rows_min, _rate_rows / weight);
     }
 
-    void note_rows(std::uint64_t rows, std::uint64_t refused) {
+    // `refused` of `rows` were refused, `costly` of them by errors found after the rows were
+    // written to the heap (see `sub_rows`).
+    void note_rows(std::uint64_t rows, std::uint64_t refused, std::uint64_t costly) {
         _rate_rows += rows;
         _rate_errors += refused;
+        _rate_costly += costly;
         if (_rate_rows > rate_window_rows) {
             _rate_rows /= 2;
             _rate_errors /= 2;
+            _rate_costly /= 2;
         }
+    }
+
+    static bool leaves_copy_dead(const ServerError& error) {
+        const std::string& state = error.sqlstate();
+        return state == "23505" || state == "23P01" || state == "23503";
     }
 
     // One COPY of `segment` inside the savepoint. Returns the server's refusal when it is about
@@ -665,7 +676,8 @@ class Writer {
     std::uint64_t _min_sequence = UINT64_MAX;
     std::uint64_t _xid = 0;
     std::uint64_t _rate_rows = 0;    // rows placed lately...
-    std::uint64_t _rate_errors = 0;  // ...and how many of them were refused
+    std::uint64_t _rate_errors = 0;  // ...how many of them were refused...
+    std::uint64_t _rate_costly = 0;  // ...of which by errors that leave their COPY dead
     std::optional<Clock::time_point> _trouble_since;  // first of the recent transient errors
     std::vector<std::span<const std::uint64_t>> _committed_tags;  // scratch for CommitReport
 };

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -257,4 +259,90 @@ TEST_CASE("engine isolation: serialization failures and transient errors are ret
     CHECK(conn.query_value("SELECT last_value FROM iso_retry_once") == "2");  // one retry
     CHECK(conn.query_value("SELECT count(*) || '/' || count(DISTINCT seq) FROM iso_retry") ==
           "2000/2000");
+}
+
+namespace {
+
+struct BenchRun {
+    double seconds = 0;
+    double dead_per_row = 0;
+    std::uint64_t copies = 0;
+};
+
+// One load of `rows` event-like rows (about 120 bytes each) into `iso_bench`, a table with a
+// primary key and a CHECK; every `refuse_every`-th row (0: none) repeats an earlier key
+// (`duplicate`) or fails the CHECK.
+BenchRun bench_load(LocalCluster& server, std::int64_t rows, std::int64_t refuse_every,
+                    bool duplicate) {
+    Connection conn(server.conninfo());
+    conn.exec(
+        "DROP TABLE IF EXISTS iso_bench; CREATE TABLE iso_bench (producer int4, seq int8 "
+        "PRIMARY KEY, payload text CHECK (payload NOT LIKE 'bad%')) "
+        "WITH (autovacuum_enabled = off)");
+    Engine engine(server.conninfo() + " application_name=pgingest_iso_bench",
+                  read_table_info(conn, "iso_bench"), EngineOptions{.writers = 2});
+    const std::string filler(100, 'x');
+    auto start = std::chrono::steady_clock::now();
+    {
+        Producer producer = engine.producer();
+        for (std::int64_t i = 0; i < rows; i++) {
+            bool refused = refuse_every != 0 && i % refuse_every == refuse_every - 1;
+            std::int64_t seq = refused && duplicate ? i - refuse_every / 2 : i;
+            ByteBuffer* out = producer.begin_row();
+            out->put_i32(4);
+            out->put_i32(1);
+            out->put_i32(8);
+            out->put_i64(seq);
+            std::string payload = (refused && !duplicate ? "bad" : "ok") + filler;
+            out->put_i32(static_cast<std::int32_t>(payload.size()));
+            out->put_bytes(payload);
+            producer.end_row(static_cast<std::uint64_t>(i));
+        }
+    }
+    engine.close();
+    BenchRun run;
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::uint64_t stored = engine.stats().rows_committed;
+    run.dead_per_row = static_cast<double>(dead_tuples(conn, "iso_bench", "pgingest_iso_bench")) /
+                       static_cast<double>(stored);
+    run.copies = engine.stats().copies;
+    return run;
+}
+
+}  // namespace
+
+// The cost of refused rows (issue 12 point 3), by hand; figures in bench/RESULTS.md:
+//   pgingest_engine_test "[.isobench]" -s   (PGINGEST_ISOBENCH_ROWS, default 400000)
+TEST_CASE("engine isolation bench: refused rows against a clean load", "[.isobench]") {
+    const char* rows_text = std::getenv("PGINGEST_ISOBENCH_ROWS");
+    const std::int64_t rows = rows_text != nullptr ? std::atoll(rows_text) : 400'000;
+    LocalClusterOptions options;
+    options.settings = {"autovacuum=off"};
+    LocalCluster server(options);
+    struct Case {
+        const char* name;
+        std::int64_t refuse_every;
+        bool duplicate;
+    };
+    const Case cases[] = {{"clean", 0, false},
+                          {"0.05% duplicate keys", 2000, true},
+                          {"0.5% duplicate keys", 200, true},
+                          {"0.05% CHECK failures", 2000, false},
+                          {"0.5% CHECK failures", 200, false}};
+    double clean = 0;
+    for (const Case& c : cases) {
+        std::vector<BenchRun> runs;
+        for (int repetition = 0; repetition < 3; repetition++) {
+            runs.push_back(bench_load(server, rows, c.refuse_every, c.duplicate));
+        }
+        std::sort(runs.begin(), runs.end(),
+                  [](const BenchRun& a, const BenchRun& b) { return a.seconds < b.seconds; });
+        const BenchRun& median = runs[1];
+        if (c.refuse_every == 0) {
+            clean = median.seconds;
+        }
+        WARN(c.name << ": " << median.seconds << " s (" << median.seconds / clean
+                    << "x clean), n_dead_tup/row " << median.dead_per_row << ", "
+                    << median.copies << " COPYs");
+    }
 }
