@@ -261,3 +261,52 @@ TEST_CASE("engine faults: immediate stops in a loop (by hand)", "[.crashloop]") 
         CHECK(passed == runs);
     }
 }
+
+TEST_CASE("engine faults: a connection lost during a COMMIT that then rolls back re-sends once",
+          "[engine][pg][faults]") {
+    auto conn = test::connect();
+    // Row 50 fires a deferred constraint trigger: it runs at COMMIT and waits there on an
+    // advisory lock held by `gate`, so the backend is terminated while COMMIT is in progress;
+    // the transaction is then aborted and the writer must send its rows again, once.
+    conn.exec(R"sql(
+        DROP TABLE IF EXISTS commit_lost;
+        CREATE TABLE commit_lost (id int8, filler bytea);
+        CREATE OR REPLACE FUNCTION commit_lost_gate() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN PERFORM pg_advisory_lock_shared(45); PERFORM pg_advisory_unlock_shared(45);
+                 RETURN NULL; END $$;
+        CREATE CONSTRAINT TRIGGER commit_lost_gate AFTER INSERT ON commit_lost
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.id = 50)
+            EXECUTE FUNCTION commit_lost_gate();)sql");
+    Connection gate(test::cluster().conninfo());
+    gate.exec("SELECT pg_advisory_lock(45)");
+    Engine engine(test::cluster().conninfo() + " application_name=pgingest_commit_lost",
+                  read_table_info(conn, "commit_lost"), EngineOptions{.writers = 1});
+    std::exception_ptr loader_error;
+    std::thread loader([&] {
+        try {
+            load_rows(engine, 100);
+            engine.flush();
+        } catch (...) {
+            loader_error = std::current_exception();
+        }
+    });
+    std::string waiting = "0";
+    for (int i = 0; i < 3000 && waiting == "0"; i++) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        waiting = gate.query_value(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+            "'pgingest_commit_lost' AND wait_event = 'advisory' AND query = 'COMMIT'");
+    }
+    CHECK(waiting == "1");
+    CHECK(gate.query_value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                           "WHERE application_name = 'pgingest_commit_lost'") == "1");
+    gate.exec("SELECT pg_advisory_unlock(45)");
+    loader.join();
+    if (loader_error) {
+        std::rethrow_exception(loader_error);
+    }
+    engine.close();
+    CHECK(engine.stats().reconnects >= 1);
+    CHECK(engine.stats().rows_committed == 100);
+    check_every_row_once(conn, "commit_lost", 100);
+}
