@@ -310,3 +310,48 @@ TEST_CASE("engine faults: a connection lost during a COMMIT that then rolls back
     CHECK(engine.stats().rows_committed == 100);
     check_every_row_once(conn, "commit_lost", 100);
 }
+
+TEST_CASE("engine faults: a connection lost after its COMMIT was written re-sends nothing",
+          "[engine][pg][faults]") {
+    // With a synchronous standby that never comes, COMMIT writes its commit record and then
+    // waits for the standby (syncrep.c SyncRepWaitForLSN); terminating the backend then ends the
+    // connection of a transaction that is committed locally. The writer must ask txid_status,
+    // learn "committed", and send nothing again.
+    LocalCluster server(crash_safe());  // synchronous_commit=on; the setting below is global
+    Connection admin(server.conninfo());
+    admin.exec("CREATE TABLE commit_kept (id int8, filler bytea)");
+    admin.exec("ALTER SYSTEM SET synchronous_standby_names = 'absent_standby'");
+    admin.exec("SELECT pg_reload_conf()");
+    Engine engine(server.conninfo() + " application_name=pgingest_commit_kept",
+                  read_table_info(admin, "commit_kept"), EngineOptions{.writers = 1});
+    std::exception_ptr loader_error;
+    std::thread loader([&] {
+        try {
+            load_rows(engine, 100);
+            engine.flush();
+        } catch (...) {
+            loader_error = std::current_exception();
+        }
+    });
+    std::string waiting = "0";
+    for (int i = 0; i < 3000 && waiting == "0"; i++) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        waiting = admin.query_value(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+            "'pgingest_commit_kept' AND wait_event = 'SyncRep'");
+    }
+    CHECK(waiting == "1");
+    CHECK(admin.query_value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE application_name = 'pgingest_commit_kept'") == "1");
+    admin.exec("ALTER SYSTEM RESET synchronous_standby_names");
+    admin.exec("SELECT pg_reload_conf()");
+    loader.join();
+    if (loader_error) {
+        std::rethrow_exception(loader_error);
+    }
+    engine.close();
+    CHECK(engine.stats().reconnects >= 1);
+    CHECK(engine.stats().rows_committed == 100);
+    CHECK(engine.stats().transactions_committed == 1);
+    check_every_row_once(admin, "commit_kept", 100);
+}
