@@ -258,6 +258,8 @@ class Writer {
                 // the connection is new and the transaction did not commit
             } catch (const ReconnectFailed&) {
                 throw;
+            } catch (const CommitInDoubt&) {
+                throw;  // re-sending could store the rows twice
             } catch (const Error& error) {
                 recover(error, delay);
             }
