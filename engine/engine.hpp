@@ -146,6 +146,14 @@ struct EngineCallbacks {
     std::function<void(const RejectReport&)> on_reject;
 };
 
+/// The statements each writer connection runs once connected (and again after a reconnect):
+/// `SET lock_timeout` when `options.lock_timeout_ms` is set; when the database has the citus
+/// extension (`has_citus`: pg_extension lists it, read once when the engine opens)
+/// `SET citus.max_adaptive_executor_pool_size = 1`, without which every COMMIT makes Citus
+/// open about 16 connections per worker (issue 12, measured on Citus 13.2). Pure function.
+[[nodiscard]] std::vector<std::string> writer_session_statements(const EngineOptions& options,
+                                                                 bool has_citus);
+
 namespace detail {
 struct Batch;
 struct EngineState;

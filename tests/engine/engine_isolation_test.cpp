@@ -346,3 +346,15 @@ TEST_CASE("engine isolation bench: refused rows against a clean load", "[.isoben
                     << median.copies << " COPYs");
     }
 }
+
+TEST_CASE("engine: writer sessions set what Citus needs only when the extension exists",
+          "[engine]") {
+    CHECK(writer_session_statements(EngineOptions{}, false).empty());
+    CHECK(writer_session_statements(EngineOptions{}, true) ==
+          std::vector<std::string>{"SET citus.max_adaptive_executor_pool_size = 1"});
+    CHECK(writer_session_statements(EngineOptions{.lock_timeout_ms = 250}, true) ==
+          std::vector<std::string>{"SET lock_timeout = 250",
+                                   "SET citus.max_adaptive_executor_pool_size = 1"});
+    CHECK(writer_session_statements(EngineOptions{.lock_timeout_ms = 250}, false) ==
+          std::vector<std::string>{"SET lock_timeout = 250"});
+}
