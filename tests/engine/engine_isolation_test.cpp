@@ -223,8 +223,9 @@ TEST_CASE("engine isolation: a German server and a non-superuser, duplicate keys
         CHECK(reject.sqlstate == "23505");
         CHECK_THAT(reject.message, Catch::Contains("Zeile 1"));  // the server speaks German
     }
+    // Which copy of a key is stored depends on which writer commits first when the two land
+    // in different batches; the tag is the same either way.
     CHECK(admin.query_value("SELECT count(*) FROM iso_de") == "5000");
-    CHECK(admin.query_value("SELECT count(*) FROM iso_de WHERE producer = 2") == "0");
 }
 
 TEST_CASE("engine isolation: serialization failures and transient errors are retried",
