@@ -37,7 +37,9 @@ void throw_result_error(PGconn* conn, const PGresult* result, std::string_view d
     message += ": ";
     std::string sqlstate;
     std::string context;
-    if (result != nullptr && PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) != nullptr) {
+    const bool from_server =
+        result != nullptr && PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) != nullptr;
+    if (from_server) {
         const char* code = PQresultErrorField(result, PG_DIAG_SQLSTATE);
         sqlstate = code != nullptr ? code : "";
         const char* context_field = PQresultErrorField(result, PG_DIAG_CONTEXT);
@@ -55,13 +57,66 @@ void throw_result_error(PGconn* conn, const PGresult* result, std::string_view d
     // Class 08 is a connection exception, except 08P01, which the server also raises for a
     // short field (FORMATS.md §1.2). 57P01-57P03 (admin shutdown, crash shutdown, cannot connect
     // now) come just before the server closes the connection, possibly before libpq noticed.
-    bool connection_lost = PQstatus(conn) == CONNECTION_BAD ||
+    // An error libpq made itself (no server fields) is a broken socket: after a failed write
+    // libpq reports "server closed the connection unexpectedly" while PQstatus is still OK, as
+    // long as it read something else (a server's WARNING before it exits) and not yet the EOF
+    // (fe-exec.c PQgetResult, pqSaveWriteError).
+    bool connection_lost = PQstatus(conn) == CONNECTION_BAD || !from_server ||
                            (sqlstate.starts_with("08") && sqlstate != "08P01") ||
                            sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
     if (connection_lost) {
         throw ConnectionError(std::move(message), std::move(sqlstate), true, std::move(context));
     }
     throw ServerError(std::move(message), std::move(sqlstate), false, std::move(context));
+}
+
+ErrorMeaning error_meaning(std::string_view sqlstate, bool names_row) noexcept {
+    if (sqlstate.size() != 5) {
+        return ErrorMeaning::transient;  // no server error: the connection broke
+    }
+    std::string_view class_code = sqlstate.substr(0, 2);
+    if (sqlstate == "40001" || sqlstate == "40P01") {
+        return ErrorMeaning::retry_transaction;
+    }
+    if ((class_code == "08" && sqlstate != "08P01") || sqlstate == "57P01" ||
+        sqlstate == "57P02" || sqlstate == "57P03" || sqlstate == "53300" ||
+        sqlstate == "58030" || (sqlstate == "XX000" && !names_row)) {
+        return ErrorMeaning::transient;
+    }
+    if (class_code == "22" || class_code == "23") {
+        return ErrorMeaning::row;
+    }
+    // 08P01 names a row when a field is short; XX000 from a recv function, P0001 from a trigger.
+    bool other_class = class_code == "08" || class_code == "40" || class_code == "53" ||
+                       class_code == "57" || class_code == "58";
+    return names_row && !other_class ? ErrorMeaning::row : ErrorMeaning::fatal;
+}
+
+std::uint64_t copy_line_hint(std::string_view context) noexcept {
+    // The server's CONTEXT for COPY FROM (copyfromparse.c CopyFromErrorCallback) is
+    // `COPY %s, line %llu` in every translation but for the word "line" and its position
+    // around the number; a trigger's or a function's context lines come first.
+    std::size_t copy_at = context.rfind("COPY ");
+    if (copy_at == std::string_view::npos) {
+        return 0;
+    }
+    std::size_t comma = context.find(", ", copy_at);
+    std::size_t line_end = context.find('\n', copy_at);
+    if (comma == std::string_view::npos || comma > line_end) {
+        return 0;
+    }
+    std::size_t at = comma + 2;
+    while (at < context.size() && at < line_end && (context[at] < '0' || context[at] > '9')) {
+        at++;
+    }
+    std::uint64_t line = 0;
+    for (; at < context.size() && context[at] >= '0' && context[at] <= '9'; at++) {
+        if (line > UINT64_MAX / 16) {
+            return 0;
+        }
+        line = line * 10 + static_cast<std::uint64_t>(context[at] - '0');
+    }
+    return line;
 }
 
 Connection::Connection(const std::string& conninfo) {

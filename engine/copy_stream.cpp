@@ -71,19 +71,45 @@ CopyStream::~CopyStream() {
     }
 }
 
-void CopyStream::start(const std::string& copy_sql) {
+void CopyStream::start(const std::string& sql, std::string* first_value) {
     PGINGEST_ASSERT(!_active);
-    ResultPtr result(PQexec(_conn.native(), copy_sql.c_str()));
-    if (PQresultStatus(result.get()) != PGRES_COPY_IN) {
-        throw_result_error(_conn.native(), result.get(), copy_sql.substr(0, 120));
+    PGconn* native = _conn.native();
+    // Statements before the COPY in the same simple Query message cost no extra round trip:
+    // the server answers each in turn, then CopyInResponse (protocol.sgml, "Simple Query").
+    const std::size_t copy_at = sql.rfind("COPY ");
+    const std::string doing = sql.substr(copy_at == std::string::npos ? 0 : copy_at, 120);
+    if (PQsendQuery(native, sql.c_str()) != 1) {
+        throw_result_error(native, nullptr, doing);
+    }
+    for (;;) {
+        ResultPtr result(PQgetResult(native));
+        if (result == nullptr) {
+            throw_result_error(native, nullptr, doing);  // ended without CopyInResponse
+        }
+        ExecStatusType status = PQresultStatus(result.get());
+        if (status == PGRES_COPY_IN) {
+            break;
+        }
+        if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+            if (first_value != nullptr && status == PGRES_TUPLES_OK &&
+                PQntuples(result.get()) >= 1 && PQnfields(result.get()) >= 1) {
+                *first_value = PQgetvalue(result.get(), 0, 0);
+                first_value = nullptr;
+            }
+            continue;
+        }
+        while (ResultPtr extra{PQgetResult(native)}) {
+            // the statements after the failed one are skipped; drain so the connection is idle
+        }
+        throw_result_error(native, result.get(), doing);
     }
     _active = true;
     _server_error_seen = false;
     _socket_broken = false;
     _bytes_sent = 0;
-    // In blocking mode PQexec flushed the query, so libpq's output buffer is empty: the
+    // In blocking mode PQsendQuery flushed the query, so libpq's output buffer is empty: the
     // precondition for writing CopyData on the socket ourselves (FORMATS §6 B, rule 3).
-    _fd = PQsocket(_conn.native());
+    _fd = PQsocket(native);
 }
 
 bool CopyStream::send(const ByteBuffer& framed_batch) {

@@ -60,9 +60,13 @@ class CopyStream {
     CopyStream(const CopyStream&) = delete;
     CopyStream& operator=(const CopyStream&) = delete;
 
-    /// Sends `copy_sql` and waits for CopyInResponse. Throws `ServerError` (e.g. 42P01 for a
-    /// missing table) without leaving the connection in COPY.
-    void start(const std::string& copy_sql);
+    /// Sends `sql` and waits for CopyInResponse. `sql` ends with the COPY statement and may
+    /// start with other statements (`BEGIN; SELECT txid_current(); SAVEPOINT s; COPY ...`), all
+    /// in one Query message: one round trip. The first value of the first row any of them
+    /// returns is stored in `*first_value` when given. Throws `ServerError` (e.g. 42P01 for a
+    /// missing table) or `ConnectionError` without leaving the connection in COPY; statements
+    /// after a failed one are skipped by the server.
+    void start(const std::string& sql, std::string* first_value = nullptr);
 
     /// Sends one CopyData message framed in place (`begin_copy_data` … `end_copy_data`).
     /// Returns false, sending nothing more, once the server has reported an error; `finish`

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <string_view>
 
 #include "codecs/assert.hpp"
@@ -20,6 +21,7 @@ struct Batch {
     ByteBuffer buffer;
     std::vector<std::uint32_t> row_ends;  // offset just past each tuple in `buffer`
     std::vector<std::uint64_t> tags;      // the producer's tag of each tuple
+    std::vector<std::uint32_t> rejected;  // rows the server refused on their own
     // Free batches held while this one, grown past the pool's batch capacity by large tuples, is
     // in flight: each pool batch stands for its capacity in the memory budget (see take_ballast).
     std::vector<Batch*> ballast;
@@ -37,6 +39,7 @@ struct EngineState {
     EngineOptions options;
     TableInfo table;
     std::string copy_sql;
+    std::vector<std::string> session_statements;  // run by every writer connection
     EngineCallbacks callbacks;
     std::uint16_t field_count = 0;
     std::chrono::milliseconds flush_interval{0};
@@ -68,6 +71,7 @@ struct EngineState {
     std::atomic<std::uint64_t> transactions_committed{0};
     std::atomic<std::uint64_t> bytes_sent{0};
     std::atomic<std::uint64_t> reconnects{0};
+    std::atomic<std::uint64_t> copies{0};
     std::atomic<std::uint64_t> producer_waits{0};
     std::atomic<std::uint64_t> ballast_batches{0};
 
@@ -134,50 +138,45 @@ namespace {
 // How long a writer waits on the queue before looking at its deadlines and flush requests.
 constexpr std::int64_t writer_poll_us = 5'000;
 
+// Smallest COPY the adaptive sizing sends after refused rows.
+constexpr std::size_t sub_rows_min = 8;
+// The refusal rate is measured over about this many recent rows (halved when exceeded).
+constexpr std::uint64_t rate_window_rows = 50'000;
+
 // Thrown when a connection was lost during COMMIT, re-established, and the server said the
-// transaction did not commit: the attempt must be sent again.
+// transaction did not commit: every row of it must be sent again.
 struct AttemptLost {};
 
-// Rows [first, end) of one batch: what a COPY attempt sends after rows were taken out.
+// Thrown by `reject` once more rows than `rejects_max` were refused: the rows accepted so far
+// are committed, then the load ends with `error`.
+struct RejectsOverLimit {
+    RejectsExceeded error;
+};
+
+// Rows [first, end) of one batch.
 struct Segment {
     Batch* batch;
     std::size_t first;
     std::size_t end;
+    [[nodiscard]] std::size_t rows() const noexcept { return end - first; }
 };
 
-// The 1-based tuple ordinal of `COPY t, line N` in the last COPY line of a CONTEXT (a trigger's
-// own context lines come first), or 0 when there is none.
-std::uint64_t failing_tuple(const std::string& context) {
-    std::size_t copy_at = context.rfind("COPY ");
-    if (copy_at == std::string::npos) {
-        return 0;
-    }
-    std::size_t line_at = context.find(", line ", copy_at);
-    if (line_at == std::string::npos) {
-        return 0;
-    }
-    return std::strtoull(context.c_str() + line_at + 7, nullptr, 10);
-}
+// What a piece of isolation work expects: `before` (the rows before a hinted row: should
+// succeed), `lone` (the hinted row on its own: should fail), or nothing known.
+enum class Piece : std::uint8_t { plain, before, lone };
 
-// A refused row, not a broken connection or a server in trouble: the rest of its transaction
-// can be re-sent. Needs a CONTEXT naming the tuple. Not row errors: class 08 (connection) except
-// 08P01 (a short field), 40 (deadlock, serialization: ends the load today), 53 (resources),
-// 57 (operator intervention), 58 (system). Class XX stays a row error: recv functions raise
-// XX000 for one bad field (e.g. "unsupported jsonb version number", FORMATS.md §2.5).
-bool is_row_error(const ServerError& error) {
-    const std::string& state = error.sqlstate();
-    if (state.size() != 5 || failing_tuple(error.context()) == 0) {
-        return false;
-    }
-    std::string_view class_code(state.data(), 2);
-    if (class_code == "08") {
-        return state == "08P01";
-    }
-    return class_code != "40" && class_code != "53" && class_code != "57" && class_code != "58";
-}
+struct Work {
+    Segment segment;
+    Piece piece;
+};
 
-// One writer thread: owns a connection and its COPY; commits per size, rows, time or flush, and
-// takes out the rows the server refuses.
+// One writer thread: owns a connection; runs one COPY per batch (or smaller pieces of it)
+// inside a savepoint of a transaction spanning many batches; commits per size, rows, time or
+// flush; takes out the rows the server refuses (issue 12).
+//
+// Statements per transaction: `BEGIN; SELECT txid_current(); SAVEPOINT s; COPY` (one round
+// trip), then for each further COPY `RELEASE SAVEPOINT s; SAVEPOINT s; COPY` after a success or
+// `ROLLBACK TO SAVEPOINT s; COPY` after a refusal (one round trip each), and COMMIT.
 class Writer {
   public:
     Writer(EngineState& state, std::size_t index, Connection conn)
@@ -202,26 +201,17 @@ class Writer {
         while (!_state.failed.load()) {
             Batch* batch = nullptr;
             if (_state.full_batches.wait_dequeue_timed(batch, writer_poll_us)) {
-                send(batch);
-            } else if (_state.stopping.load()) {
+                take(batch);
+                advance(commit_due());
+            } else if (_state.stopping.load() && _pending.empty()) {
                 return;  // nothing queued: close() flushed first, so nothing is lost here
-            }
-            if (_open && commit_due()) {
-                settle(true);
+            } else if (!_pending.empty() && commit_due()) {
+                advance(true);
             }
         }
     }
 
-    void open_transaction() {
-        // The transaction id lets a writer that loses its connection during COMMIT ask the
-        // server whether it committed; BEGIN and the query are one round trip.
-        _xid = std::stoull(_conn.query_value("BEGIN; SELECT txid_current()"));
-        _copy.start(_state.copy_sql);
-        _open = true;
-        (void)_copy.send(_header);
-    }
-
-    void send(Batch* batch) {
+    void take(Batch* batch) {
         if (_pending.empty()) {
             _opened = Clock::now();
             _txn_bytes = 0;
@@ -234,17 +224,6 @@ class Writer {
         _min_sequence = std::min(_min_sequence, batch->sequence);
         _txn_bytes += batch->buffer.size();
         _txn_rows += batch->rows();
-        try {
-            if (!_open) {
-                open_transaction();
-            }
-            if (!_copy.send(batch->buffer)) {
-                settle(true);  // the server refused something, or the connection broke
-            }
-        } catch (const ConnectionError&) {
-            reconnect();
-            settle(false);  // send every pending row again, in a fresh transaction
-        }
     }
 
     bool commit_due() const {
@@ -255,98 +234,249 @@ class Writer {
                Clock::now() - _opened >= _state.flush_interval;
     }
 
-    // Ends the open transaction with every pending row either committed or rejected. The
-    // first attempt is the COPY already sent; each refused row splits the remaining rows into
-    // the part before it (re-sent and committed first) and the part after it.
-    void settle(bool already_sent) {
-        std::vector<std::vector<Segment>> work;
-        work.emplace_back();
-        for (Batch* batch : _pending) {
-            if (batch->rows() > 0) {
-                work.back().push_back(Segment{batch, 0, batch->rows()});
-            }
-        }
-        while (!work.empty()) {
-            std::vector<Segment> attempt = std::move(work.back());
-            work.pop_back();
+    // Places every pending batch not yet in the transaction and, if `commit_now`, commits.
+    // Recovers from what can be recovered (issue 12 point 4): a lost connection, a server in
+    // trouble, a deadlock or serialization failure lose the transaction, which is run again
+    // from its first batch after a backoff; anything else is thrown.
+    void advance(bool commit_now) {
+        auto delay = std::chrono::milliseconds(50);
+        for (;;) {
             try {
-                commit_attempt(attempt, already_sent);
+                while (_placed < _pending.size()) {
+                    place_batch(*_pending[_placed]);
+                    _placed += 1;
+                }
+                if (commit_now) {
+                    commit();
+                    finish_transaction();
+                }
+                _trouble_since.reset();
+                return;
+            } catch (RejectsOverLimit& over) {
+                commit();  // the rows accepted before the last refused one are stored
+                throw over.error;
             } catch (const AttemptLost&) {
-                work.push_back(std::move(attempt));
-            } catch (const ConnectionError&) {
-                reconnect();
-                work.push_back(std::move(attempt));
-            } catch (const ServerError& error) {
-                _open = false;
-                if (!is_row_error(error)) {
-                    throw;
-                }
-                rollback();
-                split_at_refused_row(attempt, error, work);
-                if (_state.rows_rejected.load() > _state.options.rejects_max) {
-                    // Store the rows before the refused one, then end the load.
-                    commit_attempt(work.back(), false);
-                    throw RejectsExceeded(
-                        "more than " + std::to_string(_state.options.rejects_max) +
-                            " rows rejected by the server; the last: " + error.what(),
-                        error.sqlstate());
-                }
+                // the connection is new and the transaction did not commit
+            } catch (const ReconnectFailed&) {
+                throw;
+            } catch (const CommitInDoubt&) {
+                throw;  // re-sending could store the rows twice
+            } catch (const Error& error) {
+                recover(error, delay);
             }
-            already_sent = false;
+            lose_transaction();
         }
-        _open = false;
-        finish_transaction();
     }
 
-    void commit_attempt(const std::vector<Segment>& attempt, bool already_sent) {
-        std::uint64_t rows = 0;
-        for (const Segment& segment : attempt) {
-            rows += segment.end - segment.first;
+    // After `error` ended the transaction: reconnects, or rolls back after a backoff, or
+    // rethrows the error when it means the load must end.
+    void recover(const Error& error, std::chrono::milliseconds& delay) {
+        _copy.reset();
+        const bool broken = PQstatus(_conn.native()) != CONNECTION_OK ||
+                            dynamic_cast<const ConnectionError*>(&error) != nullptr;
+        if (broken) {
+            reconnect();
+            return;
         }
-        if (rows == 0) {
-            if (already_sent) {
-                _copy.abort("pgingest: empty transaction");
-                rollback();
+        const auto* server = dynamic_cast<const ServerError*>(&error);
+        if (server == nullptr) {
+            throw;  // a local failure (io_uring, count mismatch): not something to retry
+        }
+        ErrorMeaning meaning =
+            error_meaning(server->sqlstate(), copy_line_hint(server->context()) > 0);
+        if (meaning != ErrorMeaning::transient && meaning != ErrorMeaning::retry_transaction) {
+            throw;
+        }
+        const auto now = Clock::now();
+        if (!_trouble_since) {
+            _trouble_since = now;
+        }
+        if (now - *_trouble_since >
+            std::chrono::milliseconds(_state.options.reconnect_timeout_ms)) {
+            throw;
+        }
+        std::this_thread::sleep_for(delay);
+        delay = std::min(delay * 2, std::chrono::milliseconds(2000));
+        try {
+            rollback();
+        } catch (const ConnectionError&) {
+            reconnect();
+        }
+    }
+
+    // The open transaction is gone (rolled back, or its connection lost): its rows are sent
+    // again from the first pending batch. Rows already rejected stay rejected.
+    void lose_transaction() {
+        _placed = 0;
+        _accepted.clear();
+        _in_txn = false;
+        _savepoint_failed = false;
+    }
+
+    // Puts the rows of `batch` that are not rejected yet into the transaction, each either
+    // accepted (its COPY succeeded inside the savepoint) or rejected.
+    void place_batch(Batch& batch) {
+        std::sort(batch.rejected.begin(), batch.rejected.end());
+        std::size_t first = 0;
+        for (std::uint32_t rejected : batch.rejected) {
+            if (rejected > first) {
+                isolate(Segment{&batch, first, rejected});
+            }
+            first = std::size_t{rejected} + 1;
+        }
+        if (first < batch.rows()) {
+            isolate(Segment{&batch, first, batch.rows()});
+        }
+    }
+
+    // Sends `whole` in COPYs of at most `sub_rows()` rows; a refused COPY is split at the
+    // server's hint (the rows before it, the hinted row alone, the rest) or, once a hint proved
+    // wrong in this batch or when there is none, in halves. A row is rejected only when a COPY
+    // of that row alone was refused: the hint never decides.
+    void isolate(Segment whole) {
+        std::vector<Work> todo{Work{whole, Piece::plain}};
+        bool trust_hints = _state.options.isolation_hint != IsolationHint::ignore;
+        while (!todo.empty()) {
+            Work work = todo.back();
+            todo.pop_back();
+            Segment& segment = work.segment;
+            std::size_t limit = sub_rows();
+            if (work.piece == Piece::plain && segment.rows() > limit) {
+                todo.push_back(Work{Segment{segment.batch, segment.first + limit, segment.end},
+                                    Piece::plain});
+                segment.end = segment.first + limit;
+            }
+            std::optional<ServerError> refused = copy_segment(segment);
+            if (!refused) {
+                _accepted.push_back(segment);
+                note_rows(segment.rows(), 0, 0);
+                trust_hints = trust_hints && work.piece != Piece::lone;
+                continue;
+            }
+            trust_hints = trust_hints && work.piece != Piece::before;
+            if (segment.rows() == 1) {
+                note_rows(1, 1, leaves_copy_dead(*refused) ? 1 : 0);
+                reject(*segment.batch, segment.first, *refused);
+                continue;
+            }
+            split(segment, trust_hints ? hinted_row(*refused) : 0, todo);
+        }
+    }
+
+    // Queues the pieces of a refused `segment` (last pushed: sent first).
+    static void split(const Segment& segment, std::uint64_t hint, std::vector<Work>& todo) {
+        Batch* batch = segment.batch;
+        if (hint >= 1 && hint <= segment.rows()) {
+            std::size_t row = segment.first + static_cast<std::size_t>(hint - 1);
+            if (row + 1 < segment.end) {
+                todo.push_back(Work{Segment{batch, row + 1, segment.end}, Piece::plain});
+            }
+            todo.push_back(Work{Segment{batch, row, row + 1}, Piece::lone});
+            if (row > segment.first) {
+                todo.push_back(Work{Segment{batch, segment.first, row}, Piece::before});
             }
             return;
         }
-        if (!already_sent) {
-            open_transaction();
-            for (const Segment& segment : attempt) {
-                if (!send_segment(segment)) {
-                    break;  // the server refused a row: finish() below says which
-                }
-            }
+        std::size_t middle = segment.first + segment.rows() / 2;
+        todo.push_back(Work{Segment{batch, middle, segment.end}, Piece::plain});
+        todo.push_back(Work{Segment{batch, segment.first, middle}, Piece::plain});
+    }
+
+    // The row the server's CONTEXT names (1-based within the COPY), 0 for none; shifted by the
+    // test-only `isolation_hint` modes.
+    std::uint64_t hinted_row(const ServerError& refused) const {
+        std::uint64_t line = copy_line_hint(refused.context());
+        if (line == 0) {
+            return 0;
         }
-        std::uint64_t stored = _copy.finish();
-        _open = false;
+        switch (_state.options.isolation_hint) {
+            case IsolationHint::later_row:
+                return line + 1;
+            case IsolationHint::earlier_row:
+                return line - 1;
+            default:
+                return line;
+        }
+    }
+
+    // Rows per COPY: a whole batch while the server refuses nothing; after refusals, small
+    // enough that the rows a refused COPY leaves dead stay near 0.1 per row stored. The server
+    // writes COPY rows to the heap in groups (copyfrom.c CopyMultiInsertBufferFlush: 1000 rows
+    // or 64 kB): a refusal found after that (unique 23505, exclusion 23P01, foreign key 23503)
+    // leaves every row of its COPY dead, hence 0.1 / rate rows; one found before the row is
+    // buffered (CHECK, NOT NULL, a value) only the groups already written, hence 0.33 / rate.
+    std::size_t sub_rows() const {
+        std::uint64_t weight = 10 * _rate_costly + 3 * (_rate_errors - _rate_costly);
+        if (weight == 0) {
+            return SIZE_MAX;
+        }
+        return std::max<std::size_t>(sub_rows_min, _rate_rows / weight);
+    }
+
+    // `refused` of `rows` were refused, `costly` of them by errors found after the rows were
+    // written to the heap (see `sub_rows`).
+    void note_rows(std::uint64_t rows, std::uint64_t refused, std::uint64_t costly) {
+        _rate_rows += rows;
+        _rate_errors += refused;
+        _rate_costly += costly;
+        if (_rate_rows > rate_window_rows) {
+            _rate_rows /= 2;
+            _rate_errors /= 2;
+            _rate_costly /= 2;
+        }
+    }
+
+    static bool leaves_copy_dead(const ServerError& error) {
+        const std::string& state = error.sqlstate();
+        return state == "23505" || state == "23P01" || state == "23503";
+    }
+
+    // One COPY of `segment` inside the savepoint. Returns the server's refusal when it is about
+    // a row (the savepoint is then rolled back before the next statement), nothing on success.
+    // Throws every other error.
+    std::optional<ServerError> copy_segment(const Segment& segment) {
+        std::string sql;
+        if (!_in_txn) {
+            // The transaction id lets a writer that loses its connection during COMMIT ask the
+            // server whether it committed.
+            sql = "BEGIN; SELECT txid_current(); SAVEPOINT s; ";
+        } else if (_savepoint_failed) {
+            sql = "ROLLBACK TO SAVEPOINT s; ";
+        } else {
+            sql = "RELEASE SAVEPOINT s; SAVEPOINT s; ";
+        }
+        sql += _state.copy_sql;
+        std::string xid;
+        _copy.start(sql, _in_txn ? nullptr : &xid);
+        if (!_in_txn) {
+            _xid = std::stoull(xid);
+            _in_txn = true;
+        }
+        _savepoint_failed = false;
+        _state.copies += 1;
+        if (_copy.send(_header)) {
+            (void)send_segment(segment);  // false: the server refused; finish() says why
+        }
+        std::uint64_t stored = 0;
+        try {
+            stored = _copy.finish();
+        } catch (const ServerError& error) {
+            _state.bytes_sent += _copy.bytes_sent();
+            if (PQstatus(_conn.native()) != CONNECTION_OK ||
+                error_meaning(error.sqlstate(), copy_line_hint(error.context()) > 0) !=
+                    ErrorMeaning::row) {
+                throw;
+            }
+            _savepoint_failed = true;
+            return error;
+        }
         _state.bytes_sent += _copy.bytes_sent();
-        if (stored != rows) {
+        if (stored != segment.rows()) {
             throw Error("COPY count mismatch on writer " + std::to_string(_index) +
                         ": the server reported COPY " + std::to_string(stored) + ", " +
-                        std::to_string(rows) + " rows were sent");
+                        std::to_string(segment.rows()) + " rows were sent");
         }
-        try {
-            // The epilogue goes out as one pipeline; later issues add the ledger row here.
-            _conn.exec_pipeline({"COMMIT"});
-        } catch (const ConnectionError&) {
-            // Lost during COMMIT: it may or may not have committed. Ask, never guess.
-            reconnect();
-            if (!committed_before_loss(_xid)) {
-                throw AttemptLost{};
-            }
-        }
-        _state.rows_committed += stored;
-        _state.transactions_committed += 1;
-        if (_state.callbacks.on_commit) {
-            _committed_tags.clear();
-            for (const Segment& segment : attempt) {
-                _committed_tags.emplace_back(segment.batch->tags.data() + segment.first,
-                                             segment.end - segment.first);
-            }
-            _state.callbacks.on_commit(
-                CommitReport{.writer_index = _index, .rows = stored, .tags = _committed_tags});
-        }
+        return std::nullopt;
     }
 
     bool send_segment(const Segment& segment) {
@@ -360,67 +490,80 @@ class Writer {
         return _copy.send_slice(batch.buffer.data() + begin, end - begin);
     }
 
-    // Finds the refused row in `attempt`, reports it, and queues the rows after it and then the
-    // rows before it (so the rows before are committed first).
-    void split_at_refused_row(const std::vector<Segment>& attempt, const ServerError& error,
-                              std::vector<std::vector<Segment>>& work) {
-        std::uint64_t tuple = failing_tuple(error.context());  // 1-based, within this attempt
-        std::vector<Segment> before;
-        std::vector<Segment> after;
-        std::uint64_t seen = 0;
-        bool found = false;
-        for (const Segment& segment : attempt) {
-            std::uint64_t count = segment.end - segment.first;
-            if (found) {
-                after.push_back(segment);
-            } else if (tuple > seen + count) {
-                before.push_back(segment);
-            } else {
-                std::size_t row = segment.first + static_cast<std::size_t>(tuple - seen - 1);
-                if (row > segment.first) {
-                    before.push_back(Segment{segment.batch, segment.first, row});
-                }
-                if (row + 1 < segment.end) {
-                    after.push_back(Segment{segment.batch, row + 1, segment.end});
-                }
-                reject(segment.batch->tags[row], error);
-                found = true;
+    // Commits the accepted rows as one pipeline (`ROLLBACK TO SAVEPOINT s` when the last COPY
+    // was refused, then COMMIT: one round trip) and reports them.
+    void commit() {
+        std::uint64_t rows = 0;
+        for (const Segment& segment : _accepted) {
+            rows += segment.rows();
+        }
+        if (_in_txn) {
+            std::vector<std::string> epilogue;
+            if (_savepoint_failed) {
+                epilogue.emplace_back("ROLLBACK TO SAVEPOINT s");
             }
-            seen += count;
+            epilogue.emplace_back("COMMIT");
+            try {
+                _conn.exec_pipeline(epilogue);
+            } catch (const ConnectionError&) {
+                // Lost during COMMIT: it may or may not have committed. Ask, never guess.
+                reconnect();
+                if (!committed_before_loss(_xid)) {
+                    throw AttemptLost{};
+                }
+            }
+            _in_txn = false;
+            _savepoint_failed = false;
+            _state.transactions_committed += 1;
         }
-        if (!found) {
-            throw Error("the server refused tuple " + std::to_string(tuple) + " of a COPY of " +
-                        std::to_string(seen) + " rows: " + error.what());
+        _state.rows_committed += rows;
+        _txn_committed += rows;
+        if (_state.callbacks.on_commit && rows > 0) {
+            _committed_tags.clear();
+            for (const Segment& segment : _accepted) {
+                _committed_tags.emplace_back(segment.batch->tags.data() + segment.first,
+                                             segment.rows());
+            }
+            _state.callbacks.on_commit(
+                CommitReport{.writer_index = _index, .rows = rows, .tags = _committed_tags});
         }
-        work.push_back(std::move(after));
-        work.push_back(std::move(before));
+        _accepted.clear();
     }
 
-    void reject(std::uint64_t tag, const ServerError& error) {
-        _state.rows_rejected += 1;
+    void reject(Batch& batch, std::size_t row, const ServerError& error) {
+        batch.rejected.push_back(static_cast<std::uint32_t>(row));
+        std::uint64_t rejected = _state.rows_rejected.fetch_add(1) + 1;
         if (_state.callbacks.on_reject) {
             _state.callbacks.on_reject(RejectReport{.writer_index = _index,
-                                                    .tag = tag,
+                                                    .tag = batch.tags[row],
                                                     .sqlstate = error.sqlstate(),
                                                     .message = error.what()});
         }
+        if (rejected > _state.options.rejects_max) {
+            throw RejectsOverLimit{RejectsExceeded(
+                "more than " + std::to_string(_state.options.rejects_max) +
+                    " rows rejected by the server; the last: " + error.what(),
+                error.sqlstate())};
+        }
     }
 
-    void rollback() { _conn.exec("ROLLBACK"); }
+    void rollback() {
+        _conn.exec("ROLLBACK");
+        _in_txn = false;
+    }
 
     // Session settings of every writer connection, new or re-established.
     void set_up_session() {
-        if (_state.options.lock_timeout_ms != 0) {
-            _conn.exec("SET lock_timeout = " + std::to_string(_state.options.lock_timeout_ms));
+        for (const std::string& statement : _state.session_statements) {
+            _conn.exec(statement);
         }
     }
 
     // Replaces a lost connection, retrying with exponential backoff (50 ms doubling to 2 s)
-    // until reconnect_timeout_ms. Throws `Error` (not a ConnectionError, so no caller retries
-    // again) when the server stays away.
+    // until reconnect_timeout_ms. Throws `ReconnectFailed` when the server stays away.
     void reconnect() {
         _copy.reset();
-        _open = false;
+        _in_txn = false;
         auto delay = std::chrono::milliseconds(50);
         const auto deadline =
             Clock::now() + std::chrono::milliseconds(_state.options.reconnect_timeout_ms);
@@ -432,10 +575,12 @@ class Writer {
                 return;
             } catch (const ConnectionError& error) {
                 if (_state.failed.load() || Clock::now() + delay > deadline) {
-                    throw Error("writer " + std::to_string(_index) +
-                                " lost its connection and could not reconnect within " +
-                                std::to_string(_state.options.reconnect_timeout_ms) +
-                                " ms: " + error.what());
+                    throw ReconnectFailed("writer " + std::to_string(_index) +
+                                              " lost its connection and could not reconnect "
+                                              "within " +
+                                              std::to_string(_state.options.reconnect_timeout_ms) +
+                                              " ms: " + error.what(),
+                                          error.sqlstate());
                 }
             }
             std::this_thread::sleep_for(delay);
@@ -445,6 +590,7 @@ class Writer {
 
     // Whether transaction `xid`, whose COMMIT was cut off, committed (txid_status, PG10+).
     // While the old backend is still ending, the status is "in progress": wait for it.
+    // Throws `CommitInDoubt` when the server cannot say.
     bool committed_before_loss(std::uint64_t xid) {
         const std::string sql = "SELECT coalesce(txid_status(" + std::to_string(xid) + "), '')";
         for (int attempt = 0; attempt < 200; attempt++) {
@@ -452,17 +598,34 @@ class Writer {
             if (status == "committed") {
                 return true;
             }
+            if (status == "aborted") {
+                return false;
+            }
             if (status != "in progress") {
-                return false;  // aborted, or unknown: it did not commit
+                throw CommitInDoubt("writer " + std::to_string(_index) +
+                                        " lost its connection during COMMIT of transaction " +
+                                        std::to_string(xid) +
+                                        " and the server no longer knows its outcome",
+                                    xid);
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
-        throw Error("transaction " + std::to_string(xid) +
-                    " was still in progress 10 s after its connection was lost");
+        throw CommitInDoubt("transaction " + std::to_string(xid) +
+                                " was still in progress 10 s after its connection was lost",
+                            xid);
     }
 
     // Every pending row is now committed or rejected: return the batches to the pool.
     void finish_transaction() {
+        std::uint64_t rows = 0;
+        std::uint64_t rejected = 0;
+        for (const Batch* batch : _pending) {
+            rows += batch->rows();
+            rejected += batch->rejected.size();
+        }
+        // The accounting of the transaction: rows sent = committed + rejected (none pending).
+        PGINGEST_ASSERT(rows == _txn_committed + rejected);
+        _txn_committed = 0;
         _state.batches_committed += _pending.size();
         {
             std::lock_guard lock(_state.mutex);
@@ -475,14 +638,12 @@ class Writer {
             _state.release(batch);
         }
         _pending.clear();
+        _placed = 0;
     }
 
     // After a failure or on stop: roll back what is open; its batches were never committed.
     void abandon() noexcept {
-        if (_open) {
-            _copy.abort("pgingest: load stopped");
-            _open = false;
-        }
+        _copy.abort("pgingest: load stopped");
         try {
             if (PQtransactionStatus(_conn.native()) != PQTRANS_IDLE) {
                 rollback();
@@ -505,14 +666,22 @@ class Writer {
     Connection _conn;
     CopyStream _copy;
     ByteBuffer _header;
-    std::vector<Batch*> _pending;
-    bool _open = false;
+    std::vector<Batch*> _pending;  // batches of the open transaction, in order
+    std::size_t _placed = 0;       // how many of them are in the transaction
+    std::vector<Segment> _accepted;  // rows in the transaction, not yet committed
+    bool _in_txn = false;            // BEGIN sent, no COMMIT or ROLLBACK since
+    bool _savepoint_failed = false;  // the last COPY was refused: roll back to the savepoint
+    std::uint64_t _txn_committed = 0;  // rows of the pending batches committed (by a RejectsOver)
     Clock::time_point _opened;
     std::uint64_t _txn_bytes = 0;
     std::uint64_t _txn_rows = 0;
     std::size_t _txn_batches = 0;  // pool batches the transaction holds, ballast included
     std::uint64_t _min_sequence = UINT64_MAX;
     std::uint64_t _xid = 0;
+    std::uint64_t _rate_rows = 0;    // rows placed lately...
+    std::uint64_t _rate_errors = 0;  // ...how many of them were refused...
+    std::uint64_t _rate_costly = 0;  // ...of which by errors that leave their COPY dead
+    std::optional<Clock::time_point> _trouble_since;  // first of the recent transient errors
     std::vector<std::span<const std::uint64_t>> _committed_tags;  // scratch for CommitReport
 };
 
@@ -558,6 +727,7 @@ ByteBuffer* Producer::begin_row() {
         batch->buffer.clear();
         batch->row_ends.clear();
         batch->tags.clear();
+        batch->rejected.clear();
         batch->opened = Clock::now();
         begin_copy_data(batch->buffer);
         _batch = batch;
@@ -662,10 +832,27 @@ Engine::Engine(const std::string& conninfo, TableInfo table, EngineOptions optio
     for (std::size_t i = 0; i < options.writers; i++) {
         connections.emplace_back(conninfo);  // throws ConnectionError before any thread starts
     }
+    const bool has_citus = connections[0].query_value(
+                               "SELECT count(*) FROM pg_extension WHERE extname = 'citus'") != "0";
+    state.session_statements = writer_session_statements(options, has_citus);
     for (std::size_t i = 0; i < options.writers; i++) {
         auto writer = std::make_shared<detail::Writer>(state, i, std::move(connections[i]));
         _threads.emplace_back([writer] { writer->run(); });
     }
+}
+
+std::vector<std::string> writer_session_statements(const EngineOptions& options,
+                                                   bool has_citus) {
+    std::vector<std::string> statements;
+    if (options.lock_timeout_ms != 0) {
+        statements.push_back("SET lock_timeout = " + std::to_string(options.lock_timeout_ms));
+    }
+    if (has_citus) {
+        // Each COMMIT otherwise makes Citus open ~16 connections per worker (issue 12: 2.4-3.6x
+        // the server's own COPY with the default, 0.86-1.11x with 1).
+        statements.emplace_back("SET citus.max_adaptive_executor_pool_size = 1");
+    }
+    return statements;
 }
 
 namespace {
@@ -720,6 +907,7 @@ EngineStats Engine::stats() const noexcept {
                        .transactions_committed = state.transactions_committed.load(),
                        .bytes_sent = state.bytes_sent.load(),
                        .reconnects = state.reconnects.load(),
+                       .copies = state.copies.load(),
                        .producer_waits = state.producer_waits.load(),
                        .ballast_batches = state.ballast_batches.load()};
 }

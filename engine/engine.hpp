@@ -10,16 +10,24 @@
 //
 //   ['d':u8][length:i32][tuple]...[tuple]          tuples: codecs/copy_binary.hpp
 //
-// Rows the server refuses (constraint, trigger, a value it rejects) are isolated after the fact:
-// the server's CONTEXT names the tuple (`COPY t, line N`), the writer rolls back, commits the rows
-// before it, reports the bad row to the rejects callback with SQLSTATE and message, and carries on
-// with the rows after it. Any other server error ends the load: rows of the failed transaction
-// are not stored, and `flush`/`close` throw the error.
+// Each batch is one COPY inside a savepoint of a transaction spanning many batches. Rows the
+// server refuses (class 22/23, or an error naming a row: constraint, trigger, a value it
+// rejects) are isolated after the fact, at a cost proportional to the batch: the savepoint is
+// rolled back and the batch split, at the row the server's CONTEXT names (`COPY t, line N`, in
+// any language: only a hint) or in halves; a row is rejected only once a COPY of that row alone
+// was refused, and reported to the rejects callback with SQLSTATE and message. After refusals,
+// COPYs shrink (about 0.2 / refusal rate rows) so few dead tuples are left. Errors are sorted by
+// SQLSTATE class, never by text (`ErrorMeaning`): a lost connection or a server in trouble
+// (57P01-57P03, 53300, 58030, XX000 naming no row) is retried with backoff, a deadlock or
+// serialization failure runs the transaction again, anything else ends the load: rows of the
+// failed transaction are not stored, and `flush`/`close` throw the error.
 //
-// A lost connection (server restart, pg_terminate_backend, network) is re-established with
-// bounded exponential backoff and every row not yet committed is sent again. When the connection
-// is lost during COMMIT, the writer asks the server (`txid_status`) whether that transaction
-// committed before re-sending, so no row is stored twice.
+// A lost connection (server crash or restart, pg_terminate_backend, network) is re-established
+// with bounded exponential backoff and every row not yet committed is sent again; past
+// `reconnect_timeout_ms` the load fails with `ReconnectFailed` (a `ConnectionError`). When the
+// connection is lost during COMMIT, the writer asks the server (`txid_status`) whether that
+// transaction committed before re-sending, so no row is stored twice; `CommitInDoubt` when the
+// server cannot tell.
 //
 // Fields are written with the typed row API (engine/row_writer.hpp: one checked call per column)
 // or straight with the codecs (codecs/*.hpp) in COPY column order.
@@ -49,6 +57,15 @@ namespace pgingest {
 enum class WhenFull : std::uint8_t {
     block,   ///< wait for a writer to return one
     reject,  ///< `Producer::begin_row` returns nullptr ("would block") at once
+};
+
+/// How isolation uses the row the server's CONTEXT names (`COPY t, line N`). Only `use` is
+/// for production; the others exist for tests, to prove that isolation never trusts the hint.
+enum class IsolationHint : std::uint8_t {
+    use,          ///< start from the named row; verify it alone; bisect once a hint was wrong
+    ignore,       ///< bisect only (as for an error without CONTEXT)
+    later_row,    ///< test only: take the row after the named one (as Citus names the line read)
+    earlier_row,  ///< test only: take the row before the named one
 };
 
 /// Engine options; use designated initializers. Sizes in bytes, times in milliseconds.
@@ -83,6 +100,8 @@ struct EngineOptions {
     /// How long a writer keeps trying to reconnect (backoff 50 ms doubling to 2 s) before the
     /// load fails.
     std::uint32_t reconnect_timeout_ms = 60'000;
+    /// For tests: how isolation uses the server's CONTEXT hint (see `IsolationHint`).
+    IsolationHint isolation_hint = IsolationHint::use;
 };
 
 /// Counters, all monotonic; read with `Engine::stats` from any thread.
@@ -94,6 +113,8 @@ struct EngineStats {
     std::uint64_t transactions_committed = 0;
     std::uint64_t bytes_sent = 0;  ///< CopyData bytes sent, headers included
     std::uint64_t reconnects = 0;  ///< connections re-established after a loss
+    /// COPY statements run: one per batch, more while refused rows are isolated
+    std::uint64_t copies = 0;
     /// times a producer found no free batch buffer (and waited, or got "would block")
     std::uint64_t producer_waits = 0;
     /// pool batches held as ballast by batches grown past the pool's batch size (tuples larger
@@ -124,6 +145,14 @@ struct EngineCallbacks {
     std::function<void(const CommitReport&)> on_commit;
     std::function<void(const RejectReport&)> on_reject;
 };
+
+/// The statements each writer connection runs once connected (and again after a reconnect):
+/// `SET lock_timeout` when `options.lock_timeout_ms` is set; when the database has the citus
+/// extension (`has_citus`: pg_extension lists it, read once when the engine opens)
+/// `SET citus.max_adaptive_executor_pool_size = 1`, without which every COMMIT makes Citus
+/// open about 16 connections per worker (issue 12, measured on Citus 13.2). Pure function.
+[[nodiscard]] std::vector<std::string> writer_session_statements(const EngineOptions& options,
+                                                                 bool has_citus);
 
 namespace detail {
 struct Batch;

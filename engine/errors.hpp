@@ -1,7 +1,9 @@
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace pgingest {
 
@@ -38,6 +40,13 @@ class ConnectionError : public Error {
     using Error::Error;
 };
 
+/// A writer lost its connection and could not connect again within
+/// `EngineOptions::reconnect_timeout_ms`; `what()` names the last connection error. Not retried.
+class ReconnectFailed : public ConnectionError {
+  public:
+    using ConnectionError::ConnectionError;
+};
+
 /// The server refused a statement; `sqlstate()` says why.
 class ServerError : public Error {
   public:
@@ -50,5 +59,45 @@ class RejectsExceeded : public Error {
   public:
     using Error::Error;
 };
+
+/// The connection was lost while COMMIT was on its way and `txid_status` could not say whether
+/// that transaction committed (still "in progress" after the wait, or NULL: too old to tell).
+/// The rows of that transaction may or may not be stored; nothing is re-sent.
+class CommitInDoubt : public ConnectionError {
+  public:
+    CommitInDoubt(std::string message, std::uint64_t xid)
+        : ConnectionError(std::move(message)), _xid(xid) {}
+    /// The transaction id (txid_current, epoch included) whose outcome is unknown.
+    [[nodiscard]] std::uint64_t xid() const noexcept { return _xid; }
+
+  private:
+    std::uint64_t _xid;
+};
+
+/// What an error means for the rows being written (issue 12 point 4), from the SQLSTATE class
+/// and whether the error names one row; never from the message text.
+enum class ErrorMeaning : std::uint8_t {
+    /// A row was refused (class 22 data exception, 23 integrity constraint, or another error
+    /// naming one row of the COPY, e.g. XX000 from a type's recv function): isolate that row.
+    row,
+    /// The connection or the server is in trouble for now (class 08 but 08P01, 57P01-57P03,
+    /// 53300 too many connections, 58030 I/O error, XX000 naming no row): back off, reconnect
+    /// if needed, and re-send what is not committed.
+    transient,
+    /// 40001 serialization failure, 40P01 deadlock: roll back and run the transaction again.
+    retry_transaction,
+    /// Anything else (e.g. 42P01, 53100 disk full, 55P03 lock timeout): the load ends with it.
+    fatal,
+};
+
+/// Sorts an error with SQLSTATE `sqlstate` (empty: no server error, e.g. a socket failure:
+/// `transient`); `names_row`: its CONTEXT names a tuple of the COPY (`copy_line_hint` > 0).
+[[nodiscard]] ErrorMeaning error_meaning(std::string_view sqlstate, bool names_row) noexcept;
+
+/// The tuple ordinal (1-based) that a CONTEXT of the server names in its last COPY line
+/// (`COPY t, line 5, column b: "x"`; translated: `COPY t, Zeile 5`, `COPY t, ligne 5`): the
+/// first number after the comma that follows the table name. 0 when there is none. Only a hint
+/// of where the refused row is: servers such as Citus name the line being read, not the row.
+[[nodiscard]] std::uint64_t copy_line_hint(std::string_view context) noexcept;
 
 }  // namespace pgingest

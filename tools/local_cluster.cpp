@@ -136,16 +136,21 @@ void LocalCluster::start_server(bool keep_port) {
     }
 }
 
-void LocalCluster::restart() {
-    stop();
+void LocalCluster::restart(Shutdown mode, std::chrono::milliseconds down) {
+    stop_with(mode == Shutdown::immediate ? SIGQUIT : SIGINT);
+    std::this_thread::sleep_for(down);
     start_server(true);
 }
 
 void LocalCluster::stop() noexcept {
+    stop_with(SIGINT);  // fast shutdown: aborts transactions, disconnects clients
+}
+
+void LocalCluster::stop_with(int signal) noexcept {
     if (_server_pid <= 0) {
         return;
     }
-    ::kill(_server_pid, SIGINT);  // fast shutdown: aborts transactions, disconnects clients
+    ::kill(_server_pid, signal);
     const auto deadline = Clock::now() + std::chrono::seconds(30);
     int status = 0;
     while (::waitpid(_server_pid, &status, WNOHANG) == 0) {

@@ -2,6 +2,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -19,6 +21,12 @@ struct LocalClusterOptions {
     bool fsync = false;
     /// Extra `name=value` server settings, passed as `-c name=value`.
     std::vector<std::string> settings;
+};
+
+/// How `LocalCluster::restart` stops the server (pg_ctl's -m modes).
+enum class Shutdown : std::uint8_t {
+    fast,       ///< SIGINT: transactions aborted, clients told (FATAL 57P01), clean checkpoint
+    immediate,  ///< SIGQUIT: processes quit at once (a WARNING to clients), crash recovery next
 };
 
 /// A throwaway PostgreSQL cluster for tests and the demo: `initdb` into a fresh temporary
@@ -45,15 +53,16 @@ class LocalCluster {
     [[nodiscard]] int port() const noexcept { return _port; }
     [[nodiscard]] const std::filesystem::path& directory() const noexcept { return _directory; }
 
-    /// Stops the server with a fast shutdown and starts it again on the same port and data;
+    /// Stops the server (`mode`), waits `down`, and starts it again on the same port and data;
     /// every client connection is broken. Throws `Error` if it does not come back.
-    void restart();
+    void restart(Shutdown mode = Shutdown::fast, std::chrono::milliseconds down = {});
 
     /// Stops the server (fast shutdown, then SIGKILL after 30 s). Idempotent.
     void stop() noexcept;
 
   private:
     void start_server(bool keep_port);
+    void stop_with(int signal) noexcept;
     [[nodiscard]] std::string log_tail() const;
 
     LocalClusterOptions _options;

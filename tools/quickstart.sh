@@ -23,6 +23,17 @@ packages=(g++ cmake make pkg-config libpq-dev liburing-dev libconcurrentqueue-de
 
 install_missing() {
     local missing=()
+    # The engine test of a server whose messages are German needs the de_DE.UTF-8 locale
+    # (issue 12): Debian's locales package, the line enabled in /etc/locale.gen, locale-gen.
+    if [ "$mode" = test ] && ! locale -a 2>/dev/null | grep -qix 'de_DE\.utf-\?8'; then
+        local sudo_locale=()
+        [ "$(id -u)" -ne 0 ] && sudo_locale=(sudo)
+        dpkg-query -W -f='${Status}' locales 2>/dev/null | grep -q "install ok installed" ||
+            DEBIAN_FRONTEND=noninteractive "${sudo_locale[@]}" apt-get install -y -qq locales \
+                >/dev/null
+        "${sudo_locale[@]}" sed -i 's/^# *de_DE.UTF-8 UTF-8/de_DE.UTF-8 UTF-8/' /etc/locale.gen
+        "${sudo_locale[@]}" locale-gen >/dev/null
+    fi
     for package in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
             missing+=("$package")
