@@ -837,6 +837,11 @@ void SourceReader::read_document(InputFormat format) {
         }
         if (first < _size) {
             on_record(trim_right(std::string_view(base + first, _size - first)));
+        } else if (options.format == InputFormat::document) {
+            // Asked for one document per file, a file without one is a reject, so that
+            // rows_read = rows_loaded + rows_rejected holds per file. (Found by --format auto,
+            // an empty file is an empty NDJSON file: no records.)
+            on_error(base, "the file holds no JSON document (it is empty or only whitespace)");
         }
     } else {
         // One parser per reader thread: its structural index (4 bytes per input byte) is
