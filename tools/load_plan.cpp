@@ -490,7 +490,7 @@ bool array_index(std::string_view token, std::size_t& index) noexcept {
 bool keeps_number_text(ColumnKind kind) noexcept {
     return kind == ColumnKind::numeric || kind == ColumnKind::json || kind == ColumnKind::jsonb ||
            kind == ColumnKind::text || kind == ColumnKind::varchar || kind == ColumnKind::bpchar ||
-           kind == ColumnKind::name || kind == ColumnKind::float4;
+           kind == ColumnKind::name || kind == ColumnKind::float4 || kind == ColumnKind::float8;
 }
 
 bool is_text_kind(ColumnKind kind) noexcept {
@@ -582,15 +582,19 @@ bool RecordEncoder::encode(std::string_view record, ByteBuffer& out, RecordError
 
 namespace {
 
-/// True when `root` is or holds a number simdjson parsed as a double: the only numbers whose
-/// text the DOM may have changed (integers keep theirs). An explicit stack, no recursion.
+/// True when `root` is or holds a number simdjson parsed as a double, or a 0 (which may have
+/// been "-0"): the only numbers whose text the DOM may have changed (other integers keep
+/// theirs). An explicit stack, no recursion.
 bool has_double(simdjson::dom::element root, std::vector<simdjson::dom::element>& stack) {
     stack.clear();
     stack.push_back(root);
     while (!stack.empty()) {
         simdjson::dom::element element = stack.back();
         stack.pop_back();
-        if (element.is_double()) {
+        // DOUBLE by type: is_double() is true of every number. An integer 0 may be "-0".
+        simdjson::dom::element_type type = element.type();
+        if (type == simdjson::dom::element_type::DOUBLE ||
+            (type == simdjson::dom::element_type::INT64 && element.get_int64().value_unsafe() == 0)) {
             return true;
         }
         if (element.is_array()) {
@@ -612,7 +616,15 @@ bool has_double(simdjson::dom::element root, std::vector<simdjson::dom::element>
 
 bool RecordEncoder::needs_raw(simdjson::dom::element record) {
     for (std::size_t i = 0; i < _plan->columns.size(); ++i) {
-        if (_raw_columns[i] && _found[i] != 0 && has_double(_values[i], _stack)) {
+        if (!_raw_columns[i] || _found[i] == 0) {
+            continue;
+        }
+        // float8 takes a double as it is; only "-0", which simdjson reads as the integer 0,
+        // needs the text.
+        if (column_codec(_plan->columns[i].column).kind == ColumnKind::float8
+                ? _values[i].type() == simdjson::dom::element_type::INT64 &&
+                      _values[i].get_int64().value_unsafe() == 0
+                : has_double(_values[i], _stack)) {
             return true;
         }
     }
@@ -886,6 +898,21 @@ bool RecordEncoder::collect_raw(std::string_view record, bool all_columns) {
         _raw_doc.get_object().get(object) != simdjson::SUCCESS) {
         return false;
     }
+    // Pointers first: each walk rewinds the document, which reuses the buffer the unescaped
+    // keys of `_rest` point into, so the member loop comes last.
+    for (std::size_t i = 0; i < _plan->columns.size(); ++i) {
+        const PlannedColumn& planned = _plan->columns[i];
+        if (!(all_columns || _raw_columns[i]) || planned.source != SourceKind::pointer) {
+            continue;
+        }
+        if (!raw_at_pointer(_tokens[i], _raw[i])) {
+            _raw[i] = {};  // absent (or an empty pointer: the DOM value is used)
+        }
+    }
+    _raw_doc.rewind();
+    if (_raw_doc.get_object().get(object) != simdjson::SUCCESS) {
+        return false;
+    }
     for (auto field_result : object) {
         simdjson::ondemand::field field;
         std::string_view key;
@@ -904,15 +931,6 @@ bool RecordEncoder::collect_raw(std::string_view record, bool all_columns) {
         taken = taken || std::find(_taken.begin(), _taken.end(), key) != _taken.end();
         if (!taken && _raw_rest) {
             _rest.emplace_back(key, text);
-        }
-    }
-    for (std::size_t i = 0; i < _plan->columns.size(); ++i) {
-        const PlannedColumn& planned = _plan->columns[i];
-        if (!(all_columns || _raw_columns[i]) || planned.source != SourceKind::pointer) {
-            continue;
-        }
-        if (!raw_at_pointer(_tokens[i], _raw[i])) {
-            _raw[i] = {};  // absent (or an empty pointer: the DOM value is used)
         }
     }
     return true;
