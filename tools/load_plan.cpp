@@ -70,8 +70,8 @@ ByteMasks byte_masks(std::string_view text, std::size_t at) noexcept {
             // Signed compares: bytes of 0x80 and above are negative, so never digits. "End"
             // here is any byte below '-' but '"', or ']' / '}' (0x5D | 0x20 = 0x7D): a superset
             // of `number_end` whose extra bytes only cost a check.
-            __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(b, set('0' - 1)),
-                                          _mm_cmplt_epi8(b, set('9' + 1)));
+            __m128i digit =
+                _mm_and_si128(_mm_cmpgt_epi8(b, set('0' - 1)), _mm_cmplt_epi8(b, set('9' + 1)));
             __m128i dot = _mm_cmpeq_epi8(b, set('.'));
             __m128i low = _mm_or_si128(b, set(0x20));
             __m128i end = _mm_or_si128(
@@ -379,7 +379,8 @@ void check_sources(const TableInfo& table, const std::vector<Explicit>& sources)
         column.type_display +
         ", which pgingest cannot write yet; nothing was loaded. Leave it to the server (its "
         "default or NULL) with --skip " +
-        column.name + " (records with a value for it are then rejected, or kept in a "
+        column.name +
+        " (records with a value for it are then rejected, or kept in a "
         "--rest-column), or load into a table without it");
 }
 
@@ -594,7 +595,8 @@ bool has_double(simdjson::dom::element root, std::vector<simdjson::dom::element>
         // DOUBLE by type: is_double() is true of every number. An integer 0 may be "-0".
         simdjson::dom::element_type type = element.type();
         if (type == simdjson::dom::element_type::DOUBLE ||
-            (type == simdjson::dom::element_type::INT64 && element.get_int64().value_unsafe() == 0)) {
+            (type == simdjson::dom::element_type::INT64 &&
+             element.get_int64().value_unsafe() == 0)) {
             return true;
         }
         if (element.is_array()) {
@@ -731,8 +733,7 @@ bool find_pick(simdjson::ondemand::value& value, const std::string& key, std::si
 
 }  // namespace
 
-bool RecordEncoder::raw_at_pointer(const std::vector<std::string>& tokens,
-                                   std::string_view& text) {
+bool RecordEncoder::raw_at_pointer(const std::vector<std::string>& tokens, std::string_view& text) {
     // On-Demand reads forward only: each step walks again from the root to the member picked
     // at the steps before, then finds the last member of its token.
     _picks.clear();
@@ -824,9 +825,8 @@ bool is_float_kind(ColumnKind kind) noexcept {
 Status refused_number(ColumnKind kind, std::string_view raw) noexcept {
     if (!json_number(raw)) {
         bool infinity = raw == "-Infinity" || raw == "Infinity";
-        return Status{infinity && is_float_kind(kind) ? Errc::float_out_of_range
-                                                      : Errc::json_syntax,
-                      0};
+        return Status{
+            infinity && is_float_kind(kind) ? Errc::float_out_of_range : Errc::json_syntax, 0};
     }
     return Status{is_integer_kind(kind) ? Errc::integer_out_of_range : Errc::type_mismatch, 0};
 }

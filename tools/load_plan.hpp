@@ -50,10 +50,10 @@ struct PlannedColumn {
 
 /// The mapping flags of `pgingest load`, as given.
 struct MappingOptions {
-    std::vector<std::string> maps{};  ///< "COL=/pointer" or "COL" (by key, also for a default)
-    std::vector<std::string> sets{};  ///< "COL=VALUE"
-    std::string document_column{};    ///< empty: none
-    std::string rest_column{};        ///< empty: none
+    std::vector<std::string> maps{};   ///< "COL=/pointer" or "COL" (by key, also for a default)
+    std::vector<std::string> sets{};   ///< "COL=VALUE"
+    std::string document_column{};     ///< empty: none
+    std::string rest_column{};         ///< empty: none
     std::vector<std::string> skips{};  ///< "COL": left to the server (default or NULL)
 };
 
@@ -150,8 +150,8 @@ class RecordEncoder {
     std::vector<bool> _raw_columns;  ///< per planned column
     bool _raw_rest = false;
     bool _raw_any = false;               ///< some column or the rest column takes raw text
-    bool _raw_hit = false;    ///< the scan found a number whose text a double may change
-    bool _raw_ready = false;  ///< `_raw` and `_rest` hold this record's text
+    bool _raw_hit = false;               ///< the scan found a number whose text a double may change
+    bool _raw_ready = false;             ///< `_raw` and `_rest` hold this record's text
     std::vector<std::string_view> _raw;  ///< per planned column; empty: member absent
     std::vector<std::pair<std::string_view, std::string_view>> _rest;  ///< key (unescaped), value
     simdjson::ondemand::parser _raw_parser;
@@ -162,10 +162,10 @@ class RecordEncoder {
     std::vector<std::string> _taken;
     /// Per planned column: the pointer's tokens, unescaped (pointer columns only).
     std::vector<std::vector<std::string>> _tokens;
-    std::vector<std::size_t> _key_columns;  ///< indexes of the key columns
+    std::vector<std::size_t> _key_columns;        ///< indexes of the key columns
     std::vector<simdjson::dom::element> _values;  ///< per planned column, from `gather`
-    std::vector<char> _found;                      ///< per planned column: `_values` is set
-    std::vector<simdjson::dom::element> _stack;    ///< `needs_raw`'s walk
+    std::vector<char> _found;                     ///< per planned column: `_values` is set
+    std::vector<simdjson::dom::element> _stack;   ///< `needs_raw`'s walk
     /// Columns left to the server whose members reject a record (none when `keeps_members`),
     /// with the reason given.
     std::vector<std::pair<std::string, std::string>> _left;

@@ -5,8 +5,8 @@
 // written with a message naming the column. Any JSON value is stored as the server reads its
 // text (json/jsonb: the member's JSON text) or its record is rejected naming the column, never
 // stored as something else; JSON strings the server reads but pgingest rejects are listed (gaps
-// of pgingest's text input for a type, not silent losses). New types in the catalog join the test by
-// themselves, so a type that is neither encoded nor refused fails it.
+// of pgingest's text input for a type, not silent losses). New types in the catalog join the test
+// by themselves, so a type that is neither encoded nor refused fails it.
 
 #include <simdjson.h>
 
@@ -41,23 +41,94 @@ std::string json_string(const std::string& text) {
 
 std::vector<Candidate> candidates() {
     std::vector<Candidate> all = {{"null", "", true, false}};
-    for (const char* number :
-         {"0", "-0", "1", "-1", "1.5", "1.50", "0.1", "32767", "-32768", "2147483647",
-          "-2147483648", "9223372036854775807", "-9223372036854775808", "1e3", "3.4e38",
-          "1.7976931348623157e308", "true", "false", "{\"a\":1}", "[1,2]", "[[1,2],[3,4]]"}) {
+    for (const char* number : {"0",
+                               "-0",
+                               "1",
+                               "-1",
+                               "1.5",
+                               "1.50",
+                               "0.1",
+                               "32767",
+                               "-32768",
+                               "2147483647",
+                               "-2147483648",
+                               "9223372036854775807",
+                               "-9223372036854775808",
+                               "1e3",
+                               "3.4e38",
+                               "1.7976931348623157e308",
+                               "true",
+                               "false",
+                               "{\"a\":1}",
+                               "[1,2]",
+                               "[[1,2],[3,4]]"}) {
         all.push_back({number, number, false, false});
     }
-    for (const char* text :
-         {"", "0", "1", "t", "abc", "a b", "NaN", "Infinity", "-Infinity", "infinity", "empty",
-          "[1,5)", "(1,5]", "[1.5,2.5]", "{[1,5)}", "{}", "{1,2}", "{{1,2},{3,4}}", "{NULL}",
-          "{a,b}", "(1,x)", "(2,)", "12:00:00", "23:59:59.999999", "12:00:00+02",
-          "2024-01-02", "2024-01-02 03:04:05", "2024-01-02 03:04:05+00", "infinity",
-          "1 day", "-1 mon 2 days", "10.0.0.1", "10.0.0.0/8", "::1", "08:00:2b:01:02:03",
-          "08:00:2b:01:02:03:04:05", "(1,2)", "((0,0),(1,1))", "[(0,0),(1,1)]", "{1,2,3}",
-          "<(0,0),1>", "((0,0),(1,0),(1,1))", "a & b", "a:1 b:2", "$.a", "0/16B6C50", "101",
-          "B101", "\\x0102", "<a/>", "1:2:", "{\"a\": 1}", "a=>1", "top.mid", "ok", "sad",
-          "00000000-0000-0000-0000-000000000001", "$1.50", "5", "-5", "x", "\"q\"",
-          "0.000123", "1.50", "100.000"}) {
+    for (const char* text : {"",
+                             "0",
+                             "1",
+                             "t",
+                             "abc",
+                             "a b",
+                             "NaN",
+                             "Infinity",
+                             "-Infinity",
+                             "infinity",
+                             "empty",
+                             "[1,5)",
+                             "(1,5]",
+                             "[1.5,2.5]",
+                             "{[1,5)}",
+                             "{}",
+                             "{1,2}",
+                             "{{1,2},{3,4}}",
+                             "{NULL}",
+                             "{a,b}",
+                             "(1,x)",
+                             "(2,)",
+                             "12:00:00",
+                             "23:59:59.999999",
+                             "12:00:00+02",
+                             "2024-01-02",
+                             "2024-01-02 03:04:05",
+                             "2024-01-02 03:04:05+00",
+                             "infinity",
+                             "1 day",
+                             "-1 mon 2 days",
+                             "10.0.0.1",
+                             "10.0.0.0/8",
+                             "::1",
+                             "08:00:2b:01:02:03",
+                             "08:00:2b:01:02:03:04:05",
+                             "(1,2)",
+                             "((0,0),(1,1))",
+                             "[(0,0),(1,1)]",
+                             "{1,2,3}",
+                             "<(0,0),1>",
+                             "((0,0),(1,0),(1,1))",
+                             "a & b",
+                             "a:1 b:2",
+                             "$.a",
+                             "0/16B6C50",
+                             "101",
+                             "B101",
+                             "\\x0102",
+                             "<a/>",
+                             "1:2:",
+                             "{\"a\": 1}",
+                             "a=>1",
+                             "top.mid",
+                             "ok",
+                             "sad",
+                             "00000000-0000-0000-0000-000000000001",
+                             "$1.50",
+                             "5",
+                             "-5",
+                             "x",
+                             "\"q\"",
+                             "0.000123",
+                             "1.50",
+                             "100.000"}) {
         all.push_back({json_string(text), text, false, true});
     }
     return all;
@@ -120,9 +191,11 @@ TEST_CASE("catalog: every type COPY can write is stored as the server reads it o
         for (std::size_t k = 1; k < pool.size(); ++k) {
             texts += (k > 1 ? "," : "") + test::sql_literal(conn, pool[k].text);
         }
-        std::vector<std::string> valid = conn.query_column(
-            "SELECT ord::text FROM unnest(" + texts + "]) WITH ORDINALITY AS u(t, ord) WHERE "
-            "pg_temp.ct_valid(t, " + test::sql_literal(conn, types[i]) + "::regtype)");
+        std::vector<std::string> valid =
+            conn.query_column("SELECT ord::text FROM unnest(" + texts +
+                              "]) WITH ORDINALITY AS u(t, ord) WHERE "
+                              "pg_temp.ct_valid(t, " +
+                              test::sql_literal(conn, types[i]) + "::regtype)");
         std::vector<std::size_t> chosen = {0};  // null
         for (const std::string& ord : valid) {
             chosen.push_back(std::stoul(ord));
@@ -192,7 +265,8 @@ TEST_CASE("catalog: every type COPY can write is stored as the server reads it o
         gap_report += gap + "\n";
     }
     WARN(std::to_string(types.size()) + " types: " + std::to_string(refused) +
-         " refused up front, " + std::to_string(stored) + " values stored as the server reads "
-         "them, " + std::to_string(gaps.size()) + " strings the server reads rejected:\n" +
-         gap_report);
+         " refused up front, " + std::to_string(stored) +
+         " values stored as the server reads "
+         "them, " +
+         std::to_string(gaps.size()) + " strings the server reads rejected:\n" + gap_report);
 }

@@ -27,9 +27,9 @@ Loaded load(const std::string& table, const std::vector<std::string>& flags,
     test::TempDir dir;
     std::string input = dir.write("in.ndjson", ndjson);
     std::string rejects = dir.path("rejects.ndjson");
-    std::vector<std::string> args = {"load",      "--db",      test::cluster().conninfo(),
-                                     "--table",   table,       "--rejects",
-                                     rejects,     "--summary", "json"};
+    std::vector<std::string> args = {"load",    "--db",      test::cluster().conninfo(),
+                                     "--table", table,       "--rejects",
+                                     rejects,   "--summary", "json"};
     args.insert(args.end(), flags.begin(), flags.end());
     args.push_back(input);
     Loaded loaded{test::run_pgingest(args), {}};
@@ -47,10 +47,23 @@ TEST_CASE("values: numbers keep every digit and their scale in text, numeric, js
     conn.exec(
         "DROP TABLE IF EXISTS vl_num; CREATE TABLE vl_num (id int4, t text, v varchar(60), "
         "n numeric, js json, jb jsonb, pm text, pn numeric, r jsonb)");
-    const std::vector<std::string> literals = {
-        "1.50",  "100.000", "0.10",   "2.5e-400", "1.0e-5", "12345678901234567890.123456789",
-        "3.141592653589793238462643383279",    "-0", "-0.0", "0.00001", "1E+2", "0.0001",
-        "42",    "1.5",     "-7.25e3", "123456789012345678901234567890", "0.000123"};
+    const std::vector<std::string> literals = {"1.50",
+                                               "100.000",
+                                               "0.10",
+                                               "2.5e-400",
+                                               "1.0e-5",
+                                               "12345678901234567890.123456789",
+                                               "3.141592653589793238462643383279",
+                                               "-0",
+                                               "-0.0",
+                                               "0.00001",
+                                               "1E+2",
+                                               "0.0001",
+                                               "42",
+                                               "1.5",
+                                               "-7.25e3",
+                                               "123456789012345678901234567890",
+                                               "0.000123"};
     std::string ndjson;
     for (std::size_t i = 0; i < literals.size(); ++i) {
         const std::string& l = literals[i];
@@ -58,36 +71,42 @@ TEST_CASE("values: numbers keep every digit and their scale in text, numeric, js
                   ",\"js\":{\"a\":" + l + "},\"jb\":{\"a\":" + l + "},\"p\":{\"x\":" + l +
                   ",\"y\":[" + l + "]},\"o\":" + l + "}\n";
     }
-    Loaded loaded = load("vl_num", {"--map", "pm=/p/x", "--map", "pn=/p/y/0", "--rest-column",
-                                    "r"},
-                         ndjson);
+    Loaded loaded =
+        load("vl_num", {"--map", "pm=/p/x", "--map", "pn=/p/y/0", "--rest-column", "r"}, ndjson);
     INFO(loaded.result.output);
     REQUIRE(loaded.result.exit_code == 0);
     for (std::size_t i = 0; i < literals.size(); ++i) {
         const std::string& l = literals[i];
         INFO(l);
         std::string q = "'" + l + "'";
-        CHECK(conn.query_value(
-                  "SELECT concat_ws(',', t = " + q + ", v = " + q + ", n::text = (" + q +
-                  "::numeric)::text, js::text = '{\"a\":" + l + "}', jb::text = ('{\"a\":" + l +
-                  "}'::jsonb)::text, pm = " + q + ", pn::text = (" + q +
-                  "::numeric)::text, r::text = ('{\"o\": " + l +
-                  "}'::jsonb)::text) FROM vl_num WHERE id = " +
-                  std::to_string(i)) == "t,t,t,t,t,t,t,t");
+        CHECK(conn.query_value("SELECT concat_ws(',', t = " + q + ", v = " + q + ", n::text = (" +
+                               q + "::numeric)::text, js::text = '{\"a\":" + l +
+                               "}', jb::text = ('{\"a\":" + l + "}'::jsonb)::text, pm = " + q +
+                               ", pn::text = (" + q + "::numeric)::text, r::text = ('{\"o\": " + l +
+                               "}'::jsonb)::text) FROM vl_num WHERE id = " + std::to_string(i)) ==
+              "t,t,t,t,t,t,t,t");
     }
 }
 
-TEST_CASE("values: float4/float8 round the text once; out of range says so",
-          "[load][values][pg]") {
+TEST_CASE("values: float4/float8 round the text once; out of range says so", "[load][values][pg]") {
     auto conn = test::connect();
     conn.exec("DROP TABLE IF EXISTS vl_float; CREATE TABLE vl_float (id int4, f4 real, f8 float8)");
-    const std::vector<std::string> stored = {
-        "1.5", "0.1", "1.00000005960464477550", "3.4028235e38", "1e-45", "-0", "-0.0",
-        "\"-Infinity\"", "\"NaN\"", "\"Infinity\"", "2.2250738585072014e-308", "16777217"};
+    const std::vector<std::string> stored = {"1.5",
+                                             "0.1",
+                                             "1.00000005960464477550",
+                                             "3.4028235e38",
+                                             "1e-45",
+                                             "-0",
+                                             "-0.0",
+                                             "\"-Infinity\"",
+                                             "\"NaN\"",
+                                             "\"Infinity\"",
+                                             "2.2250738585072014e-308",
+                                             "16777217"};
     std::string ndjson;
     for (std::size_t i = 0; i < stored.size(); ++i) {
-        ndjson += "{\"id\":" + std::to_string(i) + ",\"f4\":" + stored[i] +
-                  ",\"f8\":" + stored[i] + "}\n";
+        ndjson += "{\"id\":" + std::to_string(i) + ",\"f4\":" + stored[i] + ",\"f8\":" + stored[i] +
+                  "}\n";
     }
     ndjson +=
         "{\"id\":100,\"f8\":1e999}\n{\"id\":101,\"f8\":-Infinity}\n{\"id\":102,\"f4\":1e39}\n"
@@ -96,18 +115,18 @@ TEST_CASE("values: float4/float8 round the text once; out of range says so",
     INFO(loaded.result.output);
     CHECK(loaded.result.exit_code == 1);
     for (std::size_t i = 0; i < stored.size(); ++i) {
-        std::string text = stored[i].front() == '"' ? stored[i].substr(1, stored[i].size() - 2)
-                                                    : stored[i];
+        std::string text =
+            stored[i].front() == '"' ? stored[i].substr(1, stored[i].size() - 2) : stored[i];
         INFO(text);
         if (text == "2.2250738585072014e-308") {  // below float4's range: the record is a reject
             CHECK(conn.query_value("SELECT count(*) FROM vl_float WHERE id = " +
                                    std::to_string(i)) == "0");
             continue;
         }
-        CHECK(conn.query_value("SELECT concat_ws(',', f4 = '" + text + "'::real, f4::text = ('" +
-                               text + "'::real)::text, f8 = '" + text + "'::float8, f8::text = ('" +
-                               text + "'::float8)::text) FROM vl_float WHERE id = " +
-                               std::to_string(i)) == "t,t,t,t");
+        CHECK(conn.query_value(
+                  "SELECT concat_ws(',', f4 = '" + text + "'::real, f4::text = ('" + text +
+                  "'::real)::text, f8 = '" + text + "'::float8, f8::text = ('" + text +
+                  "'::float8)::text) FROM vl_float WHERE id = " + std::to_string(i)) == "t,t,t,t");
     }
     std::vector<std::string> reasons;
     for (const test::Reject& reject : loaded.rejects) {
@@ -137,10 +156,10 @@ TEST_CASE("values: of duplicate keys the last wins, for columns, pointers, rest 
         "pn numeric, r jsonb, d jsonb)");
     std::string first = R"({"id":1,"s":"first","s":"second","o":{"k":1,"k":2},"x":1,"x":2})";
     std::string second = R"({"id":2,"n":1.50,"n":2.50,"o":{"k":3,"q":1.0,"q":2.50},"id":3})";
-    Loaded loaded = load("vl_dup",
-                         {"--map", "k=/o/k", "--map", "pn=/o/q", "--document-column", "d",
-                          "--rest-column", "r"},
-                         first + "\n" + second + "\n");
+    Loaded loaded = load(
+        "vl_dup",
+        {"--map", "k=/o/k", "--map", "pn=/o/q", "--document-column", "d", "--rest-column", "r"},
+        first + "\n" + second + "\n");
     INFO(loaded.result.output);
     REQUIRE(loaded.result.exit_code == 0);
     CHECK(conn.query_value("SELECT concat_ws('|', s, k, r, d = '" + first +
@@ -214,20 +233,20 @@ TEST_CASE("values: a record with a value for a column left to the server is reje
           "a:{\"created_at\": \"2024-01-02T03:04:05Z\"},b:{\"created_at\": null},"
           "c:{\"note\": \"n\"}");
 
-    test::CliResult dry = test::run_pgingest({"load", "--db", test::cluster().conninfo(),
-                                              "--table", "vl_left", "--skip", "note", "--skip",
-                                              "r", "--dry-run"});
+    test::CliResult dry =
+        test::run_pgingest({"load", "--db", test::cluster().conninfo(), "--table", "vl_left",
+                            "--skip", "note", "--skip", "r", "--dry-run"});
     CHECK(dry.exit_code == 0);
     CHECK(dry.output.find("  created_at  (not sent: the server's default)  timestamp with time "
-                          "zone; a record with a value for it is rejected\n") !=
-          std::string::npos);
+                          "zone; a record with a value for it is rejected\n") != std::string::npos);
     CHECK(dry.output.find("  note  (not sent: --skip, the server's default or NULL)  text; a "
                           "record with a value for it is rejected\n") != std::string::npos);
 }
 
-TEST_CASE("values: time, inet, enum, domain are stored as the server reads them or refused "
-          "up front",
-          "[load][values][pg]") {
+TEST_CASE(
+    "values: time, inet, enum, domain are stored as the server reads them or refused "
+    "up front",
+    "[load][values][pg]") {
     auto conn = test::connect();
     conn.exec(
         "DROP TABLE IF EXISTS vl_r1; DROP TYPE IF EXISTS vl_mood; DROP DOMAIN IF EXISTS "
@@ -286,6 +305,7 @@ TEST_CASE("values: --skip leaves a column pgingest cannot write to the server",
     CHECK(skipped.result.exit_code == 1);
     REQUIRE(skipped.rejects.size() == 1);
     CHECK(skipped.rejects[0].line == 2);
-    CHECK(skipped.rejects[0].reason.starts_with("column \"a\" (pg_snapshot) is skipped (--skip a)"));
+    CHECK(
+        skipped.rejects[0].reason.starts_with("column \"a\" (pg_snapshot) is skipped (--skip a)"));
     CHECK(conn.query_value("SELECT concat_ws('|', id, a IS NULL) FROM vl_skip") == "1|t");
 }
