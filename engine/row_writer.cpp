@@ -483,7 +483,8 @@ Status RowWriter::from_text_field(ColumnKind kind, const ColumnCodec& codec,
             Status status = parse_int64(value, parsed);
             return status.ok() ? integer_field(kind, codec, parsed) : status;
         }
-        case ColumnKind::float4:
+        case ColumnKind::float4:  // rounded once, from the text (float4in: strtof)
+            return encode_float4_text(*_out, value);
         case ColumnKind::float8: {
             double parsed = 0;
             Status status = parse_double(value, parsed);
@@ -866,6 +867,17 @@ std::string RowWriter::describe(Status status, std::size_t column, std::string_v
         return message;
     }
     message += describe_error(status, "", value);
+    if (status.code == Errc::float_out_of_range && column < _codecs.size()) {
+        // The server's words for it (float.c float_overflow_error: "value out of range:
+        // overflow"; float8in: "is out of range for type double precision"), with the type.
+        const ColumnCodec& codec = _codecs[column];
+        ColumnKind kind = codec.kind == ColumnKind::array ? codec.element : codec.kind;
+        if (kind == ColumnKind::float4 || kind == ColumnKind::float8) {
+            message.resize(message.size() - std::string_view(errc_reason(status.code)).size());
+            message += "out of range for type ";
+            message += column_kind_name(kind);
+        }
+    }
     if (status.code == Errc::type_mismatch && _codecs.size() > column &&
         _codecs[column].kind == ColumnKind::array) {
         message += " (element ";

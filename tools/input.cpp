@@ -1121,6 +1121,13 @@ void SourceReader::emit_document() {
         Pending pending{.data = _buffer, .source_index = _index};
         pending.records.push_back({first, text.size(), line, _offset + first});
         push(std::move(pending));
+    } else if (_options.format == InputFormat::document) {
+        // Asked for one document per file, a file without one is a reject, so that
+        // rows_read = rows_loaded + rows_rejected holds per file. (Found by --format auto, an
+        // empty file is an empty NDJSON file: no records.)
+        push_error({_name, 1, _offset,
+                    "the file holds no JSON document (it is empty or only whitespace)",
+                    shorten(bytes, _options.error_text_bytes_max)});
     }
 }
 

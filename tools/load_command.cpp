@@ -10,8 +10,14 @@ const char* const load_description =
     "file (document); --pointer selects records inside each document, '*' meaning every\n"
     "element (OTLP: /resourceSpans/*/scopeSpans/*/spans). gzip and zstd input is detected.\n\n"
     "Columns take the record's member of the same name; columns with a default are left to the\n"
-    "server unless named (--map COL). A missing member is NULL. Values are converted to the\n"
-    "column's type; a value that does not fit is a rejected record, not a failure.\n\n"
+    "server unless named (--map COL), and so are columns named by --skip. A missing member is\n"
+    "NULL. No value is dropped silently: a record with a value for a column left to the server\n"
+    "is rejected (unless --document-column or --rest-column keeps it), and a column whose type\n"
+    "pgingest cannot write refuses the load before anything is written (exit 2) unless it has a\n"
+    "default or is --skip'ed. --dry-run lists the columns left to the server. Values are\n"
+    "converted to the column's type by its input rules, numbers from their text as written\n"
+    "(1.50 stays 1.50 in text, numeric and jsonb); a value that does not fit is a rejected\n"
+    "record, not a failure. Of duplicate keys the last wins, as in PostgreSQL's jsonb.\n\n"
     "Database: --db, else the PG* environment variables, else DATABASE_URL, else pgingest's own\n"
     "local server (started on first use; see `pgingest local`).\n\n"
     "Records are loaded as they arrive: from a pipe or stdin, a record's row is committed within\n"
@@ -62,6 +68,12 @@ LoadCommand add_load_command(CLI::App& app) {
     load->add_option("--set", o.mapping.sets, "COL=VALUE: a constant for every row. Repeatable")
         ->allow_extra_args(false)
         ->envname("PGINGEST_SET");
+    load->add_option("--skip", o.mapping.skips,
+                     "COL: leave the column to the server (its default or NULL), also one whose "
+                     "type pgingest cannot write; records with a value for it are rejected unless "
+                     "a document or rest column keeps them. Repeatable")
+        ->allow_extra_args(false)
+        ->envname("PGINGEST_SKIP");
     load->add_option("--document-column", o.mapping.document_column,
                      "json/jsonb column that stores the whole record")
         ->envname("PGINGEST_DOCUMENT_COLUMN");

@@ -11,9 +11,17 @@
 //   constant      --set COL=VALUE            VALUE, parsed like the type's input function
 //
 // Columns left out of the plan are left out of the COPY column list, so the server fills them
-// with their defaults. A column with a default (bigserial ids, `DEFAULT now()`) is mapped by key
-// only when named (`--map COL`); every other column is mapped by key unless another source
-// names it. A missing member is NULL.
+// with their defaults (or NULL). A column with a default (bigserial ids, `DEFAULT now()`) is
+// mapped by key only when named (`--map COL`); `--skip COL` leaves any column to the server;
+// every other column is mapped by key unless another source names it. A missing member is NULL.
+// No value is dropped silently:
+//   - a column whose type pgingest cannot write, neither named nor skipped, refuses the plan
+//     (the user names it with --skip, or gives it an encoder);
+//   - a record with a non-null member for a column left to the server is rejected, unless the
+//     record is kept whole anyway: with a --document-column, or with a --rest-column, which
+//     then takes that member like any other member no column took.
+// Duplicate keys: the last occurrence wins, for key and pointer columns and the rest column,
+// as PostgreSQL's jsonb and json_populate_record do.
 
 #include <simdjson.h>
 
@@ -29,8 +37,9 @@
 
 namespace pgingest::tools {
 
-/// Where one column's value comes from.
-enum class SourceKind : std::uint8_t { key, pointer, document, rest, constant };
+/// Where one column's value comes from. `skip` (--skip) appears only while the plan is built:
+/// such a column is left out of the plan.
+enum class SourceKind : std::uint8_t { key, pointer, document, rest, constant, skip };
 
 /// One column of the plan.
 struct PlannedColumn {
@@ -41,18 +50,26 @@ struct PlannedColumn {
 
 /// The mapping flags of `pgingest load`, as given.
 struct MappingOptions {
-    std::vector<std::string> maps{};  ///< "COL=/pointer" or "COL" (by key, also for a default)
-    std::vector<std::string> sets{};  ///< "COL=VALUE"
-    std::string document_column{};    ///< empty: none
-    std::string rest_column{};        ///< empty: none
+    std::vector<std::string> maps{};   ///< "COL=/pointer" or "COL" (by key, also for a default)
+    std::vector<std::string> sets{};   ///< "COL=VALUE"
+    std::string document_column{};     ///< empty: none
+    std::string rest_column{};         ///< empty: none
+    std::vector<std::string> skips{};  ///< "COL": left to the server (default or NULL)
 };
 
 /// The plan for one table.
 struct LoadPlan {
     TableInfo table;  ///< the table, with `columns` cut down to the planned ones, in COPY order
     std::vector<PlannedColumn> columns;  ///< parallel to `table.columns`
-    /// Columns of the table left to the server (default or NULL), for `--dry-run`.
+    /// Columns with a default not named by any flag, left to the server, in table order.
     std::vector<std::string> left_out;
+    /// Columns named by --skip, left to the server (default or NULL), in table order.
+    std::vector<std::string> skipped;
+    /// Type of each column of `left_out` then `skipped` (format_type), for messages.
+    std::vector<std::string> left_types;
+    /// True when a document or rest column keeps every member of the record, so a member for a
+    /// column left to the server is not lost and the record is not rejected for it.
+    bool keeps_members = false;
     /// True when some column takes a key of the record: records must be JSON objects.
     bool needs_object = false;
 
@@ -63,7 +80,9 @@ struct LoadPlan {
 /// Builds the plan for `table` (as read by `read_table_info`). Throws `std::invalid_argument`
 /// with a message naming the flag and the column when a flag names a column the table does not
 /// have, a column twice, a pointer that is not RFC 6901, a document/rest column that is not
-/// json/jsonb, or a column whose type pgingest cannot write; and when no column is left to load.
+/// json/jsonb, or a column whose type pgingest cannot write; when a column without a default
+/// has such a type and is not --skip'ed (naming the column, its type and --skip); and when no
+/// column is left to load.
 /// Pure, any thread.
 [[nodiscard]] LoadPlan make_load_plan(const TableInfo& table, const MappingOptions& mapping);
 
@@ -87,18 +106,32 @@ class RecordEncoder {
     [[nodiscard]] bool encode(std::string_view record, ByteBuffer& out, RecordError& error);
 
     /// As `encode`, for a record already parsed. A document column is then written from the
-    /// DOM: numbers with more digits than a double holds come out rounded.
+    /// DOM, and numbers come out as their double's shortest text (`1.50` as `1.5`).
     [[nodiscard]] bool encode_element(simdjson::dom::element record, ByteBuffer& out,
                                       RecordError& error);
 
   private:
+    /// One pass over the record's members: the value of each key column (the last of duplicate
+    /// keys), and a reject when a member has a value for a column left to the server.
+    bool gather(simdjson::dom::element record, RecordError& error);
+    /// The value of a pointer column: the last of duplicate keys at every step.
+    bool at_pointer(std::size_t index, simdjson::dom::element record,
+                    simdjson::dom::element& value) const;
+    /// True when a column that keeps number text, or the rest column, holds a double.
+    bool needs_raw(simdjson::dom::element record);
     bool write_column(std::size_t index, simdjson::dom::element record, RecordError& error);
+    /// Writes a key or pointer column from its member's raw text: numbers as written.
+    bool write_raw(std::size_t index, std::string_view raw, RecordError& error);
     bool write_rest(simdjson::dom::element record, RecordError& error);
     /// Finds the raw text of the members that columns copy verbatim (see `_raw_columns`).
     bool collect_raw(std::string_view record, bool all_columns = false);
-    /// `encode` for a record simdjson's DOM refuses for a number (an integer beyond 64 bits),
-    /// after `collect_raw(record, true)`: every column from its member's raw text, which
-    /// numeric, text and json/jsonb columns take as it is.
+    /// `collect_raw` for this record now, unless done or impossible (no record text).
+    bool ensure_raw();
+    /// The raw text at a pointer column's pointer in the On-Demand document `_raw_doc`, taking
+    /// the last of duplicate keys at every step (On-Demand's own at_pointer takes the first).
+    bool raw_at_pointer(const std::vector<std::string>& tokens, std::string_view& text);
+    /// `encode` for a record simdjson's DOM refuses for a number (an integer beyond 64 bits,
+    /// 1e999), after `collect_raw(record, true)`: every column from its member's raw text.
     bool encode_raw(std::string_view record, ByteBuffer& out, RecordError& error);
     bool write_column_raw(std::size_t index, RecordError& error);
     bool fail(Status status, std::size_t index, std::string_view value, RecordError& error);
@@ -109,19 +142,33 @@ class RecordEncoder {
     /// The text of the record being encoded (empty in `encode_element`): a document column
     /// copies it verbatim, numbers digit for digit.
     std::string_view _record_text;
-    /// Numbers keep every digit where the record text is at hand: a numeric or json/jsonb
-    /// column taken by key, and the rest column, are written from the members' raw text, found
-    /// by a simdjson On-Demand pass over the record (doubles would round to 17 digits).
+    /// Numbers keep their text as written where the record text is at hand: a numeric, text,
+    /// float4 or json/jsonb column taken by key or pointer, and the rest column, are written
+    /// from the members' raw text, found by a simdjson On-Demand pass over the record, when a
+    /// scan of the record finds a number whose text its double would change (`1.50`, `1e5`,
+    /// 17 digits) or a float4 column's double would round twice.
     std::vector<bool> _raw_columns;  ///< per planned column
     bool _raw_rest = false;
     bool _raw_any = false;               ///< some column or the rest column takes raw text
+    bool _raw_hit = false;               ///< the scan found a number whose text a double may change
     bool _raw_ready = false;             ///< `_raw` and `_rest` hold this record's text
     std::vector<std::string_view> _raw;  ///< per planned column; empty: member absent
     std::vector<std::pair<std::string_view, std::string_view>> _rest;  ///< key (unescaped), value
     simdjson::ondemand::parser _raw_parser;
+    simdjson::ondemand::document _raw_doc;
+    std::vector<std::size_t> _picks;      ///< member or element index per step, `raw_at_pointer`
     simdjson::dom::parser _token_parser;  ///< one member's raw text, in `encode_raw`
     /// Keys taken by `key` columns and by the first token of `pointer` columns (for --rest).
     std::vector<std::string> _taken;
+    /// Per planned column: the pointer's tokens, unescaped (pointer columns only).
+    std::vector<std::vector<std::string>> _tokens;
+    std::vector<std::size_t> _key_columns;        ///< indexes of the key columns
+    std::vector<simdjson::dom::element> _values;  ///< per planned column, from `gather`
+    std::vector<char> _found;                     ///< per planned column: `_values` is set
+    std::vector<simdjson::dom::element> _stack;   ///< `needs_raw`'s walk
+    /// Columns left to the server whose members reject a record (none when `keeps_members`),
+    /// with the reason given.
+    std::vector<std::pair<std::string, std::string>> _left;
 };
 
 }  // namespace pgingest::tools

@@ -61,14 +61,15 @@ std::vector<std::string> load(Connection& conn, const LoadPlan& plan,
 TEST_CASE("load plan: columns by key, defaults left to the server", "[load][plan][pg]") {
     auto conn = test::connect();
     TableInfo table = make_table(conn);
-    LoadPlan plan = make_load_plan(table, MappingOptions{});
+    LoadPlan plan = make_load_plan(table, MappingOptions{.skips = {"g"}});
     std::vector<std::string> names;
     for (const PlannedColumn& column : plan.columns) {
         names.push_back(column.column.name);
         CHECK(column.source == SourceKind::key);
     }
     CHECK(names == std::vector<std::string>{"kind", "actor_id", "score", "doc", "rest", "source"});
-    CHECK(plan.left_out == std::vector<std::string>{"id", "created_at", "g"});
+    CHECK(plan.left_out == std::vector<std::string>{"id", "created_at"});
+    CHECK(plan.skipped == std::vector<std::string>{"g"});
     CHECK(plan.needs_object);
     CHECK(plan.table.copy_sql() ==
           "COPY public.lp_events (\"kind\", \"actor_id\", \"score\", \"doc\", \"rest\", "
@@ -83,7 +84,8 @@ TEST_CASE("load plan: --map, --set, --document-column, --rest-column", "[load][p
         make_load_plan(table, MappingOptions{.maps = {"actor_id=/actor/id", "created_at"},
                                              .sets = {"source=github"},
                                              .document_column = "doc",
-                                             .rest_column = "rest"});
+                                             .rest_column = "rest",
+                                             .skips = {"g"}});
     auto errors =
         load(conn, plan,
              {R"({"kind": "PushEvent", "actor": {"id": 42, "login": "x"}, "created_at": )"
@@ -136,8 +138,8 @@ TEST_CASE("load plan: flags naming something wrong are refused before loading",
           "--map g=/g: column \"g\" has type point, which pgingest cannot write");
     conn.exec("DROP TABLE IF EXISTS lp_defaults; CREATE TABLE lp_defaults (id serial)");
     CHECK(plan_error(read_table_info(conn, "lp_defaults"), {}) ==
-          "table public.lp_defaults: no column to load (every column has a default or a type "
-          "pgingest cannot write; name columns with --map)");
+          "table public.lp_defaults: no column to load (every column has a default or is "
+          "skipped; name columns with --map)");
     CHECK(conn.query_value("SELECT count(*) FROM lp_events") == "0");
 }
 

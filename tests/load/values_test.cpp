@@ -1,0 +1,311 @@
+// Proves, by running the built `pgingest load` against the test server, that every value is
+// stored as written or the record is rejected, and that nothing is dropped silently: numbers keep
+// their text and scale in text, numeric, json and jsonb columns (compared in SQL with the
+// server's own input of the same text), float4/float8 take the correctly rounded value and
+// refuse out-of-range numbers with the server's words, the last of duplicate keys wins, an empty
+// document file is one reject, a column left to the server rejects records with a value for it,
+// and a column pgingest cannot write refuses the load up front (exit 2) naming the column.
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/load/load_support.hpp"
+#include "tests/support/pg.hpp"
+
+using namespace pgingest;
+
+namespace {
+
+struct Loaded {
+    test::CliResult result;
+    std::vector<test::Reject> rejects;
+};
+
+Loaded load(const std::string& table, const std::vector<std::string>& flags,
+            const std::string& ndjson) {
+    test::TempDir dir;
+    std::string input = dir.write("in.ndjson", ndjson);
+    std::string rejects = dir.path("rejects.ndjson");
+    std::vector<std::string> args = {"load",    "--db",      test::cluster().conninfo(),
+                                     "--table", table,       "--rejects",
+                                     rejects,   "--summary", "json"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    args.push_back(input);
+    Loaded loaded{test::run_pgingest(args), {}};
+    if (std::filesystem::exists(rejects)) {
+        loaded.rejects = test::read_rejects(rejects);
+    }
+    return loaded;
+}
+
+}  // namespace
+
+TEST_CASE("values: numbers keep every digit and their scale in text, numeric, json, jsonb",
+          "[load][values][pg]") {
+    auto conn = test::connect();
+    conn.exec(
+        "DROP TABLE IF EXISTS vl_num; CREATE TABLE vl_num (id int4, t text, v varchar(60), "
+        "n numeric, js json, jb jsonb, pm text, pn numeric, r jsonb)");
+    const std::vector<std::string> literals = {"1.50",
+                                               "100.000",
+                                               "0.10",
+                                               "2.5e-400",
+                                               "1.0e-5",
+                                               "12345678901234567890.123456789",
+                                               "3.141592653589793238462643383279",
+                                               "-0",
+                                               "-0.0",
+                                               "0.00001",
+                                               "1E+2",
+                                               "0.0001",
+                                               "42",
+                                               "1.5",
+                                               "-7.25e3",
+                                               "123456789012345678901234567890",
+                                               "0.000123"};
+    std::string ndjson;
+    for (std::size_t i = 0; i < literals.size(); ++i) {
+        const std::string& l = literals[i];
+        ndjson += "{\"id\":" + std::to_string(i) + ",\"t\":" + l + ",\"v\":" + l + ",\"n\":" + l +
+                  ",\"js\":{\"a\":" + l + "},\"jb\":{\"a\":" + l + "},\"p\":{\"x\":" + l +
+                  ",\"y\":[" + l + "]},\"o\":" + l + "}\n";
+    }
+    Loaded loaded =
+        load("vl_num", {"--map", "pm=/p/x", "--map", "pn=/p/y/0", "--rest-column", "r"}, ndjson);
+    INFO(loaded.result.output);
+    REQUIRE(loaded.result.exit_code == 0);
+    for (std::size_t i = 0; i < literals.size(); ++i) {
+        const std::string& l = literals[i];
+        INFO(l);
+        std::string q = "'" + l + "'";
+        CHECK(conn.query_value("SELECT concat_ws(',', t = " + q + ", v = " + q + ", n::text = (" +
+                               q + "::numeric)::text, js::text = '{\"a\":" + l +
+                               "}', jb::text = ('{\"a\":" + l + "}'::jsonb)::text, pm = " + q +
+                               ", pn::text = (" + q + "::numeric)::text, r::text = ('{\"o\": " + l +
+                               "}'::jsonb)::text) FROM vl_num WHERE id = " + std::to_string(i)) ==
+              "t,t,t,t,t,t,t,t");
+    }
+}
+
+TEST_CASE("values: float4/float8 round the text once; out of range says so", "[load][values][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS vl_float; CREATE TABLE vl_float (id int4, f4 real, f8 float8)");
+    const std::vector<std::string> stored = {"1.5",
+                                             "0.1",
+                                             "1.00000005960464477550",
+                                             "3.4028235e38",
+                                             "1e-45",
+                                             "-0",
+                                             "-0.0",
+                                             "\"-Infinity\"",
+                                             "\"NaN\"",
+                                             "\"Infinity\"",
+                                             "2.2250738585072014e-308",
+                                             "16777217"};
+    std::string ndjson;
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+        ndjson += "{\"id\":" + std::to_string(i) + ",\"f4\":" + stored[i] + ",\"f8\":" + stored[i] +
+                  "}\n";
+    }
+    ndjson +=
+        "{\"id\":100,\"f8\":1e999}\n{\"id\":101,\"f8\":-Infinity}\n{\"id\":102,\"f4\":1e39}\n"
+        "{\"id\":103,\"f4\":-1e999}\n{\"id\":104,\"f8\":-1e999}\n";
+    Loaded loaded = load("vl_float", {}, ndjson);
+    INFO(loaded.result.output);
+    CHECK(loaded.result.exit_code == 1);
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+        std::string text =
+            stored[i].front() == '"' ? stored[i].substr(1, stored[i].size() - 2) : stored[i];
+        INFO(text);
+        if (text == "2.2250738585072014e-308") {  // below float4's range: the record is a reject
+            CHECK(conn.query_value("SELECT count(*) FROM vl_float WHERE id = " +
+                                   std::to_string(i)) == "0");
+            continue;
+        }
+        CHECK(conn.query_value(
+                  "SELECT concat_ws(',', f4 = '" + text + "'::real, f4::text = ('" + text +
+                  "'::real)::text, f8 = '" + text + "'::float8, f8::text = ('" + text +
+                  "'::float8)::text) FROM vl_float WHERE id = " + std::to_string(i)) == "t,t,t,t");
+    }
+    std::vector<std::string> reasons;
+    for (const test::Reject& reject : loaded.rejects) {
+        reasons.push_back(reject.reason);
+    }
+    std::sort(reasons.begin(), reasons.end());
+    CHECK(reasons == std::vector<std::string>{
+                         "column \"f4\" (real): value \"-1e999\" at byte 0: out of range for type "
+                         "real",
+                         "column \"f4\" (real): value \"1e39\" at byte 0: out of range for type "
+                         "real",
+                         "column \"f4\" (real): value \"2.2250738585072014e-308\" at byte 0: out "
+                         "of range for type real",
+                         "column \"f8\" (double precision): value \"-1e999\" at byte 0: out of "
+                         "range for type double precision",
+                         "column \"f8\" (double precision): value \"-Infinity\" at byte 0: out of "
+                         "range for type double precision",
+                         "column \"f8\" (double precision): value \"1e999\" at byte 0: out of "
+                         "range for type double precision"});
+}
+
+TEST_CASE("values: of duplicate keys the last wins, for columns, pointers, rest and document",
+          "[load][values][pg]") {
+    auto conn = test::connect();
+    conn.exec(
+        "DROP TABLE IF EXISTS vl_dup; CREATE TABLE vl_dup (id int4, s text, n numeric, k int4, "
+        "pn numeric, r jsonb, d jsonb)");
+    std::string first = R"({"id":1,"s":"first","s":"second","o":{"k":1,"k":2},"x":1,"x":2})";
+    std::string second = R"({"id":2,"n":1.50,"n":2.50,"o":{"k":3,"q":1.0,"q":2.50},"id":3})";
+    Loaded loaded = load(
+        "vl_dup",
+        {"--map", "k=/o/k", "--map", "pn=/o/q", "--document-column", "d", "--rest-column", "r"},
+        first + "\n" + second + "\n");
+    INFO(loaded.result.output);
+    REQUIRE(loaded.result.exit_code == 0);
+    CHECK(conn.query_value("SELECT concat_ws('|', s, k, r, d = '" + first +
+                           "'::jsonb) FROM vl_dup WHERE id = 1") == "second|2|{\"x\": 2}|t");
+    CHECK(conn.query_value("SELECT concat_ws('|', n, k, pn, r, d = '" + second +
+                           "'::jsonb) FROM vl_dup WHERE id = 3") == "2.50|3|2.50|{}|t");
+}
+
+TEST_CASE("values: an empty or blank file in --format document is one reject naming it",
+          "[load][values][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS vl_doc; CREATE TABLE vl_doc (d jsonb)");
+    test::TempDir dir;
+    std::string empty = dir.write("empty.json", "");
+    std::string blank = dir.write("blank.json", " \n\t\n");
+    std::string good = dir.write("good.json", "{\"a\": 1}\n");
+    std::string rejects = dir.path("rejects.ndjson");
+    test::CliResult result = test::run_pgingest(
+        {"load", "--db", test::cluster().conninfo(), "--table", "vl_doc", "--format", "document",
+         "--document-column", "d", "--rejects", rejects, "--summary", "json", empty, blank, good});
+    INFO(result.output);
+    CHECK(result.exit_code == 1);
+    test::Summary summary = test::parse_summary(result.output);
+    CHECK(summary.rows_read == 3);
+    CHECK(summary.rows_loaded == 1);
+    CHECK(summary.rows_rejected == 2);
+    std::vector<test::Reject> lines = test::read_rejects(rejects);
+    REQUIRE(lines.size() == 2);
+    std::sort(lines.begin(), lines.end(),
+              [](const test::Reject& a, const test::Reject& b) { return a.source < b.source; });
+    CHECK(lines[0].source == blank);
+    CHECK(lines[1].source == empty);
+    for (const test::Reject& line : lines) {
+        CHECK(line.line == 1);
+        CHECK(line.reason == "the file holds no JSON document (it is empty or only whitespace)");
+    }
+    CHECK(conn.query_value("SELECT d FROM vl_doc") == "{\"a\": 1}");
+}
+
+TEST_CASE("values: a record with a value for a column left to the server is rejected",
+          "[load][values][pg]") {
+    auto conn = test::connect();
+    conn.exec(
+        "DROP TABLE IF EXISTS vl_left; CREATE TABLE vl_left (id bigserial, name text, "
+        "created_at timestamptz DEFAULT '2000-01-01Z', note text, r jsonb)");
+    std::string ndjson =
+        "{\"name\":\"a\",\"created_at\":\"2024-01-02T03:04:05Z\"}\n"
+        "{\"name\":\"b\",\"created_at\":null}\n{\"name\":\"c\",\"note\":\"n\"}\n";
+    Loaded loaded = load("vl_left", {"--skip", "note", "--skip", "r"}, ndjson);
+    INFO(loaded.result.output);
+    CHECK(loaded.result.exit_code == 1);
+    REQUIRE(loaded.rejects.size() == 2);
+    std::sort(loaded.rejects.begin(), loaded.rejects.end(),
+              [](const test::Reject& a, const test::Reject& b) { return a.line < b.line; });
+    CHECK(loaded.rejects[0].reason ==
+          "column \"created_at\" (timestamp with time zone) has a default and is not loaded, but "
+          "the record has a value for it: load it with --map created_at, or keep it with "
+          "--rest-column");
+    CHECK(loaded.rejects[1].reason ==
+          "column \"note\" (text) is skipped (--skip note), but the record has a value for it: "
+          "keep it with --rest-column, or drop --skip note to load it");
+    CHECK(conn.query_value("SELECT string_agg(name || ':' || created_at::date, ',') FROM "
+                           "vl_left") == "b:2000-01-01");
+
+    // With a rest column the member is kept there, not rejected.
+    conn.exec("TRUNCATE vl_left");
+    loaded = load("vl_left", {"--skip", "note", "--rest-column", "r"}, ndjson);
+    CHECK(loaded.result.exit_code == 0);
+    CHECK(conn.query_value("SELECT string_agg(name || ':' || r::text, ',' ORDER BY name) FROM "
+                           "vl_left") ==
+          "a:{\"created_at\": \"2024-01-02T03:04:05Z\"},b:{\"created_at\": null},"
+          "c:{\"note\": \"n\"}");
+
+    test::CliResult dry =
+        test::run_pgingest({"load", "--db", test::cluster().conninfo(), "--table", "vl_left",
+                            "--skip", "note", "--skip", "r", "--dry-run"});
+    CHECK(dry.exit_code == 0);
+    CHECK(dry.output.find("  created_at  (not sent: the server's default)  timestamp with time "
+                          "zone; a record with a value for it is rejected\n") != std::string::npos);
+    CHECK(dry.output.find("  note  (not sent: --skip, the server's default or NULL)  text; a "
+                          "record with a value for it is rejected\n") != std::string::npos);
+}
+
+TEST_CASE(
+    "values: time, inet, enum, domain are stored as the server reads them or refused "
+    "up front",
+    "[load][values][pg]") {
+    auto conn = test::connect();
+    conn.exec(
+        "DROP TABLE IF EXISTS vl_r1; DROP TYPE IF EXISTS vl_mood; DROP DOMAIN IF EXISTS "
+        "vl_posint; CREATE TYPE vl_mood AS ENUM ('sad', 'ok'); CREATE DOMAIN vl_posint AS int "
+        "CHECK (VALUE > 0); CREATE TABLE vl_r1 (id int, t time, ip inet, e vl_mood, "
+        "dom vl_posint)");
+    Loaded loaded = load("vl_r1", {},
+                         "{\"id\":1,\"t\":\"12:00:00\",\"ip\":\"10.0.0.1\",\"e\":\"ok\","
+                         "\"dom\":5}\n{\"id\":2,\"t\":\"12:00:00\",\"ip\":\"10.0.0.1\","
+                         "\"e\":\"ok\",\"dom\":-5}\n");
+    INFO(loaded.result.output);
+    if (loaded.result.exit_code == 2) {
+        // Refused before anything was written, naming a column, its type and --skip.
+        CHECK(loaded.result.output.find("which pgingest cannot write yet; nothing was loaded") !=
+              std::string::npos);
+        CHECK(loaded.result.output.find("--skip ") != std::string::npos);
+        bool named = false;
+        for (const char* column : {"\"t\" has type time", "\"ip\" has type inet",
+                                   "\"e\" has type vl_mood", "\"dom\" has type vl_posint"}) {
+            named = named || loaded.result.output.find(column) != std::string::npos;
+        }
+        CHECK(named);
+        CHECK(conn.query_value("SELECT count(*) FROM vl_r1") == "0");
+    } else {
+        CHECK(loaded.result.exit_code == 1);  // the domain's CHECK refuses dom = -5
+        REQUIRE(loaded.rejects.size() == 1);
+        CHECK(loaded.rejects[0].line == 2);
+        CHECK(conn.query_value("SELECT count(*) FROM vl_r1 WHERE id = 1 AND t = '12:00:00' AND "
+                               "ip = '10.0.0.1' AND e = 'ok' AND dom = 5") == "1");
+        CHECK(conn.query_value("SELECT count(*) FROM vl_r1") == "1");
+    }
+}
+
+TEST_CASE("values: --skip leaves a column pgingest cannot write to the server",
+          "[load][values][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS vl_skip; CREATE TABLE vl_skip (id int, a pg_snapshot)");
+    Loaded plain = load("vl_skip", {}, "{\"id\":1}\n");
+    INFO(plain.result.output);
+    if (plain.result.exit_code == 2) {  // while pg_snapshot has no encoder
+        CHECK(plain.result.output.find(
+                  "table public.vl_skip: column \"a\" has type pg_snapshot, which pgingest cannot "
+                  "write yet; nothing was loaded. Leave it to the server (its default or NULL) "
+                  "with --skip a") != std::string::npos);
+        Loaded mapped = load("vl_skip", {"--map", "a=/a"}, "{\"id\":1}\n");
+        CHECK(mapped.result.exit_code == 2);
+        CHECK(mapped.result.output.find("--map a=/a: column \"a\" has type pg_snapshot, which "
+                                        "pgingest cannot write") != std::string::npos);
+        CHECK(conn.query_value("SELECT count(*) FROM vl_skip") == "0");
+    } else {
+        CHECK(plain.result.exit_code == 0);
+        conn.exec("TRUNCATE vl_skip");
+    }
+    Loaded skipped = load("vl_skip", {"--skip", "a"}, "{\"id\":1}\n{\"id\":2,\"a\":\"x\"}\n");
+    INFO(skipped.result.output);
+    CHECK(skipped.result.exit_code == 1);
+    REQUIRE(skipped.rejects.size() == 1);
+    CHECK(skipped.rejects[0].line == 2);
+    CHECK(
+        skipped.rejects[0].reason.starts_with("column \"a\" (pg_snapshot) is skipped (--skip a)"));
+    CHECK(conn.query_value("SELECT concat_ws('|', id, a IS NULL) FROM vl_skip") == "1|t");
+}
