@@ -213,12 +213,16 @@ class Writer {
 
     void take(Batch* batch) {
         if (_pending.empty()) {
-            _opened = Clock::now();
+            // The flush interval bounds a row's delay from its encoding to its COMMIT, so the
+            // transaction's clock starts with its oldest row, not when the writer took it:
+            // a batch handed over by `submit_if_due` is committed at once.
+            _opened = batch->opened;
             _txn_bytes = 0;
             _txn_rows = 0;
             _txn_batches = 0;
             _min_sequence = UINT64_MAX;
         }
+        _opened = std::min(_opened, batch->opened);
         _pending.push_back(batch);
         _txn_batches += 1 + batch->ballast.size();
         _min_sequence = std::min(_min_sequence, batch->sequence);

@@ -86,8 +86,10 @@ struct EngineOptions {
     std::uint64_t txn_bytes_max = std::uint64_t{64} << 20;
     /// ...or this many rows (0: no row limit)...
     std::uint64_t txn_rows_max = 0;
-    /// ...or this long after its first batch; also how long a producer keeps a partly filled
-    /// batch before handing it over (checked at `end_row`). The bound on delay for streaming use.
+    /// ...or once its oldest row was encoded this long ago; also how long a producer keeps a
+    /// partly filled batch before handing it over (checked at `end_row` and `submit_if_due`).
+    /// The bound on delay for streaming use: a row is committed about this long after it was
+    /// encoded, plus one COMMIT.
     std::uint32_t flush_interval_ms = 1000;
     WhenFull when_full = WhenFull::block;
     CopyIo io = CopyIo::uring;

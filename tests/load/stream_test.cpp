@@ -2,10 +2,6 @@
 // --max-errors that holds, --lock-timeout and the lock the writers wait for, a server that is
 // gone for good, a FIFO. The binary runs as a child process fed through a pipe by the test, so
 // the test decides when records come and when signals go; waits are polls with a bound.
-//
-// Tests tagged [.needs-input-stream] need the streaming reader of tools/input.* (a complete line
-// parsed at once), [.needs-engine-exit3] the engine's ConnectionError once the reconnect timeout
-// passed: they are hidden until those are merged.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -306,7 +302,7 @@ TEST_CASE("load: --max-errors 5 stops after at most 6 rejects, from the encoder 
 }
 
 TEST_CASE("load: a server gone for longer than --reconnect-timeout exits 3 with the counts",
-          "[.needs-engine-exit3][load][stream][pg]") {
+          "[load][stream][pg]") {
     LocalCluster server;  // a server of its own: this test stops it for good
     std::string db = server.conninfo();
     Connection conn(db);
