@@ -133,6 +133,9 @@ bool RowWriter::takes_catalog_path(const ColumnCodec& codec, simdjson::dom::elem
     if (detail::is_catalog_kind(codec.element)) {
         return true;
     }
+    if (codec.element == ColumnKind::point) {
+        return false;  // [[x, y], ...] is a point[] of pairs; N-d point arrays take array text
+    }
     simdjson::dom::array values = value.get_array().value_unsafe();
     auto first = values.begin();
     return first != values.end() && (*first).is_array();

@@ -13,6 +13,7 @@
 
 #include "codecs/copy_binary.hpp"
 #include "codecs/jsonb.hpp"
+#include "engine/scalar_columns.hpp"
 
 namespace pgingest::tools {
 
@@ -488,10 +489,13 @@ bool array_index(std::string_view token, std::size_t& index) noexcept {
     return true;
 }
 
+// Issue 10's scalar types (xml, cidr, jsonpath, "char", money, oid...) read a JSON number by
+// their text input, as `'<number>'::type` does: they get the number's text as written too.
 bool keeps_number_text(ColumnKind kind) noexcept {
     return kind == ColumnKind::numeric || kind == ColumnKind::json || kind == ColumnKind::jsonb ||
            kind == ColumnKind::text || kind == ColumnKind::varchar || kind == ColumnKind::bpchar ||
-           kind == ColumnKind::name || kind == ColumnKind::float4 || kind == ColumnKind::float8;
+           kind == ColumnKind::name || kind == ColumnKind::float4 || kind == ColumnKind::float8 ||
+           is_scalar_column_kind(kind);
 }
 
 bool is_text_kind(ColumnKind kind) noexcept {
@@ -843,7 +847,8 @@ bool RecordEncoder::write_raw(std::size_t index, std::string_view raw, RecordErr
         status = _writer.json_parsed(raw);
     } else if (valid && is_text_kind(kind)) {
         status = _writer.text(raw);  // the number's own text
-    } else if (valid && (kind == ColumnKind::numeric || is_float_kind(kind))) {
+    } else if (valid && (kind == ColumnKind::numeric || is_float_kind(kind) ||
+                         is_scalar_column_kind(kind))) {
         // numeric keeps its scale, float4/float8 round the text once (out of range: 22003), as
         // `'<text>'::numeric` and float4in/float8in do.
         status = _writer.from_text(raw);

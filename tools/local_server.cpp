@@ -81,6 +81,18 @@ bool is_live_postgres(pid_t pid) {
     return fs::path(argv0).filename() == "postgres";
 }
 
+// Whether process `pid` exists and has not exited: a process on its way out has already lost
+// its command line (so `is_live_postgres` says no) but is still there until it is a zombie.
+bool process_running(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) {
+        return false;
+    }
+    std::size_t after_name = line.rfind(") ");
+    return after_name != std::string::npos && line.compare(after_name + 2, 1, "Z") != 0;
+}
+
 // Number of `postgres` processes whose working directory is `data`: every PostgreSQL process
 // chdirs to its data directory, so this counts the backends a killed postmaster left behind. They
 // still hold its shared memory, and a new postmaster refuses to start while they do. (A shell
@@ -398,7 +410,7 @@ bool LocalServer::stop() {
     }
     // pg_ctl returns once postmaster.pid is gone, which the postmaster removes just before it
     // exits; wait for the exit itself so that the caller sees no postgres left.
-    for (int i = 0; i < 1000 && is_live_postgres(pid); i++) {
+    for (int i = 0; i < 1000 && process_running(pid); i++) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return true;

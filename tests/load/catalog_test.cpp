@@ -169,6 +169,7 @@ TEST_CASE("catalog: every type COPY can write is stored as the server reads it o
 
     std::vector<Candidate> pool = candidates();
     std::size_t refused = 0;
+    std::string refused_types;  // for the report: which types pgingest cannot write
     std::size_t stored = 0;
     std::vector<std::string> failures;
     std::vector<std::string> gaps;
@@ -184,6 +185,7 @@ TEST_CASE("catalog: every type COPY can write is stored as the server reads it o
         } catch (const std::invalid_argument& e) {
             CHECK(std::string(e.what()).find("column \"" + column + "\"") != std::string::npos);
             ++refused;
+            refused_types += " " + types[i];
             continue;
         }
         // The candidates the server reads as this type, checked server-side in one query.
@@ -265,7 +267,7 @@ TEST_CASE("catalog: every type COPY can write is stored as the server reads it o
         gap_report += gap + "\n";
     }
     WARN(std::to_string(types.size()) + " types: " + std::to_string(refused) +
-         " refused up front, " + std::to_string(stored) +
+         " refused up front (" + refused_types + " ), " + std::to_string(stored) +
          " values stored as the server reads "
          "them, " +
          std::to_string(gaps.size()) + " strings the server reads rejected:\n" + gap_report);

@@ -20,7 +20,7 @@ TableInfo make_table(Connection& conn) {
     conn.exec(
         "DROP TABLE IF EXISTS lp_events; CREATE TABLE lp_events (id bigserial PRIMARY KEY, "
         "kind text NOT NULL, actor_id int8, created_at timestamptz DEFAULT now(), "
-        "score numeric, doc jsonb, rest jsonb, source text, g point)");
+        "score numeric, doc jsonb, rest jsonb, source text, g tid)");
     return read_table_info(conn, "lp_events");
 }
 
@@ -135,7 +135,7 @@ TEST_CASE("load plan: flags naming something wrong are refused before loading",
           "integer");
     CHECK(plan_error(table, {.sets = {"actor_id"}}) == "--set actor_id: expected COLUMN=VALUE");
     CHECK(plan_error(table, {.maps = {"g=/g"}}) ==
-          "--map g=/g: column \"g\" has type point, which pgingest cannot write");
+          "--map g=/g: column \"g\" has type tid, which pgingest cannot write");
     conn.exec("DROP TABLE IF EXISTS lp_defaults; CREATE TABLE lp_defaults (id serial)");
     CHECK(plan_error(read_table_info(conn, "lp_defaults"), {}) ==
           "table public.lp_defaults: no column to load (every column has a default or is "
