@@ -20,7 +20,7 @@ using Clock = std::chrono::steady_clock;
 struct Batch {
     ByteBuffer buffer;
     std::vector<std::uint32_t> row_ends;  // offset just past each tuple in `buffer`
-    std::vector<std::uint64_t> tags;      // the producer's tag of each tuple
+    std::vector<RowOrigin> origins;       // the producer's origin of each tuple
     std::vector<std::uint32_t> rejected;  // rows the server refused on their own
     // Free batches held while this one, grown past the pool's batch capacity by large tuples, is
     // in flight: each pool batch stands for its capacity in the memory budget (see take_ballast).
@@ -522,16 +522,40 @@ class Writer {
         }
         _state.rows_committed += rows;
         _txn_committed += rows;
-        if (_state.callbacks.on_commit && rows > 0) {
-            _committed_tags.clear();
-            for (const Segment& segment : _accepted) {
-                _committed_tags.emplace_back(segment.batch->tags.data() + segment.first,
-                                             segment.rows());
-            }
-            _state.callbacks.on_commit(
-                CommitReport{.writer_index = _index, .rows = rows, .tags = _committed_tags});
+        if (_state.callbacks.on_commit) {
+            report_commit(rows);
         }
         _accepted.clear();
+    }
+
+    // Reports the rows this COMMIT settled: the accepted segments, and the rows of the pending
+    // batches refused on their own (each batch is in exactly one committed transaction).
+    void report_commit(std::uint64_t rows) {
+        _committed_origins.clear();
+        _loaded.clear();
+        _rejected.clear();
+        std::uint64_t rejected = 0;
+        for (const Segment& segment : _accepted) {
+            std::span<const RowOrigin> run(segment.batch->origins.data() + segment.first,
+                                           segment.rows());
+            _committed_origins.push_back(run);
+            _loaded.add(run);
+        }
+        for (const Batch* batch : _pending) {
+            for (std::uint32_t row : batch->rejected) {
+                _rejected.add(batch->origins[row]);
+            }
+            rejected += batch->rejected.size();
+        }
+        if (rows == 0 && rejected == 0) {
+            return;
+        }
+        _state.callbacks.on_commit(CommitReport{.writer_index = _index,
+                                                .rows = rows,
+                                                .rows_rejected = rejected,
+                                                .loaded = _loaded.ranges(),
+                                                .rejected = _rejected.ranges(),
+                                                .origins = _committed_origins});
     }
 
     void reject(Batch& batch, std::size_t row, const ServerError& error) {
@@ -539,7 +563,7 @@ class Writer {
         std::uint64_t rejected = _state.rows_rejected.fetch_add(1) + 1;
         if (_state.callbacks.on_reject) {
             _state.callbacks.on_reject(RejectReport{.writer_index = _index,
-                                                    .tag = batch.tags[row],
+                                                    .origin = batch.origins[row],
                                                     .sqlstate = error.sqlstate(),
                                                     .message = error.what()});
         }
@@ -686,7 +710,10 @@ class Writer {
     std::uint64_t _rate_errors = 0;  // ...how many of them were refused...
     std::uint64_t _rate_costly = 0;  // ...of which by errors that leave their COPY dead
     std::optional<Clock::time_point> _trouble_since;  // first of the recent transient errors
-    std::vector<std::span<const std::uint64_t>> _committed_tags;  // scratch for CommitReport
+    // Scratch for CommitReport, kept so their capacity is reused.
+    std::vector<std::span<const RowOrigin>> _committed_origins;
+    OriginRanges _loaded;
+    OriginRanges _rejected;
 };
 
 }  // namespace
@@ -730,7 +757,7 @@ ByteBuffer* Producer::begin_row() {
         }
         batch->buffer.clear();
         batch->row_ends.clear();
-        batch->tags.clear();
+        batch->origins.clear();
         batch->rejected.clear();
         batch->opened = Clock::now();
         begin_copy_data(batch->buffer);
@@ -741,11 +768,11 @@ ByteBuffer* Producer::begin_row() {
     return &_batch->buffer;
 }
 
-void Producer::end_row(std::uint64_t tag) {
+void Producer::end_row(RowOrigin origin) {
     PGINGEST_ASSERT(_batch != nullptr);
     PGINGEST_ASSERT(_batch->buffer.size() <= UINT32_MAX);
     _batch->row_ends.push_back(static_cast<std::uint32_t>(_batch->buffer.size()));
-    _batch->tags.push_back(tag);
+    _batch->origins.push_back(origin);
     if (_batch->buffer.size() - copy_data_header_size >= _state->options.batch_bytes ||
         Clock::now() - _batch->opened >= _state->flush_interval) {
         submit_batch();
@@ -827,7 +854,7 @@ Engine::Engine(const std::string& conninfo, TableInfo table, EngineOptions optio
         // Row bookkeeping sized for 64-byte tuples; vectors keep their capacity after clear(),
         // so narrower rows allocate only while the pool warms up.
         batch->row_ends.reserve(options.batch_bytes / 64 + 1);
-        batch->tags.reserve(options.batch_bytes / 64 + 1);
+        batch->origins.reserve(options.batch_bytes / 64 + 1);
         state.free_batches.enqueue(batch.get());
         state.pool.push_back(std::move(batch));
     }

@@ -50,6 +50,7 @@
 #include "codecs/buffer.hpp"
 #include "engine/catalog.hpp"
 #include "engine/copy_stream.hpp"
+#include "engine/origin.hpp"
 
 namespace pgingest {
 
@@ -124,21 +125,33 @@ struct EngineStats {
     std::uint64_t ballast_batches = 0;
 };
 
-/// Reported after each COMMIT, on the writer thread that committed it.
+/// Reported after each COMMIT that settled rows, on the writer thread that committed it: the
+/// rows it stored, and the rows of its batches the server refused (each reported before with
+/// `on_reject`, on this same thread). Every row handed to the engine is settled by exactly one
+/// report: what a ledger records for this transaction (issue 14) is `loaded` and `rejected`.
+/// Ranges are exact: an offset lies in `loaded` when a stored row's origin
+/// [offset, offset + length) holds it, and in no other case; `loaded` and `rejected` are
+/// disjoint when the rows' origins do not overlap. The spans are valid during the callback only.
 struct CommitReport {
     std::size_t writer_index = 0;
-    std::uint64_t rows = 0;  ///< rows this COMMIT made durable
-    /// The producers' tags (given to `end_row`) of those rows, as runs in the batches: `rows`
-    /// tags in all, in no particular order across runs. Valid during the callback only.
-    std::span<const std::span<const std::uint64_t>> tags;
+    std::uint64_t rows = 0;           ///< rows this COMMIT made durable
+    std::uint64_t rows_rejected = 0;  ///< rows of this transaction's batches the server refused
+    /// The origins of the `rows` stored rows as ranges per source, sorted by (source, first),
+    /// disjoint, touching ones merged (`OriginRanges::ranges`).
+    std::span<const OriginRange> loaded;
+    /// The origins of the `rows_rejected` refused rows, as `loaded`.
+    std::span<const OriginRange> rejected;
+    /// Each stored row's origin (given to `end_row`), as runs in the batches: `rows` origins in
+    /// all, in no particular order across runs.
+    std::span<const std::span<const RowOrigin>> origins;
 };
 
 /// A row the server refused; reported on the writer thread, before the COMMIT of its neighbours.
 struct RejectReport {
     std::size_t writer_index = 0;
-    std::uint64_t tag = 0;  ///< the producer's tag given to `end_row`
-    std::string sqlstate;   ///< e.g. "23505"
-    std::string message;    ///< the server's message with DETAIL and CONTEXT
+    RowOrigin origin;      ///< the producer's origin of the row, given to `end_row`
+    std::string sqlstate;  ///< e.g. "23505"
+    std::string message;   ///< the server's message with DETAIL and CONTEXT
 };
 
 /// Callbacks of an engine; each may be empty. Called on writer threads, so they must be
@@ -181,9 +194,10 @@ class Producer {
     /// failed. No allocation in steady state.
     [[nodiscard]] ByteBuffer* begin_row();
 
-    /// Ends the tuple begun by `begin_row`; `tag` is the caller's name for the row (e.g. source
-    /// line), reported back with commits and rejects. May hand the batch to the writers.
-    void end_row(std::uint64_t tag);
+    /// Ends the tuple begun by `begin_row`; `origin` is where the row came from (a source and
+    /// the record's byte offset, or a channel and a sequence number: engine/origin.hpp), reported
+    /// back with commits (`CommitReport`) and rejects. May hand the batch to the writers.
+    void end_row(RowOrigin origin);
 
     /// Drops the tuple begun by `begin_row` (after an encoder reported a bad value).
     void cancel_row() noexcept;

@@ -77,7 +77,7 @@ int run_demo(const DemoOptions& options) {
                         failures[p] = s;
                         return;
                     }
-                    producer.end_row(row);
+                    producer.end_row(RowOrigin{.offset = row});
                 }
             });
         }

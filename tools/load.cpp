@@ -34,14 +34,22 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// Row tags: the source's index in the high 16 bits, the record's byte offset in the
-/// decompressed source in the low 48 (what a server reject is traced back with).
-constexpr int tag_source_shift = 48;
-constexpr std::uint64_t tag_offset_mask = (std::uint64_t{1} << tag_source_shift) - 1;
-
-std::uint64_t make_tag(std::size_t source, std::uint64_t byte_offset) noexcept {
-    return (static_cast<std::uint64_t>(source) << tag_source_shift) |
-           (byte_offset & tag_offset_mask);
+/// The origin of record `index` of `chunk`, from source `source` (its index in the load's
+/// files): the record's byte offset in the decompressed source, covering the bytes up to the
+/// next record of the chunk (its line end, blank lines and lines refused before the engine), so
+/// the origins of a chunk's rows touch and merge into one range (engine/origin.hpp); the last
+/// record of a chunk covers its own text only. What the ledger (issue 14) settles with.
+RowOrigin record_origin(const RecordChunk& chunk, std::size_t index, std::uint32_t source) {
+    const RecordRef& record = chunk.records[index];
+    std::uint64_t end = record.byte_offset + std::max<std::size_t>(record.length, 1);
+    if (index + 1 < chunk.records.size() &&
+        chunk.records[index + 1].byte_offset > record.byte_offset) {
+        end = chunk.records[index + 1].byte_offset;
+    }
+    return RowOrigin{.source = source,
+                     .length = static_cast<std::uint32_t>(
+                         std::min<std::uint64_t>(end - record.byte_offset, UINT32_MAX)),
+                     .offset = record.byte_offset};
 }
 
 /// Where rejected records go: one NDJSON line each, to a file or stderr, written and flushed as
@@ -80,10 +88,8 @@ class RejectSink {
     /// A row the server refused; `record` is its original text (from `HeldRecords`), nullptr
     /// when it was not found (a bug: every row in flight is held).
     void server(const RejectReport& report, std::uint64_t line, const std::string_view* record) {
-        std::string_view name =
-            source_name(static_cast<std::size_t>(report.tag >> tag_source_shift));
-        write(Entry{name, line, report.tag & tag_offset_mask, report.message, report.sqlstate,
-                    record});
+        write(Entry{source_name(report.origin.source), line, report.origin.offset, report.message,
+                    report.sqlstate, record});
     }
 
     /// Rejects written so far.
@@ -94,7 +100,7 @@ class RejectSink {
     [[nodiscard]] bool close() { return std::fflush(_file) == 0 && !std::ferror(_file); }
 
   private:
-    /// The source as given on the command line ("-" for stdin), "?" for a tag of no source.
+    /// The source as given on the command line ("-" for stdin), "?" for an origin of no source.
     [[nodiscard]] std::string_view source_name(std::size_t index) const noexcept {
         return index < _sources.size() ? std::string_view(_sources[index]) : std::string_view("?");
     }
@@ -193,7 +199,7 @@ class HeldRecords {
     [[nodiscard]] std::uint64_t rows_unsettled() {
         std::lock_guard lock(_mutex);
         std::uint64_t rows = 0;
-        for (const auto& [tag, held] : _held) {
+        for (const auto& [key, held] : _held) {
             rows += held->pending;
         }
         return rows - _producers;
@@ -201,7 +207,7 @@ class HeldRecords {
 
     /// Copies the records of `chunk` (of source `source`); nullptr when it has none. Release
     /// it with `release(held, rows not submitted)` once its rows are submitted.
-    Held* hold(const RecordChunk& chunk, std::size_t source) {
+    Held* hold(const RecordChunk& chunk, std::uint32_t source) {
         if (chunk.records.empty()) {
             return nullptr;
         }
@@ -220,40 +226,40 @@ class HeldRecords {
         held->pending = chunk.records.size() + 1;
         Held* result = held.get();
         std::lock_guard lock(_mutex);
-        _held.emplace(make_tag(source, chunk.records.front().byte_offset), std::move(held));
+        _held.emplace(Key{source, chunk.records.front().byte_offset}, std::move(held));
         ++_producers;
         return result;
     }
 
     /// Counts `rows` rows of `held` (of source `source`) as never submitted, and the producer's
     /// own count as done.
-    void release(Held* held, std::size_t source, std::size_t rows) {
+    void release(Held* held, std::uint32_t source, std::size_t rows) {
         std::lock_guard lock(_mutex);
         --_producers;
-        settle(find(make_tag(source, held->records.front().byte_offset)), rows + 1);
+        settle(find(source, held->records.front().byte_offset), rows + 1);
     }
 
     /// Counts the rows a COMMIT made durable as done.
     void committed(const CommitReport& report) {
         std::lock_guard lock(_mutex);
-        for (std::span<const std::uint64_t> run : report.tags) {
-            for (std::uint64_t tag : run) {
-                settle(find(tag), 1);
+        for (std::span<const RowOrigin> run : report.origins) {
+            for (const RowOrigin& origin : run) {
+                settle(find(origin.source, origin.offset), 1);
             }
         }
     }
 
-    /// The line and text of the record tagged `tag`, counting its row as done (the server
+    /// The line and text of the record of `origin`, counting its row as done (the server
     /// refused it); nullopt when it is not held (a bug).
-    std::optional<std::pair<std::uint64_t, std::string>> take(std::uint64_t tag) {
+    std::optional<std::pair<std::uint64_t, std::string>> take(const RowOrigin& origin) {
         std::lock_guard lock(_mutex);
-        auto it = find(tag);
+        auto it = find(origin.source, origin.offset);
         if (it == _held.end()) {
             return std::nullopt;
         }
         std::optional<std::pair<std::uint64_t, std::string>> found;
         for (const RecordRef& record : it->second->records) {
-            if (record.byte_offset == (tag & tag_offset_mask)) {
+            if (record.byte_offset == origin.offset) {
                 found.emplace(record.line, it->second->text.substr(record.offset, record.length));
                 break;
             }
@@ -263,18 +269,19 @@ class HeldRecords {
     }
 
   private:
-    using Map = std::map<std::uint64_t, std::unique_ptr<Held>>;
+    /// A held chunk's source and the byte offset of its first record.
+    using Key = std::pair<std::uint32_t, std::uint64_t>;
+    using Map = std::map<Key, std::unique_ptr<Held>>;
 
-    /// The chunk holding the record tagged `tag`: the last whose first tag is not above it.
-    Map::iterator find(std::uint64_t tag) {
-        auto it = _held.upper_bound(tag);
+    /// The chunk holding the record of `source` at `byte_offset`: the last chunk of `source`
+    /// whose first record does not start after it.
+    Map::iterator find(std::uint32_t source, std::uint64_t byte_offset) {
+        auto it = _held.upper_bound(Key{source, byte_offset});
         if (it == _held.begin()) {
             return _held.end();
         }
         --it;
-        std::uint64_t last = make_tag(static_cast<std::size_t>(tag >> tag_source_shift),
-                                      it->second->records.back().byte_offset);
-        return it->first >> tag_source_shift == tag >> tag_source_shift && tag <= last
+        return it->first.first == source && byte_offset <= it->second->records.back().byte_offset
                    ? it
                    : _held.end();
     }
@@ -603,13 +610,15 @@ struct Shared {
     std::exception_ptr error{};
 };
 
-std::size_t source_index(const Shared& shared, std::string_view source) {
+/// The index of `source` in the load's files (checked to fit an origin's source id when the
+/// load starts), or their count when it is none of them.
+std::uint32_t source_index(const Shared& shared, std::string_view source) {
     for (std::size_t i = 0; i < shared.sources.size(); ++i) {
         if (shared.sources[i] == source) {
-            return i;
+            return static_cast<std::uint32_t>(i);
         }
     }
-    return shared.sources.size();
+    return static_cast<std::uint32_t>(shared.sources.size());
 }
 
 bool over_max_errors(const Shared& shared) {
@@ -625,7 +634,7 @@ void stop_load(Shared& shared) {
 /// Encodes the records of `chunk`, until the load stops (--max-errors, a signal, a failure).
 void encode_chunk(Shared& shared, Producer& producer, RecordEncoder& encoder,
                   const RecordChunk& chunk) {
-    std::size_t source = source_index(shared, chunk.source);
+    std::uint32_t source = source_index(shared, chunk.source);
     for (const InputError& bad : chunk.errors) {
         shared.rows_read.fetch_add(1, std::memory_order_relaxed);
         shared.rejects.client(chunk.source, bad.line, bad.byte_offset, bad.reason, bad.text);
@@ -643,7 +652,7 @@ void encode_chunk(Shared& shared, Producer& producer, RecordEncoder& encoder,
         shared.rows_read.fetch_add(1, std::memory_order_relaxed);
         ByteBuffer* out = producer.begin_row();
         if (encoder.encode(text, *out, error)) {
-            producer.end_row(make_tag(source, record.byte_offset));
+            producer.end_row(record_origin(chunk, i, source));
         } else {
             producer.cancel_row();
             shared.rejects.client(chunk.source, record.line, record.byte_offset, error.reason,
@@ -896,6 +905,10 @@ void load_records(const LoadOptions& options, const std::string& conninfo, const
     EngineOptions engine_settings = engine_options(options);  // bad flags: before any output
     std::vector<std::string> files =
         options.files.empty() ? std::vector<std::string>{"-"} : options.files;
+    if (files.size() >= UINT32_MAX) {  // a row's origin names its source in 32 bits
+        throw std::invalid_argument("too many input files: " + std::to_string(files.size()) +
+                                    " (at most " + std::to_string(UINT32_MAX - 1) + ")");
+    }
     InputOptions input{.format = parse_format(options.format), .pointer = options.pointer};
     input.max_record_bytes = options.max_record_bytes;
     std::unique_ptr<InputReader> opened;
@@ -914,7 +927,7 @@ void load_records(const LoadOptions& options, const std::string& conninfo, const
     ChunkFeed feed(std::move(opened), threads);
     EngineCallbacks callbacks;
     callbacks.on_reject = [&](const RejectReport& report) {
-        auto found = held.take(report.tag);
+        auto found = held.take(report.origin);
         std::string_view text = found ? std::string_view(found->second) : std::string_view();
         rejects.server(report, found ? found->first : 0, found ? &text : nullptr);
         if (rejects.count() > options.max_errors) {

@@ -318,7 +318,7 @@ double engine_load(const LocalCluster& cluster, const TableInfo& table, const Wo
                 if (!workload.put_fields(*out, json, row).ok()) {
                     std::abort();
                 }
-                producer.end_row(row);
+                producer.end_row(RowOrigin{.offset = row});
             }
             producer_cpu[p] = thread_cpu_seconds();
         });

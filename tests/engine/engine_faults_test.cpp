@@ -27,7 +27,7 @@ void load_rows(Engine& engine, std::int64_t rows) {
         for (int i = 0; i < 16; i++) {
             out->put_i32(static_cast<std::int32_t>(id));  // 64 bytes of filler per row
         }
-        producer.end_row(static_cast<std::uint64_t>(id));
+        producer.end_row(RowOrigin{.offset = static_cast<std::uint64_t>(id)});
     }
 }
 

@@ -30,7 +30,7 @@ void put_row(Producer& producer, std::int32_t producer_id, std::int64_t seq) {
     std::string payload = "p" + std::to_string(producer_id) + "-" + std::to_string(seq);
     out->put_i32(static_cast<std::int32_t>(payload.size()));
     out->put_bytes(payload);
-    producer.end_row(static_cast<std::uint64_t>(seq));
+    producer.end_row(RowOrigin{.offset = static_cast<std::uint64_t>(seq)});
 }
 
 struct Outcome {
@@ -42,9 +42,10 @@ struct Outcome {
         return EngineCallbacks{.on_commit =
                                    [this](const CommitReport& report) {
                                        std::lock_guard lock(mutex);
-                                       for (std::span<const std::uint64_t> run : report.tags) {
-                                           committed.insert(committed.end(), run.begin(),
-                                                            run.end());
+                                       for (std::span<const RowOrigin> run : report.origins) {
+                                           for (const RowOrigin& origin : run) {
+                                               committed.push_back(origin.offset);
+                                           }
                                        }
                                    },
                                .on_reject =
@@ -57,7 +58,7 @@ struct Outcome {
     std::vector<std::uint64_t> rejected_tags() const {
         std::vector<std::uint64_t> tags;
         for (const auto& reject : rejects) {
-            tags.push_back(reject.tag);
+            tags.push_back(reject.origin.offset);
         }
         std::sort(tags.begin(), tags.end());
         return tags;
@@ -139,8 +140,9 @@ TEST_CASE("engine isolation: every good row stored, every refused row rejected, 
     std::sort(outcome.committed.begin(), outcome.committed.end());
     CHECK(outcome.committed == expected_stored);
     for (const auto& reject : outcome.rejects) {
-        bool check_fails = reject.tag % 97 == 13 || reject.tag == 0 || reject.tag == 9999 ||
-                           (reject.tag >= 4000 && reject.tag <= 4002);
+        std::uint64_t seq = reject.origin.offset;
+        bool check_fails =
+            seq % 97 == 13 || seq == 0 || seq == 9999 || (seq >= 4000 && seq <= 4002);
         CHECK(reject.sqlstate == (check_fails ? "23514" : "23505"));
         // Rejected only after the row alone was refused: the CONTEXT names line 1.
         CHECK_THAT(reject.message, Catch::Contains("COPY iso_rows, line 1"));
@@ -177,7 +179,7 @@ TEST_CASE("engine isolation: 0.5 % duplicate keys leave under 0.2 dead tuples pe
     CHECK(conn.query_value("SELECT count(*) FROM iso_dead") == std::to_string(stored));
     for (const auto& reject : outcome.rejects) {
         CHECK(reject.sqlstate == "23505");
-        CHECK(reject.tag % 200 == 99);
+        CHECK(reject.origin.offset % 200 == 99);
     }
     std::uint64_t dead = dead_tuples(conn, "iso_dead", "pgingest_iso_dead");
     INFO("n_dead_tup " << dead << " for " << stored << " rows, " << engine.stats().copies
@@ -297,7 +299,7 @@ BenchRun bench_load(LocalCluster& server, std::int64_t rows, std::int64_t refuse
             std::string payload = (refused && !duplicate ? "bad" : "ok") + filler;
             out->put_i32(static_cast<std::int32_t>(payload.size()));
             out->put_bytes(payload);
-            producer.end_row(static_cast<std::uint64_t>(i));
+            producer.end_row(RowOrigin{.offset = static_cast<std::uint64_t>(i)});
         }
     }
     engine.close();

@@ -36,7 +36,7 @@ void put_event(Producer& producer, std::int32_t producer_id, std::int64_t seq) {
     out->put_bytes(payload);
     // Catch2 v2 assertions are not thread-safe: producer threads check without them.
     PGINGEST_ASSERT(end_field(*out, field).ok());
-    producer.end_row(static_cast<std::uint64_t>(seq));
+    producer.end_row(RowOrigin{.offset = static_cast<std::uint64_t>(seq)});
 }
 
 void create_events(Connection& conn, const std::string& table) {
@@ -164,7 +164,7 @@ TEST_CASE("engine: WhenFull::reject says would-block when every buffer is in use
         for (int f = 0; f < 3; f++) {
             put_null(*out);
         }
-        producer.end_row(static_cast<std::uint64_t>(i));
+        producer.end_row(RowOrigin{.offset = static_cast<std::uint64_t>(i)});
         accepted++;
     }
     CHECK(would_block);
@@ -192,9 +192,10 @@ TEST_CASE("engine: rows the server refuses are isolated, every other row is stor
                             [&](const CommitReport& report) {
                                 std::lock_guard lock(mutex);
                                 std::uint64_t rows = 0;
-                                for (std::span<const std::uint64_t> run : report.tags) {
-                                    committed_tags.insert(committed_tags.end(), run.begin(),
-                                                          run.end());
+                                for (std::span<const RowOrigin> run : report.origins) {
+                                    for (const RowOrigin& origin : run) {
+                                        committed_tags.push_back(origin.offset);
+                                    }
                                     rows += run.size();
                                 }
                                 PGINGEST_ASSERT(rows == report.rows);
@@ -226,12 +227,12 @@ TEST_CASE("engine: rows the server refuses are isolated, every other row is stor
     std::size_t unique_rejects = 0;
     for (const auto& reject : rejects) {
         if (reject.sqlstate == "23514") {
-            CHECK(reject.tag % 1000 == 999);
+            CHECK(reject.origin.offset % 1000 == 999);
             CHECK_THAT(reject.message, Catch::Contains("eng_rejects_seq_check"));
             check_rejects++;
         } else {
             CHECK(reject.sqlstate == "23505");
-            CHECK(reject.tag % 2500 == 1234);
+            CHECK(reject.origin.offset % 2500 == 1234);
             CHECK_THAT(reject.message, Catch::Contains("eng_rejects_payload_key"));
             unique_rejects++;
         }
@@ -241,7 +242,7 @@ TEST_CASE("engine: rows the server refuses are isolated, every other row is stor
     // The commit reports name exactly the stored rows: with the refused ones, every tag once.
     std::vector<std::uint64_t> reported = committed_tags;
     for (const auto& reject : rejects) {
-        reported.push_back(reject.tag);
+        reported.push_back(reject.origin.offset);
     }
     std::vector<std::uint64_t> submitted;
     for (std::uint64_t seq = 0; seq < 20'000; seq++) {
@@ -273,7 +274,7 @@ TEST_CASE("engine: refused first, last and adjacent rows of a batch are isolated
                                 .io = io},
                   EngineCallbacks{.on_commit = {}, .on_reject = [&](const RejectReport& report) {
                                       std::lock_guard lock(mutex);
-                                      tags.push_back(report.tag);
+                                      tags.push_back(report.origin.offset);
                                   }});
     Producer producer = engine.producer();
     for (std::int64_t seq = 0; seq < 100; seq++) {
@@ -398,7 +399,7 @@ BudgetRun load_within_budget(Connection& conn, const std::string& table, std::in
             out->put_i64(seq);
             out->put_i32(static_cast<std::int32_t>(payload.size()));
             out->put_bytes(payload);
-            producer.end_row(static_cast<std::uint64_t>(seq));
+            producer.end_row(RowOrigin{.offset = static_cast<std::uint64_t>(seq)});
         }
     }
     engine.close();

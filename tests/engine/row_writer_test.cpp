@@ -227,7 +227,7 @@ TEST_CASE("row writer: rows built through an engine producer land", "[engine][ro
                 REQUIRE(writer.null().ok());
             }
             REQUIRE(writer.finish().ok());
-            producer.end_row(i);
+            producer.end_row(RowOrigin{.offset = i});
         }
         producer.flush();
         engine.close();
