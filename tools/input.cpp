@@ -827,11 +827,17 @@ class SourceReader {
             throw Stopped{};
         }
         auto budget = _reader._budget;
-        _buffer = std::shared_ptr<InputBuffer>(new InputBuffer(), [budget](InputBuffer* buffer) {
-            bool oversize = Writer::oversize(*buffer);
-            delete buffer;
-            budget->release(oversize);
-        });
+        // Two owners: `_buffer` (and the chunks cut from it) count against the budget; `owner`,
+        // held by the budget's deleter, is what `InputBuffer::keep` shares, so bytes a consumer
+        // keeps outlive the count. The reader never writes to a buffer once it is queued.
+        auto owner = std::make_shared<InputBuffer>();
+        InputBuffer* buffer = owner.get();
+        _buffer =
+            std::shared_ptr<InputBuffer>(buffer, [budget, owner](InputBuffer* counted) mutable {
+                bool oversize = Writer::oversize(*counted);
+                owner.reset();  // frees the bytes unless a consumer kept them
+                budget->release(oversize);
+            });
         Writer::reserve(*_buffer, std::max(bytes, _options.chunk_bytes));
         _size = 0;
     }

@@ -116,7 +116,12 @@ struct InputOptions {
 /// bytes (zeros) past `size()`, so any record inside can be parsed in place with
 /// `parser.iterate(padded_string_view(ptr, len, len + padding))` or `dom parse(ptr, len, false)`.
 /// Immutable once handed out; shared by every chunk cut from it.
-class InputBuffer {
+///
+/// `RecordChunk::data` counts against the reader's `buffers_in_flight_max` while any chunk holds
+/// it. A consumer that needs the bytes after it moved on to its next chunk (the load keeps the
+/// text of rows in flight to quote a row the server refuses) takes `keep()`: it keeps the bytes,
+/// unchanged, but not the reader's count, so the reader goes on reading.
+class InputBuffer : public std::enable_shared_from_this<InputBuffer> {
   public:
     InputBuffer() = default;
     ~InputBuffer();
@@ -127,6 +132,9 @@ class InputBuffer {
     [[nodiscard]] std::size_t size() const noexcept { return _size; }
     /// Bytes allocated past `data()`; always >= size() + SIMDJSON_PADDING.
     [[nodiscard]] std::size_t capacity() const noexcept { return _capacity; }
+    /// This buffer, kept alive and unchanged for as long as the caller holds the pointer, and
+    /// not counted in the reader's budget (see the class comment); no allocation. Any thread.
+    [[nodiscard]] std::shared_ptr<const InputBuffer> keep() const { return shared_from_this(); }
 
   private:
     friend class InputBufferWriter;

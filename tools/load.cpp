@@ -173,9 +173,10 @@ class RejectSink {
 
 /// The texts of records while their rows are in flight, for every source: a row the server
 /// refuses is traced to its line and text here, so no input is ever opened twice (FIFOs, pipes
-/// and stdin cannot be). Each chunk's records are copied, so its buffer goes back to the reader
-/// at once, and dropped when the last of its rows is committed or refused: memory is bounded by
-/// the source text of the rows in flight, which the engine's memory budget bounds. Also counts
+/// and stdin cannot be). Each chunk's buffer is kept, not copied (`InputBuffer::keep`: immutable,
+/// and no longer counted in the reader's budget, so the reader reads on), and dropped when the
+/// last of its rows is committed or refused: memory is bounded by the source text of the rows in
+/// flight, which the engine's memory budget bounds. Also counts
 /// the rows not settled: after the writers stopped, the rows read that were neither committed
 /// nor refused. Thread-safe.
 class HeldRecords {
@@ -183,8 +184,8 @@ class HeldRecords {
     /// One chunk's records; `pending` counts its rows not yet committed or refused, plus one for
     /// the producer until it has submitted them all.
     struct Held {
-        std::string text;
-        std::vector<RecordRef> records;  ///< offsets into `text`
+        std::shared_ptr<const InputBuffer> data;  ///< the chunk's bytes, kept
+        std::vector<RecordRef> records;           ///< offsets into `data`
         std::size_t pending = 0;
     };
 
@@ -205,24 +206,15 @@ class HeldRecords {
         return rows - _producers;
     }
 
-    /// Copies the records of `chunk` (of source `source`); nullptr when it has none. Release
-    /// it with `release(held, rows not submitted)` once its rows are submitted.
+    /// Keeps the records of `chunk` (of source `source`) and their buffer; nullptr when it has
+    /// none. Release it with `release(held, rows not submitted)` once its rows are submitted.
     Held* hold(const RecordChunk& chunk, std::uint32_t source) {
         if (chunk.records.empty()) {
             return nullptr;
         }
         auto held = std::make_unique<Held>();
-        std::size_t begin = chunk.records.front().offset;
-        std::size_t end = 0;
-        for (const RecordRef& record : chunk.records) {
-            begin = std::min(begin, record.offset);
-            end = std::max(end, record.offset + record.length);
-        }
-        held->text.assign(chunk.data->data() + begin, end - begin);
+        held->data = chunk.data->keep();
         held->records = chunk.records;
-        for (RecordRef& record : held->records) {
-            record.offset -= begin;
-        }
         held->pending = chunk.records.size() + 1;
         Held* result = held.get();
         std::lock_guard lock(_mutex);
@@ -260,7 +252,8 @@ class HeldRecords {
         std::optional<std::pair<std::uint64_t, std::string>> found;
         for (const RecordRef& record : it->second->records) {
             if (record.byte_offset == origin.offset) {
-                found.emplace(record.line, it->second->text.substr(record.offset, record.length));
+                found.emplace(record.line,
+                              std::string(it->second->data->data() + record.offset, record.length));
                 break;
             }
         }

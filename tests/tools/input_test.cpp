@@ -428,6 +428,34 @@ TEST_CASE("input: a missing file is refused before anything is read", "[input]")
     CHECK_THROWS_WITH(InputReader({data_dir}, {}), Catch::Contains("is a directory"));
 }
 
+TEST_CASE("input: kept buffers stay unchanged and do not hold the reader back", "[input]") {
+    // The load keeps each chunk's buffer until its rows are committed (`InputBuffer::keep`):
+    // kept buffers must not count against buffers_in_flight_max (the reader would stop after
+    // two chunks and this test would never end), and their bytes must stay as they were.
+    std::string path = data_dir + "/json/amazon_cellphones.ndjson";
+    std::vector<std::string> lines = ndjson_lines(path);
+    std::vector<std::shared_ptr<const InputBuffer>> kept;
+    std::vector<std::pair<std::size_t, RecordRef>> refs;  // kept buffer index, record
+    {
+        InputReader reader({path}, {.chunk_bytes = 4096, .buffers_in_flight_max = 2});
+        RecordChunk chunk;
+        while (reader.next(chunk)) {
+            kept.push_back(chunk.data->keep());
+            CHECK(kept.back().get() == chunk.data.get());
+            for (const RecordRef& record : chunk.records) {
+                refs.emplace_back(kept.size() - 1, record);
+            }
+        }
+    }
+    CHECK(kept.size() > 20);  // far more than the reader's two buffers in flight
+    REQUIRE(refs.size() == lines.size());
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+        const auto& [buffer, record] = refs[i];
+        std::string text(kept[buffer]->data() + record.offset, record.length);
+        REQUIRE(minify_text(text) == lines[i]);  // the reader and its chunks are gone
+    }
+}
+
 TEST_CASE("input: a reader dropped after one chunk stops without draining", "[input]") {
     std::string path = data_dir + "/json/amazon_cellphones.ndjson";
     RecordChunk held;
