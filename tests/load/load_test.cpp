@@ -230,6 +230,59 @@ TEST_CASE("load: rows the server refuses from stdin are rejected with their line
     }
 }
 
+TEST_CASE("load: server rejects from several files name their own file, line and byte offset",
+          "[load][cli][pg][origin]") {
+    // Rows carry their origin (file index, byte offset) through the engine: with three files
+    // read by two workers at once, each refused row is traced back to its own file.
+    auto conn = test::connect();
+    conn.exec(
+        "DROP TABLE IF EXISTS ld_origins; CREATE TABLE ld_origins (f int4, n int4 "
+        "CHECK (n % 997 <> 0), name text)");
+    test::TempDir dir;
+    std::vector<std::string> paths;
+    std::vector<std::string> texts;
+    for (int f = 0; f < 3; ++f) {
+        std::string text = "\n";  // a blank first line: offsets are not line starts
+        for (int n = 1; n <= 30'000; ++n) {
+            text += "{\"f\": " + std::to_string(f) + ", \"n\": " + std::to_string(n + f) +
+                    ", \"name\": \"" + std::string(static_cast<std::size_t>(n % 7), 'x') + "\"}\n";
+        }
+        texts.push_back(text);
+        paths.push_back(dir.write("f" + std::to_string(f) + ".ndjson", text));
+    }
+    std::string rejects = dir.path("rejects.ndjson");
+    std::vector<std::string> args{"load",      "--db",          test::cluster().conninfo(),
+                                  "--table",   "ld_origins",    "--workers",
+                                  "2",         "--batch-bytes", "16384",
+                                  "--rejects", rejects,         "--quiet"};
+    args.insert(args.end(), paths.begin(), paths.end());
+    test::CliResult result = test::run_pgingest(args);
+    INFO(result.output);
+    CHECK(result.exit_code == 1);
+    std::vector<test::Reject> lines = test::read_rejects(rejects);
+    std::size_t expected = 0;
+    for (int f = 0; f < 3; ++f) {
+        for (int n = 1 + f; n <= 30'000 + f; ++n) {
+            expected += n % 997 == 0 ? 1 : 0;
+        }
+    }
+    CHECK(lines.size() == expected);
+    CHECK(conn.query_value("SELECT count(*) FROM ld_origins") == std::to_string(90'000 - expected));
+    for (const test::Reject& line : lines) {
+        auto file = static_cast<std::size_t>(std::find(paths.begin(), paths.end(), line.source) -
+                                             paths.begin());
+        REQUIRE(file < 3);
+        INFO(line.source << " line " << line.line);
+        CHECK(line.sqlstate == "23514");
+        CHECK(line.record.starts_with("{\"f\": " + std::to_string(file) + ", "));
+        CHECK(line.offset == texts[file].find(line.record));
+        // Line k holds record k - 1 (line 1 is blank), whose n is k - 1 + file.
+        std::string n = std::to_string(line.line - 1 + file);
+        CHECK(line.record.find("\"n\": " + n + ",") != std::string::npos);
+        CHECK((line.line - 1 + file) % 997 == 0);
+    }
+}
+
 TEST_CASE("load: --dry-run prints the plan and writes nothing", "[load][cli][pg]") {
     auto conn = test::connect();
     conn.exec(
