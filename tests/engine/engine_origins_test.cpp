@@ -276,3 +276,37 @@ TEST_CASE("engine origins: exact after writers are killed mid-COPY and reconnect
     CHECK(stats.reconnects >= 1);
     check_reports(reports, conn, "origin_kill", stats);
 }
+
+TEST_CASE("engine origins: a transaction whose rows were all refused still reports them settled",
+          "[engine][pg][origin]") {
+    // Progress without stored rows (Snowflake#805): the ledger must learn that refused rows are
+    // settled, or a resumed load would send (and reject) them again.
+    auto conn = test::connect();
+    create_table(conn, "origin_refused");
+    Reports reports;
+    std::vector<std::uint64_t> commit_rows;
+    EngineCallbacks callbacks = reports.callbacks();
+    callbacks.on_commit = [&reports, &commit_rows](const CommitReport& report) {
+        reports.commit(report);
+        std::lock_guard lock(reports.mutex);
+        commit_rows.push_back(report.rows);
+    };
+    Engine engine(test::cluster().conninfo(), read_table_info(conn, "origin_refused"),
+                  EngineOptions{.writers = 1}, std::move(callbacks));
+    Producer producer = engine.producer();
+    SourceRows rows{.source = 5};
+    for (std::uint64_t seq = 17; seq < 17 + 501 * 4; seq += 501) {  // 4 rows, all refused
+        put_row(producer, rows.next(seq), seq);
+    }
+    producer.flush();
+    engine.close();
+    CHECK(engine.stats().rows_rejected == 4);
+    CHECK(conn.query_value("SELECT count(*) FROM origin_refused") == "0");
+    CHECK(commit_rows == std::vector<std::uint64_t>{0});
+    CHECK(reports.rows_rejected == 4);
+    CHECK(reports.rejects == 4);
+    CHECK(reports.loaded.empty());
+    CHECK(reports.rejected == reports.reject_origins);
+    CHECK(reports.rejected.ranges().size() == 1);  // the 4 records touch: one range
+    CHECK(reports.rejected.ranges()[0] == OriginRange{.source = 5, .first = 0, .end = rows.offset});
+}
