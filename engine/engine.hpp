@@ -127,8 +127,10 @@ struct EngineStats {
 
 /// Reported after each COMMIT that settled rows, on the writer thread that committed it: the
 /// rows it stored, and the rows of its batches the server refused (each reported before with
-/// `on_reject`, on this same thread). Every row handed to the engine is settled by exactly one
+/// `on_reject`, on this same thread). Every row stored or refused is settled by exactly one
 /// report: what a ledger records for this transaction (issue 14) is `loaded` and `rejected`.
+/// (A row refused in a transaction that never commits, because the load failed, is reported by
+/// `on_reject` only.)
 /// Ranges are exact: an offset lies in `loaded` when a stored row's origin
 /// [offset, offset + length) holds it, and in no other case; `loaded` and `rejected` are
 /// disjoint when the rows' origins do not overlap. The spans are valid during the callback only.

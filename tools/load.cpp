@@ -235,8 +235,22 @@ class HeldRecords {
     void committed(const CommitReport& report) {
         std::lock_guard lock(_mutex);
         for (std::span<const RowOrigin> run : report.origins) {
-            for (const RowOrigin& origin : run) {
-                settle(find(origin.source, origin.offset), 1);
+            std::size_t row = 0;
+            while (row < run.size()) {
+                // One lookup for the rows of the run that come from the same chunk.
+                const RowOrigin& origin = run[row];
+                auto it = find(origin.source, origin.offset);
+                std::size_t rows = 1;
+                if (it != _held.end()) {
+                    std::uint64_t first = it->first.second;
+                    std::uint64_t last = it->second->records.back().byte_offset;
+                    while (row + rows < run.size() && run[row + rows].source == origin.source &&
+                           run[row + rows].offset >= first && run[row + rows].offset <= last) {
+                        ++rows;
+                    }
+                }
+                settle(it, rows);
+                row += rows;
             }
         }
     }
