@@ -369,3 +369,98 @@ TEST_CASE("engine transaction: a staging table moved by the epilogue survives ki
     CHECK(conn.query_value("SELECT sum(id) FROM txn_staged") ==
           std::to_string(rows * (rows - 1) / 2));
 }
+
+TEST_CASE("engine transaction: the prologue runs in every transaction, NULL params are NULL",
+          "[engine][pg][txn]") {
+    auto conn = test::connect();
+    create_tables(conn, "txn_pro", "txn_pro_side");
+    conn.exec("ALTER TABLE txn_pro_side ADD COLUMN marker text, ADD COLUMN nothing text");
+    TransactionHooks hooks;
+    hooks.prologue = {"SET LOCAL pgingest_test.marker = 'from-prologue'",
+                      "SET LOCAL statement_timeout = '1min'"};
+    hooks.epilogue = [](const TransactionView& txn) {
+        return std::vector<Statement>{Statement{
+            .sql = "INSERT INTO txn_pro_side (xid, rows, tag_sum, marker, nothing) VALUES "
+                   "(txid_current(), $1, $2, current_setting('pgingest_test.marker') || "
+                   "current_setting('statement_timeout'), $3)",
+            .params = {std::to_string(txn.rows), count_and_sum(txn)[1], std::nullopt}}};
+    };
+    Engine engine(test::cluster().conninfo(), without_xid(conn, "txn_pro"),
+                  EngineOptions{.writers = 1, .flush_interval_ms = 60'000},
+                  EngineCallbacks{.on_commit = {}, .on_reject = {}, .transaction = hooks});
+    Producer producer = engine.producer();
+    for (std::int64_t t = 0; t < 3; t++) {
+        for (std::int64_t i = 0; i < 10; i++) {
+            put_row(producer, t * 10 + i);
+        }
+        producer.flush();
+    }
+    engine.close();
+    CHECK(conn.query_value("SELECT count(*) FROM txn_pro_side WHERE marker = "
+                           "'from-prologue1min' AND nothing IS NULL") == "3");
+    check_side_matches_per_transaction(conn, "txn_pro", "txn_pro_side");
+}
+
+TEST_CASE("engine transaction: rows refused before the epilogue are not counted in it",
+          "[engine][pg][txn]") {
+    auto io = GENERATE(CopyIo::uring, CopyIo::libpq);
+    auto conn = test::connect();
+    create_tables(conn, "txn_iso", "txn_iso_side");
+    conn.exec("ALTER TABLE txn_iso ADD CHECK (id % 500 <> 7)");
+    std::atomic<std::uint64_t> rejected{0};
+    EngineCallbacks callbacks{.on_commit = {},
+                              .on_reject = [&](const RejectReport&) { rejected += 1; },
+                              .transaction = ledger_hooks("txn_iso_side")};
+    Engine engine(
+        test::cluster().conninfo(), without_xid(conn, "txn_iso"),
+        EngineOptions{.writers = 1, .batch_bytes = 8 * 1024, .txn_bytes_max = 64 * 1024, .io = io},
+        std::move(callbacks));
+    {
+        Producer producer = engine.producer();
+        for (std::int64_t id = 0; id < 20'000; id++) {
+            put_row(producer, id);  // every id % 500 == 7 is refused: 40 rows
+        }
+        put_row(producer, 20'007);  // the last row of the last COPY is refused too
+    }
+    engine.close();
+    CHECK(rejected.load() == 41);
+    CHECK(engine.stats().rows_committed == 19'960);
+    CHECK(conn.query_value("SELECT count(*) FROM txn_iso") == "19960");
+    CHECK(conn.query_value("SELECT sum(rows) FROM txn_iso_side") == "19960");
+    check_side_matches_per_transaction(conn, "txn_iso", "txn_iso_side");
+}
+
+TEST_CASE("engine transaction: a bad prologue or a throwing epilogue ends the load",
+          "[engine][pg][txn]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS txn_end; CREATE TABLE txn_end (id int8, payload text)");
+    TableInfo table = read_table_info(conn, "txn_end");
+    SECTION("a prologue statement the server refuses") {
+        TransactionHooks hooks;
+        hooks.prologue = {"SELECT txn_no_such_function()"};
+        Engine engine(test::cluster().conninfo(), table, EngineOptions{.writers = 1},
+                      EngineCallbacks{.on_commit = {}, .on_reject = {}, .transaction = hooks});
+        Producer producer = engine.producer();
+        put_row(producer, 1);
+        try {
+            producer.flush();
+            FAIL("the prologue must fail");
+        } catch (const ServerError& error) {
+            CHECK(error.sqlstate() == "42883");
+            CHECK_THAT(error.what(), Catch::Contains("txn_no_such_function() does not exist"));
+        }
+    }
+    SECTION("an epilogue callback that throws") {
+        TransactionHooks hooks;
+        hooks.epilogue = [](const TransactionView&) -> std::vector<Statement> {
+            throw std::runtime_error("epilogue callback failed");
+        };
+        Engine engine(test::cluster().conninfo(), table, EngineOptions{.writers = 1},
+                      EngineCallbacks{.on_commit = {}, .on_reject = {}, .transaction = hooks});
+        Producer producer = engine.producer();
+        put_row(producer, 1);
+        CHECK_THROWS_WITH(producer.flush(), "epilogue callback failed");
+        CHECK(engine.stats().rows_committed == 0);
+    }
+    CHECK(conn.query_value("SELECT count(*) FROM txn_end") == "0");
+}
