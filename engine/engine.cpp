@@ -545,6 +545,7 @@ class Writer {
     // The epilogue statements of the hooks and COMMIT, in one pipeline. Throws `EpilogueError`
     // when an epilogue statement fails for good; other errors as they are (transaction.hpp).
     void send_commit_pipeline(std::uint64_t rows) {
+        PGINGEST_ASSERT(_in_txn && _committed_tables.size() == _committed_tags.size());
         std::vector<Statement> epilogue;
         if (_state.callbacks.transaction.epilogue) {
             epilogue = _state.callbacks.transaction.epilogue(TransactionView{
@@ -963,7 +964,10 @@ Producer Engine::producer() {
 }
 
 Producer Engine::producer(std::size_t table_index) {
-    PGINGEST_ASSERT(table_index < _state->tables.size());
+    if (table_index >= _state->tables.size()) {
+        throw Error("no table " + std::to_string(table_index) + ": the engine has " +
+                    std::to_string(_state->tables.size()) + " table(s), numbered from 0");
+    }
     return Producer(*_state, table_index);
 }
 

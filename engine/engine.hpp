@@ -263,7 +263,8 @@ class Engine {
 
     /// A producer for table 0.
     [[nodiscard]] Producer producer();
-    /// A producer whose rows go to table `table_index` (< `table_count()`, else an assertion).
+    /// A producer whose rows go to table `table_index`. Throws `Error` when it is not below
+    /// `table_count()`.
     [[nodiscard]] Producer producer(std::size_t table_index);
 
     /// Returns when every batch handed to the writers before the call is committed. Throws the

@@ -93,6 +93,7 @@ TEST_CASE("engine tables: two tables fed by two producer threads get exactly the
     CHECK(engine.table_count() == 2);
     CHECK(engine.table(1).qualified_name == "public.mt_resources");
     CHECK(engine.table().qualified_name == "public.mt_spans");
+    CHECK_THROWS_WITH(engine.producer(2), "no table 2: the engine has 2 table(s), numbered from 0");
     std::thread spans([&engine] {
         Producer producer = engine.producer(0);
         for (std::int64_t id = 0; id < 60'000; id++) {

@@ -132,6 +132,7 @@ TEST_CASE("engine transaction: epilogue and COMMIT are one round trip", "[engine
     auto conn = test::connect();
     create_tables(conn, "txn_trips", "txn_trips_side");
     TransactionHooks hooks = ledger_hooks("txn_trips_side");
+    hooks.prologue = {"SET LOCAL synchronous_commit = on"};  // sent with the first COPY
     auto ledger = hooks.epilogue;
     hooks.epilogue = [ledger](const TransactionView& txn) {
         std::vector<Statement> statements = ledger(txn);
@@ -153,8 +154,9 @@ TEST_CASE("engine transaction: epilogue and COMMIT are one round trip", "[engine
     EngineStats stats = engine.stats();
     CHECK(stats.transactions_committed == transactions);
     CHECK(stats.copies == transactions);
-    // Per transaction: COPY start (with BEGIN), COPY end, then epilogue (2 statements) + COMMIT
-    // in one pipeline. No session statements: no lock_timeout, no citus, no staging.
+    // Per transaction: COPY start (with BEGIN and the prologue), COPY end, then epilogue (2
+    // statements) + COMMIT in one pipeline. No session statements: no lock_timeout, no citus, no
+    // staging.
     CHECK(stats.round_trips == 3 * transactions);
     CHECK(conn.query_value("SELECT count(*) FROM txn_trips_side") == "5");
     check_side_matches_per_transaction(conn, "txn_trips", "txn_trips_side");
