@@ -52,23 +52,30 @@ void create_tables(Connection& conn, const std::string& spans, const std::string
 struct Reports {
     std::mutex mutex;
     std::vector<std::uint64_t> committed_rows = {0, 0};  // per table
+    std::uint64_t commits_of_both = 0;                   // COMMITs holding rows of both tables
     std::vector<RejectReport> rejects;
 
+    void commit(const CommitReport& report) {
+        std::lock_guard lock(mutex);
+        PGINGEST_ASSERT(report.tables.size() == report.tags.size());
+        std::vector<bool> seen = {false, false};
+        for (std::size_t run = 0; run < report.tags.size(); run++) {
+            committed_rows[report.tables[run]] += report.tags[run].size();
+            seen[report.tables[run]] = true;
+        }
+        if (seen[0] && seen[1]) {
+            commits_of_both += 1;
+        }
+    }
+
+    void reject(const RejectReport& report) {
+        std::lock_guard lock(mutex);
+        rejects.push_back(report);
+    }
+
     EngineCallbacks callbacks() {
-        return EngineCallbacks{.on_commit =
-                                   [this](const CommitReport& report) {
-                                       std::lock_guard lock(mutex);
-                                       PGINGEST_ASSERT(report.tables.size() == report.tags.size());
-                                       for (std::size_t run = 0; run < report.tags.size(); run++) {
-                                           committed_rows[report.tables[run]] +=
-                                               report.tags[run].size();
-                                       }
-                                   },
-                               .on_reject =
-                                   [this](const RejectReport& report) {
-                                       std::lock_guard lock(mutex);
-                                       rejects.push_back(report);
-                                   },
+        return EngineCallbacks{.on_commit = [this](const CommitReport& r) { commit(r); },
+                               .on_reject = [this](const RejectReport& r) { reject(r); },
                                .transaction = {}};
     }
 };
@@ -127,11 +134,16 @@ TEST_CASE("engine tables: rows of two tables interleaved from one thread, one re
     auto conn = test::connect();
     create_tables(conn, "mt_one_spans", "mt_one_resources");
     Reports reports;
-    Engine engine(test::cluster().conninfo(),
-                  std::vector<TableInfo>{read_table_info(conn, "mt_one_spans"),
-                                         read_table_info(conn, "mt_one_resources")},
-                  EngineOptions{.writers = 1, .batch_bytes = 8 * 1024, .io = io},
-                  reports.callbacks());
+    Engine engine(
+        test::cluster().conninfo(),
+        std::vector<TableInfo>{read_table_info(conn, "mt_one_spans"),
+                               read_table_info(conn, "mt_one_resources")},
+        // A pool of 4 batches: the writer commits every 2 batches (its share of the
+        // pool) and the producers cannot run far ahead, so transactions are made of
+        // batches of both tables as they were submitted.
+        EngineOptions{
+            .writers = 1, .batch_bytes = 8 * 1024, .memory_budget_bytes = 32 * 1024, .io = io},
+        reports.callbacks());
     {
         Producer spans = engine.producer(0);
         Producer resources = engine.producer(1);
@@ -145,6 +157,8 @@ TEST_CASE("engine tables: rows of two tables interleaved from one thread, one re
     CHECK(engine.stats().rows_rejected == refused);
     CHECK(engine.stats().rows_committed == 10'000 - refused);
     CHECK(reports.committed_rows == std::vector<std::uint64_t>{5'000, 5'000 - refused});
+    INFO("transactions " << engine.stats().transactions_committed);
+    CHECK(reports.commits_of_both >= 1);  // a transaction COPYed into both tables
     REQUIRE(reports.rejects.size() == refused);
     for (const RejectReport& reject : reports.rejects) {
         CHECK(reject.table_index == 1);

@@ -466,3 +466,59 @@ TEST_CASE("engine transaction: a bad prologue or a throwing epilogue ends the lo
     }
     CHECK(conn.query_value("SELECT count(*) FROM txn_end") == "0");
 }
+
+TEST_CASE(
+    "engine transaction: a connection lost after an epilogue's COMMIT was written "
+    "re-sends nothing",
+    "[engine][pg][txn][faults]") {
+    // As in engine_faults_test: a synchronous standby that never comes holds COMMIT after its
+    // commit record was written; the backend is terminated there. txid_status says "committed":
+    // neither the rows nor the epilogue's ledger row may be written again.
+    LocalClusterOptions options;
+    options.settings = {"synchronous_commit=on"};
+    LocalCluster server(options);
+    Connection admin(server.conninfo());
+    create_tables(admin, "txn_kept", "txn_kept_side");
+    admin.exec("ALTER SYSTEM SET synchronous_standby_names = 'absent_standby'");
+    admin.exec("SELECT pg_reload_conf()");
+    Engine engine(
+        server.conninfo() + " application_name=pgingest_txn_kept", without_xid(admin, "txn_kept"),
+        EngineOptions{.writers = 1},
+        EngineCallbacks{
+            .on_commit = {}, .on_reject = {}, .transaction = ledger_hooks("txn_kept_side")});
+    std::exception_ptr loader_error;
+    std::thread loader([&] {
+        try {
+            Producer producer = engine.producer();
+            for (std::int64_t id = 0; id < 100; id++) {
+                put_row(producer, id);
+            }
+            producer.flush();
+        } catch (...) {
+            loader_error = std::current_exception();
+        }
+    });
+    std::string waiting = "0";
+    for (int i = 0; i < 3000 && waiting == "0"; i++) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        waiting = admin.query_value(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+            "'pgingest_txn_kept' AND wait_event = 'SyncRep'");
+    }
+    CHECK(waiting == "1");
+    CHECK(admin.query_value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE application_name = 'pgingest_txn_kept'") == "1");
+    admin.exec("ALTER SYSTEM RESET synchronous_standby_names");
+    admin.exec("SELECT pg_reload_conf()");
+    loader.join();
+    if (loader_error) {
+        std::rethrow_exception(loader_error);
+    }
+    engine.close();
+    CHECK(engine.stats().reconnects >= 1);
+    CHECK(engine.stats().rows_committed == 100);
+    CHECK(engine.stats().transactions_committed == 1);
+    CHECK(admin.query_value("SELECT count(*) FROM txn_kept") == "100");
+    CHECK(admin.query_value("SELECT count(*) FROM txn_kept_side") == "1");
+    check_side_matches_per_transaction(admin, "txn_kept", "txn_kept_side");
+}
