@@ -10,6 +10,7 @@
 
 #include "codecs/assert.hpp"
 #include "codecs/copy_binary.hpp"
+#include "engine/detail/transaction.hpp"
 
 namespace pgingest {
 

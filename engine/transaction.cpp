@@ -1,4 +1,4 @@
-#include "engine/transaction.hpp"
+#include "engine/detail/transaction.hpp"
 
 #include <set>
 
