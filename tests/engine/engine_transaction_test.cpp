@@ -522,3 +522,27 @@ TEST_CASE(
     CHECK(admin.query_value("SELECT count(*) FROM txn_kept_side") == "1");
     check_side_matches_per_transaction(admin, "txn_kept", "txn_kept_side");
 }
+
+TEST_CASE("engine transaction: the epilogue of a transaction whose rows were all refused",
+          "[engine][pg][txn]") {
+    auto conn = test::connect();
+    create_tables(conn, "txn_none", "txn_none_side");
+    conn.exec("ALTER TABLE txn_none ADD CHECK (id >= 0)");
+    std::atomic<int> commits_reported{0};
+    Engine engine(test::cluster().conninfo(), without_xid(conn, "txn_none"),
+                  EngineOptions{.writers = 1, .flush_interval_ms = 60'000},
+                  EngineCallbacks{.on_commit = [&](const CommitReport&) { commits_reported++; },
+                                  .on_reject = {},
+                                  .transaction = ledger_hooks("txn_none_side")});
+    Producer producer = engine.producer();
+    for (std::int64_t id = -3; id < 0; id++) {
+        put_row(producer, id);
+    }
+    producer.flush();
+    CHECK(engine.stats().rows_rejected == 3);
+    CHECK(engine.stats().rows_committed == 0);
+    CHECK(commits_reported.load() == 0);  // on_commit reports rows; there are none
+    // The epilogue ran with rows = 0 and committed: its ledger row says so.
+    CHECK(conn.query_value("SELECT rows || ',' || tag_sum FROM txn_none_side") == "0,0");
+    CHECK(conn.query_value("SELECT count(*) FROM txn_none") == "0");
+}
