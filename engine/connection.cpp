@@ -4,6 +4,8 @@
 #include <memory>
 #include <utility>
 
+#include "codecs/assert.hpp"
+
 namespace pgingest {
 
 namespace {
@@ -175,14 +177,41 @@ void Connection::exec(const std::string& sql) {
 }
 
 void Connection::exec_pipeline(const std::vector<std::string>& statements) {
+    std::vector<Statement> plain;
+    plain.reserve(statements.size());
+    for (const auto& sql : statements) {
+        plain.push_back(Statement{.sql = sql, .params = {}});
+    }
+    exec_pipeline(plain);
+}
+
+namespace {
+
+// Queues one statement of a pipeline (PQsendQueryParams: text parameters, text results).
+void send_in_pipeline(PGconn* conn, const Statement& statement) {
+    PGINGEST_ASSERT(statement.params.size() <= 65535);
+    std::vector<const char*> values;
+    values.reserve(statement.params.size());
+    for (const auto& param : statement.params) {
+        values.push_back(param ? param->c_str() : nullptr);
+    }
+    if (PQsendQueryParams(conn, statement.sql.c_str(), static_cast<int>(values.size()), nullptr,
+                          values.data(), nullptr, nullptr, 0) != 1) {
+        throw_result_error(conn, nullptr, "pipeline: send " + statement.sql.substr(0, 80));
+    }
+}
+
+}  // namespace
+
+void Connection::exec_pipeline(std::span<const Statement> statements, std::size_t* failed_index) {
+    if (failed_index != nullptr) {
+        *failed_index = SIZE_MAX;
+    }
     if (PQenterPipelineMode(_conn) != 1) {
         throw_result_error(_conn, nullptr, "pipeline: enter pipeline mode");
     }
     for (const auto& statement : statements) {
-        if (PQsendQueryParams(_conn, statement.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) !=
-            1) {
-            throw_result_error(_conn, nullptr, "pipeline: send " + statement.substr(0, 80));
-        }
+        send_in_pipeline(_conn, statement);
     }
     if (PQpipelineSync(_conn) != 1) {
         throw_result_error(_conn, nullptr, "pipeline: sync");
@@ -190,15 +219,15 @@ void Connection::exec_pipeline(const std::vector<std::string>& statements) {
     // Every statement yields its result and then NULL; the Sync yields PGRES_PIPELINE_SYNC.
     // Read everything before throwing, so the connection is left idle.
     ResultPtr first_error;
-    std::string failed_statement;
-    for (const auto& statement : statements) {
+    std::size_t first_error_index = SIZE_MAX;
+    for (std::size_t i = 0; i < statements.size(); i++) {
         ResultPtr result(PQgetResult(_conn));
         if (result == nullptr) {
-            throw_result_error(_conn, nullptr, "pipeline: " + statement.substr(0, 80));
+            throw_result_error(_conn, nullptr, "pipeline: " + statements[i].sql.substr(0, 80));
         }
         ExecStatusType status = PQresultStatus(result.get());
         if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !first_error) {
-            failed_statement = statement.substr(0, 80);
+            first_error_index = i;
             first_error = std::move(result);
         }
         ResultPtr end(PQgetResult(_conn));
@@ -208,7 +237,11 @@ void Connection::exec_pipeline(const std::vector<std::string>& statements) {
         throw_result_error(_conn, sync.get(), "pipeline: end");
     }
     if (first_error) {
-        throw_result_error(_conn, first_error.get(), failed_statement);
+        if (failed_index != nullptr) {
+            *failed_index = first_error_index;
+        }
+        throw_result_error(_conn, first_error.get(),
+                           statements[first_error_index].sql.substr(0, 80));
     }
 }
 

@@ -2,7 +2,10 @@
 
 #include <libpq-fe.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +13,14 @@
 #include "engine/errors.hpp"
 
 namespace pgingest {
+
+/// One SQL statement with parameters, for `Connection::exec_pipeline`: `sql` names them `$1`,
+/// `$2`, ... and `params` holds their values as text (the type's input function reads them;
+/// `std::nullopt` is SQL NULL). No COPY, one statement only (extended protocol).
+struct Statement {
+    std::string sql;
+    std::vector<std::optional<std::string>> params = {};
+};
 
 /// One libpq connection in blocking mode, for statements around the data path: catalog reads,
 /// DDL, small COPYs in tests and the demo. The pipelined, io_uring COPY writers of the engine
@@ -38,6 +49,13 @@ class Connection {
     /// after it are skipped by the server (PGRES_PIPELINE_ABORTED). The connection is left idle
     /// and out of pipeline mode unless it broke.
     void exec_pipeline(const std::vector<std::string>& statements);
+
+    /// Runs `statements` with their text parameters as one libpq pipeline (PQsendQueryParams
+    /// each, then one PQpipelineSync: one round trip), like the overload above. When a statement
+    /// fails, its index is stored in `*failed_index` (when given) before its `ServerError` /
+    /// `ConnectionError` is thrown; `*failed_index` is `SIZE_MAX` when the failure is not one
+    /// statement's (the connection broke before its result was read). At most 65535 params each.
+    void exec_pipeline(std::span<const Statement> statements, std::size_t* failed_index = nullptr);
 
     /// Runs a query and returns the first column of every row as text ("" for NULL, which
     /// `query_is_null` tells apart). Throws `ServerError`.

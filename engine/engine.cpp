@@ -10,6 +10,7 @@
 
 #include "codecs/assert.hpp"
 #include "codecs/copy_binary.hpp"
+#include "engine/detail/transaction.hpp"
 
 namespace pgingest {
 
@@ -25,7 +26,8 @@ struct Batch {
     // Free batches held while this one, grown past the pool's batch capacity by large tuples, is
     // in flight: each pool batch stands for its capacity in the memory budget (see take_ballast).
     std::vector<Batch*> ballast;
-    std::uint64_t sequence = 0;  // order of hand-over to the writers, from 1
+    std::uint64_t sequence = 0;   // order of hand-over to the writers, from 1
+    std::size_t table_index = 0;  // the table its rows go to
     Clock::time_point opened;
 
     [[nodiscard]] std::uint64_t rows() const noexcept { return row_ends.size(); }
@@ -34,14 +36,21 @@ struct Batch {
     }
 };
 
+// One target table of the engine.
+struct TableTarget {
+    TableInfo info;
+    std::string copy_sql;  // COPY into the table, or into its staging table
+    std::uint16_t field_count = 0;
+};
+
 struct EngineState {
     std::string conninfo;
     EngineOptions options;
-    TableInfo table;
-    std::string copy_sql;
-    std::vector<std::string> session_statements;  // run by every writer connection
+    std::vector<TableTarget> tables;
+    std::string prologue_sql;  // BEGIN ... SAVEPOINT s, sent before the first COPY
+    // Run by every writer connection: session settings, then staging tables to create.
+    std::vector<std::string> session_statements;
     EngineCallbacks callbacks;
-    std::uint16_t field_count = 0;
     std::chrono::milliseconds flush_interval{0};
     // Batches are kept until their COMMIT, so a writer commits once it holds its share of the
     // pool; otherwise producers would wait for batches that only a commit can return.
@@ -74,6 +83,7 @@ struct EngineState {
     std::atomic<std::uint64_t> copies{0};
     std::atomic<std::uint64_t> producer_waits{0};
     std::atomic<std::uint64_t> ballast_batches{0};
+    std::atomic<std::uint64_t> round_trips{0};
 
     void fail(std::exception_ptr cause) {
         {
@@ -174,9 +184,11 @@ struct Work {
 // inside a savepoint of a transaction spanning many batches; commits per size, rows, time or
 // flush; takes out the rows the server refuses (issue 12).
 //
-// Statements per transaction: `BEGIN; SELECT txid_current(); SAVEPOINT s; COPY` (one round
-// trip), then for each further COPY `RELEASE SAVEPOINT s; SAVEPOINT s; COPY` after a success or
-// `ROLLBACK TO SAVEPOINT s; COPY` after a refusal (one round trip each), and COMMIT.
+// Statements per transaction (engine/transaction.hpp): `BEGIN; SELECT txid_current();
+// <prologue>; SAVEPOINT s; COPY` (one round trip), then for each further COPY `RELEASE SAVEPOINT
+// s; SAVEPOINT s; COPY` after a success or `ROLLBACK TO SAVEPOINT s; COPY` after a refusal (one
+// round trip each), each COPY naming its batch's table (or that table's staging table), and the
+// epilogue statements with COMMIT as one pipeline.
 class Writer {
   public:
     Writer(EngineState& state, std::size_t index, Connection conn)
@@ -441,15 +453,13 @@ class Writer {
     std::optional<ServerError> copy_segment(const Segment& segment) {
         std::string sql;
         if (!_in_txn) {
-            // The transaction id lets a writer that loses its connection during COMMIT ask the
-            // server whether it committed.
-            sql = "BEGIN; SELECT txid_current(); SAVEPOINT s; ";
+            sql = _state.prologue_sql;  // BEGIN; SELECT txid_current(); ... SAVEPOINT s;
         } else if (_savepoint_failed) {
             sql = "ROLLBACK TO SAVEPOINT s; ";
         } else {
             sql = "RELEASE SAVEPOINT s; SAVEPOINT s; ";
         }
-        sql += _state.copy_sql;
+        sql += _state.tables[segment.batch->table_index].copy_sql;
         std::string xid;
         _copy.start(sql, _in_txn ? nullptr : &xid);
         if (!_in_txn) {
@@ -458,6 +468,7 @@ class Writer {
         }
         _savepoint_failed = false;
         _state.copies += 1;
+        _state.round_trips += 2;  // CopyInResponse, then CommandComplete
         if (_copy.send(_header)) {
             (void)send_segment(segment);  // false: the server refused; finish() says why
         }
@@ -494,21 +505,14 @@ class Writer {
         return _copy.send_slice(batch.buffer.data() + begin, end - begin);
     }
 
-    // Commits the accepted rows as one pipeline (`ROLLBACK TO SAVEPOINT s` when the last COPY
-    // was refused, then COMMIT: one round trip) and reports them.
+    // Commits the accepted rows with the epilogue as one pipeline (`ROLLBACK TO SAVEPOINT s`
+    // when the last COPY was refused, the hooks' epilogue, COMMIT: one round trip) and reports
+    // them. A connection lost on the way is asked about with txid_status, never guessed.
     void commit() {
-        std::uint64_t rows = 0;
-        for (const Segment& segment : _accepted) {
-            rows += segment.rows();
-        }
+        std::uint64_t rows = gather_settled();
         if (_in_txn) {
-            std::vector<std::string> epilogue;
-            if (_savepoint_failed) {
-                epilogue.emplace_back("ROLLBACK TO SAVEPOINT s");
-            }
-            epilogue.emplace_back("COMMIT");
             try {
-                _conn.exec_pipeline(epilogue);
+                send_commit_pipeline(rows);
             } catch (const ConnectionError&) {
                 // Lost during COMMIT: it may or may not have committed. Ask, never guess.
                 reconnect();
@@ -522,40 +526,73 @@ class Writer {
         }
         _state.rows_committed += rows;
         _txn_committed += rows;
-        if (_state.callbacks.on_commit) {
-            report_commit(rows);
+        if (_state.callbacks.on_commit && (rows > 0 || _rejected_rows > 0)) {
+            _state.callbacks.on_commit(CommitReport{.writer_index = _index,
+                                                    .rows = rows,
+                                                    .rows_rejected = _rejected_rows,
+                                                    .loaded = _loaded.ranges(),
+                                                    .rejected = _rejected.ranges(),
+                                                    .origins = _committed_origins,
+                                                    .tables = _committed_tables});
         }
         _accepted.clear();
     }
 
-    // Reports the rows this COMMIT settled: the accepted segments, and the rows of the pending
-    // batches refused on their own (each batch is in exactly one committed transaction).
-    void report_commit(std::uint64_t rows) {
+    // Gathers what this transaction settles, for the epilogue and the commit report: the
+    // accepted segments' origins (and tables), and the rows of the pending batches refused on
+    // their own (each batch is in exactly one committed transaction). Returns the rows stored.
+    std::uint64_t gather_settled() {
         _committed_origins.clear();
+        _committed_tables.clear();
         _loaded.clear();
         _rejected.clear();
-        std::uint64_t rejected = 0;
+        _rejected_rows = 0;
+        std::uint64_t rows = 0;
         for (const Segment& segment : _accepted) {
             std::span<const RowOrigin> run(segment.batch->origins.data() + segment.first,
                                            segment.rows());
+            rows += segment.rows();
             _committed_origins.push_back(run);
+            _committed_tables.push_back(segment.batch->table_index);
             _loaded.add(run);
         }
         for (const Batch* batch : _pending) {
             for (std::uint32_t row : batch->rejected) {
                 _rejected.add(batch->origins[row]);
             }
-            rejected += batch->rejected.size();
+            _rejected_rows += batch->rejected.size();
         }
-        if (rows == 0 && rejected == 0) {
-            return;
+        return rows;
+    }
+
+    // The epilogue statements of the hooks and COMMIT, in one pipeline. Throws `EpilogueError`
+    // when an epilogue statement fails for good; other errors as they are (transaction.hpp).
+    void send_commit_pipeline(std::uint64_t rows) {
+        PGINGEST_ASSERT(_in_txn && _committed_tables.size() == _committed_origins.size());
+        std::vector<Statement> epilogue;
+        if (_state.callbacks.transaction.epilogue) {
+            epilogue = _state.callbacks.transaction.epilogue(TransactionView{
+                .writer_index = _index,
+                .rows = rows,
+                .rows_rejected = _rejected_rows,
+                .loaded = _loaded.ranges(),
+                .rejected = _rejected.ranges(),
+                .origins = _committed_origins,
+                .tables = _committed_tables,
+            });
         }
-        _state.callbacks.on_commit(CommitReport{.writer_index = _index,
-                                                .rows = rows,
-                                                .rows_rejected = rejected,
-                                                .loaded = _loaded.ranges(),
-                                                .rejected = _rejected.ranges(),
-                                                .origins = _committed_origins});
+        std::size_t epilogue_at = 0;
+        std::vector<Statement> pipeline =
+            commit_pipeline(_savepoint_failed, epilogue, &epilogue_at);
+        std::size_t failed = SIZE_MAX;
+        _state.round_trips += 1;
+        try {
+            _conn.exec_pipeline(pipeline, &failed);
+        } catch (const Error& error) {
+            bool in_epilogue = failed != SIZE_MAX && failed >= epilogue_at &&
+                               failed - epilogue_at < epilogue.size();
+            rethrow_commit_failure(error, in_epilogue ? failed - epilogue_at : SIZE_MAX, epilogue);
+        }
     }
 
     void reject(Batch& batch, std::size_t row, const ServerError& error) {
@@ -564,6 +601,7 @@ class Writer {
         if (_state.callbacks.on_reject) {
             _state.callbacks.on_reject(RejectReport{.writer_index = _index,
                                                     .origin = batch.origins[row],
+                                                    .table_index = batch.table_index,
                                                     .sqlstate = error.sqlstate(),
                                                     .message = error.what()});
         }
@@ -576,6 +614,7 @@ class Writer {
     }
 
     void rollback() {
+        _state.round_trips += 1;
         _conn.exec("ROLLBACK");
         _in_txn = false;
     }
@@ -583,6 +622,7 @@ class Writer {
     // Session settings of every writer connection, new or re-established.
     void set_up_session() {
         for (const std::string& statement : _state.session_statements) {
+            _state.round_trips += 1;
             _conn.exec(statement);
         }
     }
@@ -622,6 +662,7 @@ class Writer {
     bool committed_before_loss(std::uint64_t xid) {
         const std::string sql = "SELECT coalesce(txid_status(" + std::to_string(xid) + "), '')";
         for (int attempt = 0; attempt < 200; attempt++) {
+            _state.round_trips += 1;
             std::string status = _conn.query_value(sql);
             if (status == "committed") {
                 return true;
@@ -710,10 +751,12 @@ class Writer {
     std::uint64_t _rate_errors = 0;  // ...how many of them were refused...
     std::uint64_t _rate_costly = 0;  // ...of which by errors that leave their COPY dead
     std::optional<Clock::time_point> _trouble_since;  // first of the recent transient errors
-    // Scratch for CommitReport, kept so their capacity is reused.
+    // Scratch for TransactionView and CommitReport, kept so their capacity is reused.
     std::vector<std::span<const RowOrigin>> _committed_origins;
+    std::vector<std::size_t> _committed_tables;  // the table of each run of _committed_origins
     OriginRanges _loaded;
     OriginRanges _rejected;
+    std::uint64_t _rejected_rows = 0;
 };
 
 }  // namespace
@@ -724,6 +767,7 @@ using detail::Clock;
 
 Producer::Producer(Producer&& other) noexcept
     : _state(other._state),
+      _table_index(other._table_index),
       _batch(std::exchange(other._batch, nullptr)),
       _row_start(other._row_start) {}
 
@@ -759,12 +803,13 @@ ByteBuffer* Producer::begin_row() {
         batch->row_ends.clear();
         batch->origins.clear();
         batch->rejected.clear();
+        batch->table_index = _table_index;
         batch->opened = Clock::now();
         begin_copy_data(batch->buffer);
         _batch = batch;
     }
     _row_start = _batch->buffer.size();
-    _batch->buffer.put_u16(_state->field_count);
+    _batch->buffer.put_u16(_state->tables[_table_index].field_count);
     return &_batch->buffer;
 }
 
@@ -832,15 +877,47 @@ void Producer::flush() {
 
 Engine::Engine(const std::string& conninfo, TableInfo table, EngineOptions options,
                EngineCallbacks callbacks)
+    : Engine(conninfo, std::vector<TableInfo>{std::move(table)}, options, std::move(callbacks)) {}
+
+namespace {
+
+// The tables of an engine, each with the COPY its batches run (into the table, or into its
+// staging table).
+std::vector<detail::TableTarget> table_targets(std::vector<TableInfo> tables,
+                                               const TransactionHooks& hooks) {
+    std::vector<detail::TableTarget> targets;
+    for (std::size_t i = 0; i < tables.size(); i++) {
+        PGINGEST_ASSERT(tables[i].columns.size() <= UINT16_MAX);
+        const StagingTarget* staging = nullptr;
+        for (const StagingTarget& candidate : hooks.staging) {
+            if (candidate.table_index == i) {
+                staging = &candidate;
+            }
+        }
+        detail::TableTarget target;
+        target.copy_sql = detail::copy_target_sql(tables[i], staging);
+        target.field_count = static_cast<std::uint16_t>(tables[i].columns.size());
+        target.info = std::move(tables[i]);
+        targets.push_back(std::move(target));
+    }
+    return targets;
+}
+
+}  // namespace
+
+Engine::Engine(const std::string& conninfo, std::vector<TableInfo> tables, EngineOptions options,
+               EngineCallbacks callbacks)
     : _state(std::make_unique<detail::EngineState>()) {
     PGINGEST_ASSERT(options.writers >= 1 && options.batch_bytes >= 1);
-    PGINGEST_ASSERT(table.columns.size() <= UINT16_MAX);
+    if (tables.empty()) {
+        throw Error("an engine needs at least one target table");
+    }
+    detail::validate_hooks(callbacks.transaction, tables.size());
     detail::EngineState& state = *_state;
     state.conninfo = conninfo;
     state.options = options;
-    state.copy_sql = table.copy_sql();
-    state.field_count = static_cast<std::uint16_t>(table.columns.size());
-    state.table = std::move(table);
+    state.tables = table_targets(std::move(tables), callbacks.transaction);
+    state.prologue_sql = detail::transaction_prologue_sql(callbacks.transaction);
     state.callbacks = std::move(callbacks);
     state.flush_interval = std::chrono::milliseconds(options.flush_interval_ms);
     std::size_t buffers =
@@ -866,8 +943,16 @@ Engine::Engine(const std::string& conninfo, TableInfo table, EngineOptions optio
     const bool has_citus = connections[0].query_value(
                                "SELECT count(*) FROM pg_extension WHERE extname = 'citus'") != "0";
     state.session_statements = writer_session_statements(options, has_citus);
+    for (const StagingTarget& staging : state.callbacks.transaction.staging) {
+        state.session_statements.push_back(staging.create_sql);
+    }
+    // Every writer sets its session up (staging tables included) before any thread starts, so
+    // a statement the server refuses throws from here with no thread to stop.
+    std::vector<std::shared_ptr<detail::Writer>> writers;
     for (std::size_t i = 0; i < options.writers; i++) {
-        auto writer = std::make_shared<detail::Writer>(state, i, std::move(connections[i]));
+        writers.push_back(std::make_shared<detail::Writer>(state, i, std::move(connections[i])));
+    }
+    for (auto& writer : writers) {
         _threads.emplace_back([writer] { writer->run(); });
     }
 }
@@ -905,11 +990,19 @@ Engine::~Engine() {
 }
 
 Producer Engine::producer() {
-    return Producer(*_state);
+    return Producer(*_state, 0);
+}
+
+Producer Engine::producer(std::size_t table_index) {
+    if (table_index >= _state->tables.size()) {
+        throw Error("no table " + std::to_string(table_index) + ": the engine has " +
+                    std::to_string(_state->tables.size()) + " table(s), numbered from 0");
+    }
+    return Producer(*_state, table_index);
 }
 
 void Engine::flush() {
-    Producer flusher(*_state);  // holds no batch: flush() only waits for what is in flight
+    Producer flusher(*_state, 0);  // holds no batch: flush() only waits for what is in flight
     flusher.flush();
 }
 
@@ -940,11 +1033,21 @@ EngineStats Engine::stats() const noexcept {
                        .reconnects = state.reconnects.load(),
                        .copies = state.copies.load(),
                        .producer_waits = state.producer_waits.load(),
-                       .ballast_batches = state.ballast_batches.load()};
+                       .ballast_batches = state.ballast_batches.load(),
+                       .round_trips = state.round_trips.load()};
 }
 
 const TableInfo& Engine::table() const noexcept {
-    return _state->table;
+    return _state->tables[0].info;
+}
+
+const TableInfo& Engine::table(std::size_t table_index) const noexcept {
+    PGINGEST_ASSERT(table_index < _state->tables.size());
+    return _state->tables[table_index].info;
+}
+
+std::size_t Engine::table_count() const noexcept {
+    return _state->tables.size();
 }
 
 }  // namespace pgingest

@@ -22,6 +22,18 @@
 // serialization failure runs the transaction again, anything else ends the load: rows of the
 // failed transaction are not stored, and `flush`/`close` throw the error.
 //
+// Each transaction follows the protocol of engine/transaction.hpp (DESIGN.md "A writer
+// transaction"): BEGIN and the caller's prologue go with the first COPY; each batch is COPYed
+// into its table, or into a per-connection staging table (`StagingTarget`); the caller's epilogue
+// statements (`TransactionHooks::epilogue`, with text parameters) are sent with COMMIT as one
+// libpq pipeline, one round trip, and commit atomically with the rows. 40001 / 40P01 in the
+// epilogue run the whole transaction again; a data error there ends the load (`EpilogueError`).
+//
+// One engine, one writer pool, several target tables (issue 12 point 6): each table has its own
+// catalog info (`Engine::table(i)`), a producer is bound to one table (`Engine::producer(i)`), a
+// batch holds rows of one table, and a transaction may hold batches of several tables, each in
+// its own COPY naming its table. Reports name the table of each row.
+//
 // A lost connection (server crash or restart, pg_terminate_backend, network) is re-established
 // with bounded exponential backoff and every row not yet committed is sent again; past
 // `reconnect_timeout_ms` the load fails with `ReconnectFailed` (a `ConnectionError`). When the
@@ -51,6 +63,7 @@
 #include "engine/catalog.hpp"
 #include "engine/copy_stream.hpp"
 #include "engine/origin.hpp"
+#include "engine/transaction.hpp"
 
 namespace pgingest {
 
@@ -123,6 +136,10 @@ struct EngineStats {
     /// pool batches held as ballast by batches grown past the pool's batch size (tuples larger
     /// than `batch_bytes`), so that such batches count for their size in the memory budget
     std::uint64_t ballast_batches = 0;
+    /// exchanges with the server a writer waited for: connection setup statements, each COPY
+    /// (its start with the statements before it, its end), each commit pipeline (epilogue and
+    /// COMMIT together), each ROLLBACK and txid_status query
+    std::uint64_t round_trips = 0;
 };
 
 /// Reported after each COMMIT that settled rows, on the writer thread that committed it: the
@@ -146,14 +163,17 @@ struct CommitReport {
     /// Each stored row's origin (given to `end_row`), as runs in the batches: `rows` origins in
     /// all, in no particular order across runs.
     std::span<const std::span<const RowOrigin>> origins;
+    /// The table index (`Engine::table(i)`) of each run of `origins`: same size as `origins`.
+    std::span<const std::size_t> tables = {};
 };
 
 /// A row the server refused; reported on the writer thread, before the COMMIT of its neighbours.
 struct RejectReport {
     std::size_t writer_index = 0;
-    RowOrigin origin;      ///< the producer's origin of the row, given to `end_row`
-    std::string sqlstate;  ///< e.g. "23505"
-    std::string message;   ///< the server's message with DETAIL and CONTEXT
+    RowOrigin origin;             ///< the producer's origin of the row, given to `end_row`
+    std::size_t table_index = 0;  ///< the row's table (`Engine::table(i)`)
+    std::string sqlstate;         ///< e.g. "23505"
+    std::string message;          ///< the server's message with DETAIL and CONTEXT
 };
 
 /// Callbacks of an engine; each may be empty. Called on writer threads, so they must be
@@ -161,6 +181,8 @@ struct RejectReport {
 struct EngineCallbacks {
     std::function<void(const CommitReport&)> on_commit;
     std::function<void(const RejectReport&)> on_reject;
+    /// Prologue, staging targets and epilogue of every writer transaction (transaction.hpp).
+    TransactionHooks transaction = {};
 };
 
 /// The statements each writer connection runs once connected (and again after a reconnect):
@@ -217,21 +239,30 @@ class Producer {
 
   private:
     friend class Engine;
-    explicit Producer(detail::EngineState& state) : _state(&state) {}
+    Producer(detail::EngineState& state, std::size_t table_index)
+        : _state(&state), _table_index(table_index) {}
     void submit_batch();
 
     detail::EngineState* _state;
+    std::size_t _table_index;
     detail::Batch* _batch = nullptr;
     std::size_t _row_start = 0;
 };
 
-/// The engine for one target table: a pool of batch buffers, a queue, and `writers` writer
-/// threads with a connection each. Connections are opened in the constructor, which throws
-/// `ConnectionError` when the server cannot be reached. `producer`, `flush`, `stats` may be
+/// The engine for one or more target tables: a pool of batch buffers, a queue, and `writers`
+/// writer threads with a connection each, shared by every table. Connections are opened in the
+/// constructor, which throws `ConnectionError` when the server cannot be reached (and, for a
+/// staging table whose `create_sql` fails, `ServerError`). `producer`, `flush`, `stats` may be
 /// called from any thread; `close` from one.
 class Engine {
   public:
+    /// One target table: `table(0)`.
     Engine(const std::string& conninfo, TableInfo table, EngineOptions options = {},
+           EngineCallbacks callbacks = {});
+
+    /// Several target tables, `table(i)` = `tables[i]`, each with its own columns; at least
+    /// one. Throws `Error` for hooks that do not fit them (see `TransactionHooks::staging`).
+    Engine(const std::string& conninfo, std::vector<TableInfo> tables, EngineOptions options = {},
            EngineCallbacks callbacks = {});
 
     /// Opens the engine for the table named `table` (as a user writes it: `events`,
@@ -246,7 +277,11 @@ class Engine {
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
 
+    /// A producer for table 0.
     [[nodiscard]] Producer producer();
+    /// A producer whose rows go to table `table_index`. Throws `Error` when it is not below
+    /// `table_count()`.
+    [[nodiscard]] Producer producer(std::size_t table_index);
 
     /// Returns when every batch handed to the writers before the call is committed. Throws the
     /// writers' first error (with the server's SQLSTATE) if any writer failed.
@@ -257,7 +292,11 @@ class Engine {
     void close();
 
     [[nodiscard]] EngineStats stats() const noexcept;
+    /// Table 0.
     [[nodiscard]] const TableInfo& table() const noexcept;
+    /// Table `table_index` (< `table_count()`).
+    [[nodiscard]] const TableInfo& table(std::size_t table_index) const noexcept;
+    [[nodiscard]] std::size_t table_count() const noexcept;
 
   private:
     void stop_writers() noexcept;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -51,6 +52,29 @@ class ReconnectFailed : public ConnectionError {
 class ServerError : public Error {
   public:
     using Error::Error;
+};
+
+/// A statement of a transaction's epilogue (`TransactionHooks::epilogue`, engine/transaction.hpp)
+/// failed with an error that re-running the transaction cannot mend (a data error such as 23505,
+/// or e.g. 42P01): the load ends, nothing of that transaction is stored. `what()` names the
+/// statement and carries the server's message; `sqlstate()` is the server's. Deadlocks and
+/// serialization failures (40P01, 40001) in the epilogue are not this error: the transaction is
+/// run again.
+class EpilogueError : public ServerError {
+  public:
+    EpilogueError(std::string message, std::string sqlstate, std::string statement,
+                  std::size_t statement_index)
+        : ServerError(std::move(message), std::move(sqlstate)),
+          _statement(std::move(statement)),
+          _statement_index(statement_index) {}
+    /// The SQL of the failed statement, as the epilogue callback returned it.
+    [[nodiscard]] const std::string& statement() const noexcept { return _statement; }
+    /// Its 0-based position among the statements the epilogue callback returned.
+    [[nodiscard]] std::size_t statement_index() const noexcept { return _statement_index; }
+
+  private:
+    std::string _statement;
+    std::size_t _statement_index;
 };
 
 /// The load ended because more rows than `EngineOptions::rejects_max` were refused by the
