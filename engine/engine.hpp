@@ -122,6 +122,12 @@ struct EngineStats {
     /// pool batches held as ballast by batches grown past the pool's batch size (tuples larger
     /// than `batch_bytes`), so that such batches count for their size in the memory budget
     std::uint64_t ballast_batches = 0;
+    /// times a writer waited for the server's answer (a COPY's start or end, a pipeline of
+    /// COPYs, COMMIT, ROLLBACK): what refused rows cost on a network
+    std::uint64_t round_trips = 0;
+    /// rows sent in COPY data, re-sends included: beyond `rows_submitted`, what isolation of
+    /// refused rows and retried transactions sent again
+    std::uint64_t copy_rows_sent = 0;
 };
 
 /// Reported after each COMMIT, on the writer thread that committed it.

@@ -268,6 +268,7 @@ struct BenchRun {
     double seconds = 0;
     double dead_per_row = 0;
     std::uint64_t copies = 0;
+    EngineStats stats;
 };
 
 // One load of `rows` event-like rows (about 120 bytes each) into `iso_bench`, a table with a
@@ -307,13 +308,15 @@ BenchRun bench_load(LocalCluster& server, std::int64_t rows, std::int64_t refuse
     run.dead_per_row = static_cast<double>(dead_tuples(conn, "iso_bench", "pgingest_iso_bench")) /
                        static_cast<double>(stored);
     run.copies = engine.stats().copies;
+    run.stats = engine.stats();
     return run;
 }
 
 }  // namespace
 
 // The cost of refused rows (issue 12 point 3), by hand; figures in bench/RESULTS.md:
-//   pgingest_engine_test "[.isobench]" -s   (PGINGEST_ISOBENCH_ROWS, default 400000)
+//   pgingest_engine_test "[.isobench]" -s   (PGINGEST_ISOBENCH_ROWS, default 400000;
+//   PGINGEST_ISOBENCH_ONLY: one case)
 TEST_CASE("engine isolation bench: refused rows against a clean load", "[.isobench]") {
     const char* rows_text = std::getenv("PGINGEST_ISOBENCH_ROWS");
     const std::int64_t rows = rows_text != nullptr ? std::atoll(rows_text) : 400'000;
@@ -330,8 +333,14 @@ TEST_CASE("engine isolation bench: refused rows against a clean load", "[.isoben
                           {"0.5% duplicate keys", 200, true},
                           {"0.05% CHECK failures", 2000, false},
                           {"0.5% CHECK failures", 200, false}};
+    // PGINGEST_ISOBENCH_ONLY=<part of a case name>: that case (and the clean load) only.
+    const char* only = std::getenv("PGINGEST_ISOBENCH_ONLY");
     double clean = 0;
     for (const Case& c : cases) {
+        if (only != nullptr && c.refuse_every != 0 &&
+            std::string(c.name).find(only) == std::string::npos) {
+            continue;
+        }
         std::vector<BenchRun> runs;
         for (int repetition = 0; repetition < 3; repetition++) {
             runs.push_back(bench_load(server, rows, c.refuse_every, c.duplicate));
@@ -344,7 +353,9 @@ TEST_CASE("engine isolation bench: refused rows against a clean load", "[.isoben
         }
         WARN(c.name << ": " << median.seconds << " s (" << median.seconds / clean
                     << "x clean), n_dead_tup/row " << median.dead_per_row << ", "
-                    << median.copies << " COPYs");
+                    << median.copies << " COPYs, " << median.stats.round_trips
+                    << " round trips, " << median.stats.copy_rows_sent << " rows sent, "
+                    << median.stats.rows_rejected << " rejected");
     }
 }
 
