@@ -140,8 +140,9 @@ namespace {
 // How long a writer waits on the queue before looking at its deadlines and flush requests.
 constexpr std::int64_t writer_poll_us = 5'000;
 
-// Smallest COPY the adaptive sizing sends after refused rows.
+// Smallest and largest COPY the adaptive sizing sends after refused rows.
 constexpr std::size_t sub_rows_min = 8;
+constexpr std::size_t sub_rows_max = 900;
 // The refusal rate is measured over about this many recent rows (halved when exceeded).
 constexpr std::uint64_t rate_window_rows = 50'000;
 
@@ -402,7 +403,7 @@ class Writer {
     // refused row and few rows go out after it in vain (the server skips them: 25P02).
     std::size_t round_rows() const {
         std::uint64_t gap = _rate_rows / std::max<std::uint64_t>(1, _rate_errors);
-        return std::max<std::size_t>(sub_rows(), static_cast<std::size_t>(2 * gap));
+        return std::max<std::size_t>(sub_rows(), static_cast<std::size_t>(gap));
     }
 
     // Takes the next pieces of `todo` (plain ones cut at `sub_rows()`), up to `round_rows()`
@@ -582,17 +583,20 @@ class Writer {
     }
 
     // Rows per COPY: a whole batch while the server refuses nothing; after refusals, small
-    // enough that the rows a refused COPY leaves dead stay near 0.1 per row stored. The server
-    // writes COPY rows to the heap in groups (copyfrom.c CopyMultiInsertBufferFlush: 1000 rows
-    // or 64 kB): a refusal found after that (unique 23505, exclusion 23P01, foreign key 23503)
-    // leaves every row of its COPY dead, hence 0.1 / rate rows; one found before the row is
-    // buffered (CHECK, NOT NULL, a value) only the groups already written, hence 0.33 / rate.
+    // enough that the rows a refused COPY leaves dead stay near 0.14 per row stored (the bound
+    // is 0.2), and no larger than one group of rows the server writes to the heap at once
+    // (copyfrom.c CopyMultiInsertInfoIsFull: 1000 tuples; binary COPY fills no line_buf, so the
+    // 64 kB limit does not apply). A refusal found when a group is written (unique 23505,
+    // exclusion 23P01, foreign key 23503) leaves every row of its COPY dead, hence 0.14 / rate
+    // rows; one found before the row is buffered (CHECK, NOT NULL, a value) leaves only the
+    // groups already written, none in a COPY of one group, hence 0.67 / rate. Each COPY costs
+    // the server a statement, so they are as large as the dead tuples allow.
     std::size_t sub_rows() const {
-        std::uint64_t weight = 10 * _rate_costly + 3 * (_rate_errors - _rate_costly);
+        std::uint64_t weight = 14 * _rate_costly + 3 * (_rate_errors - _rate_costly);
         if (weight == 0) {
             return SIZE_MAX;
         }
-        return std::max<std::size_t>(sub_rows_min, _rate_rows / weight);
+        return std::clamp<std::size_t>(2 * _rate_rows / weight, sub_rows_min, sub_rows_max);
     }
 
     // `refused` of `rows` were refused, `costly` of them by errors found after the rows were

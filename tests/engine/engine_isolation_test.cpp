@@ -275,14 +275,14 @@ struct BenchRun {
 // primary key and a CHECK; every `refuse_every`-th row (0: none) repeats an earlier key
 // (`duplicate`) or fails the CHECK.
 BenchRun bench_load(LocalCluster& server, std::int64_t rows, std::int64_t refuse_every,
-                    bool duplicate) {
+                    bool duplicate, CopyIo io) {
     Connection conn(server.conninfo());
     conn.exec(
         "DROP TABLE IF EXISTS iso_bench; CREATE TABLE iso_bench (producer int4, seq int8 "
         "PRIMARY KEY, payload text CHECK (payload NOT LIKE 'bad%')) "
         "WITH (autovacuum_enabled = off)");
     Engine engine(server.conninfo() + " application_name=pgingest_iso_bench",
-                  read_table_info(conn, "iso_bench"), EngineOptions{.writers = 2});
+                  read_table_info(conn, "iso_bench"), EngineOptions{.writers = 2, .io = io});
     const std::string filler(100, 'x');
     auto start = std::chrono::steady_clock::now();
     {
@@ -316,7 +316,7 @@ BenchRun bench_load(LocalCluster& server, std::int64_t rows, std::int64_t refuse
 
 // The cost of refused rows (issue 12 point 3), by hand; figures in bench/RESULTS.md:
 //   pgingest_engine_test "[.isobench]" -s   (PGINGEST_ISOBENCH_ROWS, default 400000;
-//   PGINGEST_ISOBENCH_ONLY: one case)
+//   PGINGEST_ISOBENCH_ONLY: one case; PGINGEST_ISOBENCH_IO=libpq)
 TEST_CASE("engine isolation bench: refused rows against a clean load", "[.isobench]") {
     const char* rows_text = std::getenv("PGINGEST_ISOBENCH_ROWS");
     const std::int64_t rows = rows_text != nullptr ? std::atoll(rows_text) : 400'000;
@@ -335,6 +335,10 @@ TEST_CASE("engine isolation bench: refused rows against a clean load", "[.isoben
                           {"0.5% CHECK failures", 200, false}};
     // PGINGEST_ISOBENCH_ONLY=<part of a case name>: that case (and the clean load) only.
     const char* only = std::getenv("PGINGEST_ISOBENCH_ONLY");
+    // PGINGEST_ISOBENCH_IO=libpq: the libpq I/O path (default: io_uring).
+    const char* io_text = std::getenv("PGINGEST_ISOBENCH_IO");
+    const CopyIo io =
+        io_text != nullptr && std::string(io_text) == "libpq" ? CopyIo::libpq : CopyIo::uring;
     double clean = 0;
     for (const Case& c : cases) {
         if (only != nullptr && c.refuse_every != 0 &&
@@ -343,7 +347,7 @@ TEST_CASE("engine isolation bench: refused rows against a clean load", "[.isoben
         }
         std::vector<BenchRun> runs;
         for (int repetition = 0; repetition < 3; repetition++) {
-            runs.push_back(bench_load(server, rows, c.refuse_every, c.duplicate));
+            runs.push_back(bench_load(server, rows, c.refuse_every, c.duplicate, io));
         }
         std::sort(runs.begin(), runs.end(),
                   [](const BenchRun& a, const BenchRun& b) { return a.seconds < b.seconds; });
