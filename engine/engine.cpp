@@ -399,16 +399,18 @@ class Writer {
         return _in_txn && sub_rows() != SIZE_MAX && _copy.io() == CopyIo::uring;
     }
 
-    // Rows per pipeline: about twice the rows between two refusals, so most pipelines meet one
-    // refused row and few rows go out after it in vain (the server skips them: 25P02).
+    // Rows of plain pieces per pipeline: about the rows between two refusals, so a pipeline
+    // meets about one refused row and few rows go out after it in vain (the server skips
+    // them: 25P02).
     std::size_t round_rows() const {
         std::uint64_t gap = _rate_rows / std::max<std::uint64_t>(1, _rate_errors);
         return std::max<std::size_t>(sub_rows(), static_cast<std::size_t>(gap));
     }
 
     // Takes the next pieces of `todo` (plain ones cut at `sub_rows()`), up to `round_rows()`
-    // rows. A piece after one expected to fail (the hinted row alone) starts with ROLLBACK TO
-    // SAVEPOINT, the others with RELEASE SAVEPOINT; SAVEPOINT.
+    // rows of plain pieces: the pieces around a refused row come on top. A piece after one
+    // expected to fail (the hinted row alone) starts with ROLLBACK TO SAVEPOINT, the others
+    // with RELEASE SAVEPOINT; SAVEPOINT.
     std::vector<SentPiece> plan_round(std::vector<Work>& todo) const {
         std::vector<SentPiece> sent;
         const std::size_t limit = sub_rows();
@@ -425,7 +427,7 @@ class Writer {
                 segment.end = segment.first + limit;
             }
             sent.push_back(SentPiece{work, rollback_first});
-            rows += segment.rows();
+            rows += work.piece == Piece::plain ? segment.rows() : 0;
             rollback_first = work.piece == Piece::lone;
         }
         return sent;
