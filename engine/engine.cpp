@@ -587,14 +587,14 @@ class Writer {
     // Rows per COPY: a whole batch while the server refuses nothing; after refusals, small
     // enough that the rows a refused COPY leaves dead stay near 0.14 per row stored (the bound
     // is 0.2), and no larger than one group of rows the server writes to the heap at once
-    // (copyfrom.c CopyMultiInsertInfoIsFull: 1000 tuples; binary COPY fills no line_buf, so the
-    // 64 kB limit does not apply). A refusal found when a group is written (unique 23505,
+    // (copyfrom.c CopyMultiInsertInfoIsFull: 1000 tuples; binary COPY fills no line_buf, so
+    // its 64 kB limit does not apply). A refusal found when a group is written (unique 23505,
     // exclusion 23P01, foreign key 23503) leaves every row of its COPY dead, hence 0.14 / rate
-    // rows; one found before the row is buffered (CHECK, NOT NULL, a value) leaves only the
-    // groups already written, none in a COPY of one group, hence 0.67 / rate. Each COPY costs
-    // the server a statement, so they are as large as the dead tuples allow.
+    // rows. One found before the row is buffered (CHECK, NOT NULL, a value) leaves none in a
+    // COPY of one group, but the rows before it are parsed twice and those after it sent
+    // twice: 0.33 / rate measured faster than 0.67 / rate (bench/RESULTS.md, issue 12).
     std::size_t sub_rows() const {
-        std::uint64_t weight = 14 * _rate_costly + 3 * (_rate_errors - _rate_costly);
+        std::uint64_t weight = 14 * _rate_costly + 6 * (_rate_errors - _rate_costly);
         if (weight == 0) {
             return SIZE_MAX;
         }
