@@ -415,9 +415,18 @@ class Writer {
         std::vector<SentPiece> sent;
         const std::size_t limit = sub_rows();
         const std::size_t window = round_rows();
+        // Rejects are reported after the pipeline, and the one past `rejects_max` must leave
+        // the rows sent after it uncommitted: a pipeline has no more pieces (each rejects at
+        // most one row) than rejects may still come; one when the next reject ends the load.
+        const std::uint64_t rejected = _state.rows_rejected.load();
+        const std::uint64_t allowed = _state.options.rejects_max > rejected
+                                          ? _state.options.rejects_max - rejected
+                                          : 1;
+        const std::size_t pieces_max =
+            static_cast<std::size_t>(std::min<std::uint64_t>(round_pieces_max, allowed));
         std::size_t rows = 0;
         bool rollback_first = _savepoint_failed;
-        while (!todo.empty() && rows < window && sent.size() < round_pieces_max) {
+        while (!todo.empty() && rows < window && sent.size() < pieces_max) {
             Work work = todo.back();
             todo.pop_back();
             Segment& segment = work.segment;
