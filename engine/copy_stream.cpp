@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "codecs/assert.hpp"
 
@@ -274,6 +276,203 @@ void CopyStream::abort(const std::string& reason) noexcept {
     if (PQputCopyEnd(native, shortened.c_str()) == 1) {
         while (ResultPtr extra{PQgetResult(native)}) {
         }
+    }
+}
+
+}  // namespace pgingest
+
+namespace pgingest {
+
+void put_query(ByteBuffer& out, std::string_view sql) {
+    PGINGEST_ASSERT(sql.find('\0') == std::string_view::npos && sql.size() < 0x3FFFFFF0);
+    out.put_u8('Q');
+    out.put_u32(static_cast<std::uint32_t>(4 + sql.size() + 1));
+    out.put_bytes(sql);
+    out.put_u8(0);
+}
+
+void put_copy_data(ByteBuffer& out, const char* data, std::size_t size) {
+    PGINGEST_ASSERT(size <= 0x3FFFFFFE - 4);
+    out.put_u8('d');
+    out.put_u32(static_cast<std::uint32_t>(4 + size));
+    out.put_bytes(data, size);
+}
+
+void put_copy_done(ByteBuffer& out) {
+    out.put_u8('c');
+    out.put_u32(4);
+}
+
+std::vector<PipelinedQuery> CopyStream::run_pipeline(const ByteBuffer& messages,
+                                                     std::size_t queries, std::string_view doing) {
+    PGINGEST_ASSERT(_io == CopyIo::uring && !_active && queries >= 1);
+    _fd = PQsocket(_conn.native());
+    _received.clear();
+    _answers_done = 0;
+    _bytes_sent = 0;
+    std::vector<PipelinedQuery> answers(queries);
+    const bool sent = pipeline_send(messages);
+    pipeline_parse(answers, doing);  // throws the server's own reason when it hung up
+    if (!sent) {
+        throw ConnectionError(
+            std::string(doing) + ": the connection broke while sending a pipeline of COPYs", {},
+            true);
+    }
+    while (_answers_done < queries) {
+        if (!pipeline_receive(true)) {
+            throw ConnectionError(std::string(doing) +
+                                      ": the server closed the connection during a pipeline "
+                                      "of COPYs",
+                                  {}, true);
+        }
+        pipeline_parse(answers, doing);
+    }
+    PGINGEST_ASSERT(_received.empty());  // nothing follows the last ReadyForQuery
+    return answers;
+}
+
+// Writes all of `messages`; whenever the socket is full, reads what the server answered so far,
+// so a server blocked writing its answers never waits for a client blocked writing its data.
+// Returns false when the connection broke (what the server said last is in `_received`).
+bool CopyStream::pipeline_send(const ByteBuffer& messages) {
+    std::size_t offset = 0;
+    while (offset < messages.size()) {
+        io_uring_sqe* sqe = io_uring_get_sqe(_ring.get());
+        PGINGEST_ASSERT(sqe != nullptr);
+        io_uring_prep_send(sqe, _fd, messages.data() + offset, messages.size() - offset,
+                           MSG_NOSIGNAL);
+        int rc = submit_and_wait_one();
+        if (rc > 0) {
+            offset += static_cast<std::size_t>(rc);
+            _bytes_sent += static_cast<std::uint64_t>(rc);
+            continue;
+        }
+        if (rc == -EAGAIN || rc == -EINTR) {
+            sqe = io_uring_get_sqe(_ring.get());
+            PGINGEST_ASSERT(sqe != nullptr);
+            io_uring_prep_poll_add(sqe, _fd, POLLOUT | POLLIN);
+            int events = submit_and_wait_one();
+            if (events > 0 && (events & (POLLIN | POLLHUP | POLLERR)) != 0 &&
+                !pipeline_receive(false)) {
+                return false;
+            }
+            continue;
+        }
+        // EPIPE, ECONNRESET: keep what the server said before it went.
+        (void)pipeline_receive(false);
+        return false;
+    }
+    return true;
+}
+
+// Appends what the socket holds to `_received`; with `wait`, waits for at least one byte.
+// Returns false at end of stream or on a socket error.
+bool CopyStream::pipeline_receive(bool wait) {
+    char chunk[16384];
+    for (;;) {
+        io_uring_sqe* sqe = io_uring_get_sqe(_ring.get());
+        PGINGEST_ASSERT(sqe != nullptr);
+        io_uring_prep_recv(sqe, _fd, chunk, sizeof chunk, MSG_DONTWAIT);
+        int rc = submit_and_wait_one();
+        if (rc > 0) {
+            _received.append(chunk, static_cast<std::size_t>(rc));
+            return true;
+        }
+        if (rc != -EAGAIN && rc != -EINTR) {
+            return false;  // 0: the server closed the connection
+        }
+        if (!wait) {
+            return true;
+        }
+        sqe = io_uring_get_sqe(_ring.get());
+        PGINGEST_ASSERT(sqe != nullptr);
+        io_uring_prep_poll_add(sqe, _fd, POLLIN);
+        (void)submit_and_wait_one();
+    }
+}
+
+// Parses the complete messages at the start of `_received` into `answers`. Backend messages:
+// protocol.sgml "Message Formats"; the ones a Query of statements and a COPY FROM STDIN get are
+// CommandComplete 'C', CopyInResponse 'G', RowDescription 'T', DataRow 'D', EmptyQueryResponse
+// 'I', ErrorResponse 'E', ReadyForQuery 'Z', and at any time 'N', 'S', 'A'.
+void CopyStream::pipeline_parse(std::vector<PipelinedQuery>& answers, std::string_view doing) {
+    std::size_t at = 0;
+    while (at + 5 <= _received.size()) {
+        const char type = _received[at];
+        std::uint32_t length =
+            load_be32(reinterpret_cast<const unsigned char*>(_received.data() + at + 1));
+        const bool known = std::string_view("CGTDIEZNSA").find(type) != std::string_view::npos;
+        if (!known || length < 4 || _answers_done >= answers.size()) {
+            throw ConnectionError(std::string(doing) + ": unexpected message type " +
+                                      std::to_string(static_cast<unsigned char>(type)) +
+                                      " from the server during a pipeline of COPYs",
+                                  {}, true);
+        }
+        if (at + 1 + length > _received.size()) {
+            break;  // the rest of this message is still on its way
+        }
+        std::string_view body(_received.data() + at + 5, length - 4);
+        PipelinedQuery& answer = answers[_answers_done];
+        if (type == 'G') {
+            answer.copy_started = true;
+        } else if (type == 'C' && body.starts_with("COPY ")) {
+            answer.rows = std::strtoull(std::string(body.substr(5)).c_str(), nullptr, 10);
+        } else if (type == 'E') {
+            pipeline_error(answer, body, doing);
+        } else if (type == 'Z') {
+            _answers_done += 1;
+        }
+        at += 1 + length;
+    }
+    _received.erase(0, at);
+}
+
+// Reads an ErrorResponse body (fields: code byte, NUL-terminated text; then 0) into `answer`,
+// worded as throw_result_error words a libpq result. Throws when the connection is ending.
+void CopyStream::pipeline_error(PipelinedQuery& answer, std::string_view body,
+                                std::string_view doing) {
+    std::string sqlstate, primary, detail, hint, context;
+    std::size_t at = 0;
+    while (at < body.size() && body[at] != '\0') {
+        const char code = body[at];
+        std::size_t end = body.find('\0', at + 1);
+        if (end == std::string_view::npos) {
+            end = body.size();
+        }
+        std::string value(body.substr(at + 1, end - at - 1));
+        if (code == 'C') {
+            sqlstate = std::move(value);
+        } else if (code == 'M') {
+            primary = std::move(value);
+        } else if (code == 'D') {
+            detail = std::move(value);
+        } else if (code == 'H') {
+            hint = std::move(value);
+        } else if (code == 'W') {
+            context = std::move(value);
+        }
+        at = end + 1;
+    }
+    std::string message = answer.copy_started ? std::string("COPY") : std::string(doing);
+    message += ": " + primary;
+    if (!sqlstate.empty()) {
+        message += " (SQLSTATE " + sqlstate + ")";
+    }
+    auto append = [&message](const char* label, const std::string& value) {
+        if (!value.empty()) {
+            message += std::string("\n") + label + value;
+        }
+    };
+    append("DETAIL: ", detail);
+    append("HINT: ", hint);
+    append("CONTEXT: ", context);
+    // As throw_result_error (connection.cpp): these come just before the server hangs up.
+    if ((sqlstate.starts_with("08") && sqlstate != "08P01") || sqlstate == "57P01" ||
+        sqlstate == "57P02" || sqlstate == "57P03") {
+        throw ConnectionError(std::move(message), std::move(sqlstate), true, std::move(context));
+    }
+    if (!answer.error) {
+        answer.error.emplace(std::move(message), std::move(sqlstate), false, std::move(context));
     }
 }
 

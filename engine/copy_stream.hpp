@@ -15,7 +15,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "codecs/buffer.hpp"
 #include "engine/connection.hpp"
@@ -46,6 +49,26 @@ void begin_copy_data(ByteBuffer& batch);
 /// Patches the CopyData length for everything written since `begin_copy_data`. The message
 /// must stay below the server's 1 GiB limit (PQ_LARGE_MESSAGE_LIMIT, include/libpq/libpq.h).
 void end_copy_data(ByteBuffer& batch);
+
+/// Appends a Query message (simple protocol: `['Q':u8][length:i32][sql][0:u8]`) to `out`;
+/// protocol.sgml "Message Formats", read by tcop/postgres.c SocketBackend().
+void put_query(ByteBuffer& out, std::string_view sql);
+
+/// Appends a CopyData message carrying `size` bytes of COPY stream at `data` to `out`.
+void put_copy_data(ByteBuffer& out, const char* data, std::size_t size);
+
+/// Appends a CopyDone message (`['c':u8][length:i32 = 4]`) to `out`.
+void put_copy_done(ByteBuffer& out);
+
+/// What became of one Query message of a pipeline (`CopyStream::run_pipeline`).
+struct PipelinedQuery {
+    /// The server began the Query's COPY (CopyInResponse): every statement before it succeeded.
+    bool copy_started = false;
+    /// The row count of CommandComplete `COPY n` when the COPY succeeded.
+    std::uint64_t rows = 0;
+    /// The error that ended the Query, if any, worded as `CopyStream::finish` words it.
+    std::optional<ServerError> error;
+};
 
 /// One COPY FROM STDIN on `conn`: `start`, any number of `send`, then `finish` (or `abort`).
 ///
@@ -88,6 +111,24 @@ class CopyStream {
     /// it was already broken.
     void abort(const std::string& reason) noexcept;
 
+    /// Writes `messages` (`queries` Query messages, each ending with a COPY FROM STDIN, each
+    /// followed by its CopyData and CopyDone: `put_query`, `put_copy_data`, `put_copy_done`) to
+    /// the socket at once, without waiting for the server between them, and reads every answer
+    /// up to the last ReadyForQuery: one round trip for many COPYs. The server runs the Queries
+    /// in order; after a failed one it drops that Query's CopyData and CopyDone (postgres.c
+    /// PostgresMain: "Accept but ignore these messages"), and in a failed transaction a later
+    /// Query fails at its first statement with 25P02. Returns one entry per Query, in order.
+    ///
+    /// Only with `io() == CopyIo::uring` (the engine owns the socket: no TLS), outside a COPY,
+    /// on an idle connection; libpq sees none of it, so its transaction status is stale after.
+    /// NoticeResponse, ParameterStatus and NotificationResponse are dropped. `doing` prefixes
+    /// errors of the statements before a COPY. Throws `ConnectionError` when the connection
+    /// breaks or the server ends it (class 08 but 08P01, 57P01-57P03), `Error` when io_uring
+    /// fails; the connection is then unusable.
+    [[nodiscard]] std::vector<PipelinedQuery> run_pipeline(const ByteBuffer& messages,
+                                                           std::size_t queries,
+                                                           std::string_view doing);
+
     /// Forgets an open COPY without talking to the server: for a connection that is gone and
     /// about to be replaced. Never throws.
     void reset() noexcept { _active = false; }
@@ -106,6 +147,10 @@ class CopyStream {
     bool send_libpq(const char* payload, std::size_t payload_size);
     [[nodiscard]] bool server_reported_error();
     [[nodiscard]] int submit_and_wait_one();
+    [[nodiscard]] bool pipeline_send(const ByteBuffer& messages);
+    [[nodiscard]] bool pipeline_receive(bool wait);
+    void pipeline_parse(std::vector<PipelinedQuery>& answers, std::string_view doing);
+    void pipeline_error(PipelinedQuery& answer, std::string_view body, std::string_view doing);
 
     Connection& _conn;
     CopyIo _io;
@@ -115,6 +160,8 @@ class CopyStream {
     bool _socket_broken = false;
     int _fd = -1;
     std::uint64_t _bytes_sent = 0;
+    std::string _received;          // server messages read by `run_pipeline`, not yet parsed
+    std::size_t _answers_done = 0;  // ReadyForQuery messages parsed by `run_pipeline`
 };
 
 }  // namespace pgingest

@@ -84,6 +84,7 @@ struct EngineState {
     std::atomic<std::uint64_t> producer_waits{0};
     std::atomic<std::uint64_t> ballast_batches{0};
     std::atomic<std::uint64_t> round_trips{0};
+    std::atomic<std::uint64_t> copy_rows_sent{0};
 
     void fail(std::exception_ptr cause) {
         {
@@ -148,8 +149,9 @@ namespace {
 // How long a writer waits on the queue before looking at its deadlines and flush requests.
 constexpr std::int64_t writer_poll_us = 5'000;
 
-// Smallest COPY the adaptive sizing sends after refused rows.
+// Smallest and largest COPY the adaptive sizing sends after refused rows.
 constexpr std::size_t sub_rows_min = 8;
+constexpr std::size_t sub_rows_max = 900;
 // The refusal rate is measured over about this many recent rows (halved when exceeded).
 constexpr std::uint64_t rate_window_rows = 50'000;
 
@@ -180,6 +182,16 @@ struct Work {
     Piece piece;
 };
 
+// A piece sent in a pipeline of COPYs, and whether its Query starts with ROLLBACK TO SAVEPOINT
+// (the piece before it was expected to fail) rather than RELEASE SAVEPOINT; SAVEPOINT.
+struct SentPiece {
+    Work work;
+    bool rollback_first;
+};
+
+// Most COPYs in one pipeline.
+constexpr std::size_t round_pieces_max = 256;
+
 // One writer thread: owns a connection; runs one COPY per batch (or smaller pieces of it)
 // inside a savepoint of a transaction spanning many batches; commits per size, rows, time or
 // flush; takes out the rows the server refuses (issue 12).
@@ -189,6 +201,8 @@ struct Work {
 // s; SAVEPOINT s; COPY` after a success or `ROLLBACK TO SAVEPOINT s; COPY` after a refusal (one
 // round trip each), each COPY naming its batch's table (or that table's staging table), and the
 // epilogue statements with COMMIT as one pipeline.
+// While refused rows are isolated on the io_uring path, many such COPYs (Query, CopyData,
+// CopyDone) go out in one write and their answers are read together: one round trip for all.
 class Writer {
   public:
     Writer(EngineState& state, std::size_t index, Connection conn)
@@ -348,35 +362,211 @@ class Writer {
     // Sends `whole` in COPYs of at most `sub_rows()` rows; a refused COPY is split at the
     // server's hint (the rows before it, the hinted row alone, the rest) or, once a hint proved
     // wrong in this batch or when there is none, in halves. A row is rejected only when a COPY
-    // of that row alone was refused: the hint never decides.
+    // of that row alone was refused: the hint never decides. While isolating, the COPYs go out
+    // in pipelines (`isolate_round`), one round trip for many.
     void isolate(Segment whole) {
         std::vector<Work> todo{Work{whole, Piece::plain}};
         bool trust_hints = _state.options.isolation_hint != IsolationHint::ignore;
         while (!todo.empty()) {
+            if (pipelining()) {
+                isolate_round(todo, trust_hints);
+            } else {
+                isolate_one(todo, trust_hints);
+            }
+        }
+    }
+
+    // One COPY of the next piece of `todo`, waiting for its outcome.
+    void isolate_one(std::vector<Work>& todo, bool& trust_hints) {
+        Work work = todo.back();
+        todo.pop_back();
+        Segment& segment = work.segment;
+        std::size_t limit = sub_rows();
+        if (work.piece == Piece::plain && segment.rows() > limit) {
+            todo.push_back(
+                Work{Segment{segment.batch, segment.first + limit, segment.end}, Piece::plain});
+            segment.end = segment.first + limit;
+        }
+        std::optional<ServerError> refused = copy_segment(segment);
+        if (!refused) {
+            _accepted.push_back(segment);
+            note_rows(segment.rows(), 0, 0);
+            trust_hints = trust_hints && work.piece != Piece::lone;
+            return;
+        }
+        trust_hints = trust_hints && work.piece != Piece::before;
+        if (segment.rows() == 1) {
+            note_rows(1, 1, leaves_copy_dead(*refused) ? 1 : 0);
+            reject(*segment.batch, segment.first, *refused);
+            return;
+        }
+        split(segment, trust_hints ? hinted_row(*refused) : 0, todo);
+    }
+
+    // Whether the next COPYs go out as one pipeline: after refusals (a clean batch is one
+    // COPY), inside a transaction (BEGIN and its id go through libpq), and on the io_uring path,
+    // where the engine owns the socket.
+    bool pipelining() const {
+        return _in_txn && sub_rows() != SIZE_MAX && _copy.io() == CopyIo::uring;
+    }
+
+    // Rows of plain pieces per pipeline: about the rows between two refusals, so a pipeline
+    // meets about one refused row and few rows go out after it in vain (the server skips
+    // them: 25P02).
+    std::size_t round_rows() const {
+        std::uint64_t gap = _rate_rows / std::max<std::uint64_t>(1, _rate_errors);
+        return std::max<std::size_t>(sub_rows(), static_cast<std::size_t>(gap));
+    }
+
+    // Takes the next pieces of `todo` (plain ones cut at `sub_rows()`), up to `round_rows()`
+    // rows of plain pieces: the pieces around a refused row come on top. A piece after one
+    // expected to fail (the hinted row alone) starts with ROLLBACK TO SAVEPOINT, the others
+    // with RELEASE SAVEPOINT; SAVEPOINT.
+    std::vector<SentPiece> plan_round(std::vector<Work>& todo) const {
+        std::vector<SentPiece> sent;
+        const std::size_t limit = sub_rows();
+        const std::size_t window = round_rows();
+        // Rejects are reported after the pipeline, and the one past `rejects_max` must leave
+        // the rows sent after it uncommitted: a pipeline has no more pieces (each rejects at
+        // most one row) than rejects may still come; one when the next reject ends the load.
+        const std::uint64_t rejected = _state.rows_rejected.load();
+        const std::uint64_t allowed = _state.options.rejects_max > rejected
+                                          ? _state.options.rejects_max - rejected
+                                          : 1;
+        const std::size_t pieces_max =
+            static_cast<std::size_t>(std::min<std::uint64_t>(round_pieces_max, allowed));
+        std::size_t rows = 0;
+        bool rollback_first = _savepoint_failed;
+        while (!todo.empty() && rows < window && sent.size() < pieces_max) {
             Work work = todo.back();
             todo.pop_back();
             Segment& segment = work.segment;
-            std::size_t limit = sub_rows();
             if (work.piece == Piece::plain && segment.rows() > limit) {
-                todo.push_back(Work{Segment{segment.batch, segment.first + limit, segment.end},
-                                    Piece::plain});
+                todo.push_back(
+                    Work{Segment{segment.batch, segment.first + limit, segment.end}, Piece::plain});
                 segment.end = segment.first + limit;
             }
-            std::optional<ServerError> refused = copy_segment(segment);
-            if (!refused) {
-                _accepted.push_back(segment);
-                note_rows(segment.rows(), 0, 0);
-                trust_hints = trust_hints && work.piece != Piece::lone;
-                continue;
-            }
-            trust_hints = trust_hints && work.piece != Piece::before;
-            if (segment.rows() == 1) {
-                note_rows(1, 1, leaves_copy_dead(*refused) ? 1 : 0);
-                reject(*segment.batch, segment.first, *refused);
-                continue;
-            }
-            split(segment, trust_hints ? hinted_row(*refused) : 0, todo);
+            sent.push_back(SentPiece{work, rollback_first});
+            rows += work.piece == Piece::plain ? segment.rows() : 0;
+            rollback_first = work.piece == Piece::lone;
         }
+        return sent;
+    }
+
+    // Sends the next pieces of `todo` as one pipeline of COPYs (one round trip), then settles
+    // what the server made of each.
+    void isolate_round(std::vector<Work>& todo, bool& trust_hints) {
+        std::vector<SentPiece> sent = plan_round(todo);
+        _pipeline.clear();
+        std::uint64_t rows = 0;
+        for (const SentPiece& piece : sent) {
+            const Segment& segment = piece.work.segment;
+            const Batch& batch = *segment.batch;
+            put_query(_pipeline, (piece.rollback_first ? "ROLLBACK TO SAVEPOINT s; "
+                                                       : "RELEASE SAVEPOINT s; SAVEPOINT s; ") +
+                                     _state.tables[batch.table_index].copy_sql);
+            _pipeline.put_bytes(_header.data(), _header.size());  // framed in place
+            std::size_t begin = batch.row_begin(segment.first);
+            put_copy_data(_pipeline, batch.buffer.data() + begin,
+                          batch.row_ends[segment.end - 1] - begin);
+            put_copy_done(_pipeline);
+            rows += segment.rows();
+        }
+        _state.round_trips += 1;
+        _state.copy_rows_sent += rows;
+        const Batch& first = *sent.front().work.segment.batch;  // todo was not empty
+        std::vector<PipelinedQuery> answers =
+            _copy.run_pipeline(_pipeline, sent.size(), _state.tables[first.table_index].copy_sql);
+        _state.bytes_sent += _copy.bytes_sent();
+        settle_round(sent, answers, todo, trust_hints);
+    }
+
+    // Reads the outcome of each piece of a pipeline in order, following the savepoint: a piece
+    // whose COPY succeeded sits in savepoint s until the next piece's RELEASE keeps it or its
+    // ROLLBACK TO undoes it (then it is sent again); a piece sent after a refusal without
+    // ROLLBACK TO never ran (25P02) and is sent again. Rejects are reported once the
+    // transaction's state is known, since `reject` may end the load and commit.
+    void settle_round(const std::vector<SentPiece>& sent, std::vector<PipelinedQuery>& answers,
+                      std::vector<Work>& todo, bool& trust_hints) {
+        std::vector<Work> again;  // in sending order
+        std::vector<std::pair<Segment, ServerError>> refused_rows;
+        std::optional<Segment> in_savepoint;
+        bool aborted = _savepoint_failed;
+        for (std::size_t i = 0; i < sent.size(); i++) {
+            const Work& work = sent[i].work;
+            PipelinedQuery& answer = answers[i];
+            if (!answer.copy_started) {
+                if (answer.error && answer.error->sqlstate() == "25P02" && aborted &&
+                    !sent[i].rollback_first) {
+                    again.push_back(work);  // skipped in the failed transaction
+                    continue;
+                }
+                if (answer.error) {
+                    throw *answer.error;
+                }
+                throw Error("pipeline of COPYs on writer " + std::to_string(_index) +
+                            ": a Query ended without CopyInResponse");
+            }
+            _state.copies += 1;
+            if (in_savepoint) {
+                if (sent[i].rollback_first) {
+                    again.push_back(Work{*in_savepoint, Piece::plain});  // undone
+                } else {
+                    accept(*in_savepoint);
+                }
+                in_savepoint.reset();
+            }
+            aborted = answer.error.has_value();
+            settle_piece(work, answer, in_savepoint, again, refused_rows, trust_hints);
+        }
+        if (in_savepoint) {
+            accept(*in_savepoint);
+        }
+        _savepoint_failed = aborted;
+        for (auto piece = again.rbegin(); piece != again.rend(); ++piece) {
+            todo.push_back(*piece);
+        }
+        for (const auto& [segment, error] : refused_rows) {
+            reject(*segment.batch, segment.first, error);
+        }
+    }
+
+    // The outcome of one piece whose COPY ran: kept in the savepoint, a row refused alone, or
+    // pieces of a refused COPY to send again.
+    void settle_piece(const Work& work, const PipelinedQuery& answer,
+                      std::optional<Segment>& in_savepoint, std::vector<Work>& again,
+                      std::vector<std::pair<Segment, ServerError>>& refused_rows,
+                      bool& trust_hints) {
+        const Segment& segment = work.segment;
+        if (!answer.error) {
+            if (answer.rows != segment.rows()) {
+                throw Error("COPY count mismatch on writer " + std::to_string(_index) +
+                            ": the server reported COPY " + std::to_string(answer.rows) + ", " +
+                            std::to_string(segment.rows()) + " rows were sent");
+            }
+            in_savepoint = segment;
+            trust_hints = trust_hints && work.piece != Piece::lone;
+            return;
+        }
+        const ServerError& refused = *answer.error;
+        if (error_meaning(refused.sqlstate(), copy_line_hint(refused.context()) > 0) !=
+            ErrorMeaning::row) {
+            throw refused;
+        }
+        trust_hints = trust_hints && work.piece != Piece::before;
+        if (segment.rows() == 1) {
+            note_rows(1, 1, leaves_copy_dead(refused) ? 1 : 0);
+            refused_rows.emplace_back(segment, refused);
+            return;
+        }
+        std::vector<Work> pieces;  // last: first to send
+        split(segment, trust_hints ? hinted_row(refused) : 0, pieces);
+        again.insert(again.end(), pieces.rbegin(), pieces.rend());
+    }
+
+    void accept(const Segment& segment) {
+        _accepted.push_back(segment);
+        note_rows(segment.rows(), 0, 0);
     }
 
     // Queues the pieces of a refused `segment` (last pushed: sent first).
@@ -416,17 +606,20 @@ class Writer {
     }
 
     // Rows per COPY: a whole batch while the server refuses nothing; after refusals, small
-    // enough that the rows a refused COPY leaves dead stay near 0.1 per row stored. The server
-    // writes COPY rows to the heap in groups (copyfrom.c CopyMultiInsertBufferFlush: 1000 rows
-    // or 64 kB): a refusal found after that (unique 23505, exclusion 23P01, foreign key 23503)
-    // leaves every row of its COPY dead, hence 0.1 / rate rows; one found before the row is
-    // buffered (CHECK, NOT NULL, a value) only the groups already written, hence 0.33 / rate.
+    // enough that the rows a refused COPY leaves dead stay near 0.14 per row stored (the bound
+    // is 0.2), and no larger than one group of rows the server writes to the heap at once
+    // (copyfrom.c CopyMultiInsertInfoIsFull: 1000 tuples; binary COPY fills no line_buf, so
+    // its 64 kB limit does not apply). A refusal found when a group is written (unique 23505,
+    // exclusion 23P01, foreign key 23503) leaves every row of its COPY dead, hence 0.14 / rate
+    // rows. One found before the row is buffered (CHECK, NOT NULL, a value) leaves none in a
+    // COPY of one group, but the rows before it are parsed twice and those after it sent
+    // twice: 0.33 / rate measured faster than 0.67 / rate (bench/RESULTS.md, issue 12).
     std::size_t sub_rows() const {
-        std::uint64_t weight = 10 * _rate_costly + 3 * (_rate_errors - _rate_costly);
+        std::uint64_t weight = 14 * _rate_costly + 6 * (_rate_errors - _rate_costly);
         if (weight == 0) {
             return SIZE_MAX;
         }
-        return std::max<std::size_t>(sub_rows_min, _rate_rows / weight);
+        return std::clamp<std::size_t>(2 * _rate_rows / weight, sub_rows_min, sub_rows_max);
     }
 
     // `refused` of `rows` were refused, `costly` of them by errors found after the rows were
@@ -462,6 +655,7 @@ class Writer {
         sql += _state.tables[segment.batch->table_index].copy_sql;
         std::string xid;
         _copy.start(sql, _in_txn ? nullptr : &xid);
+        _state.copy_rows_sent += segment.rows();
         if (!_in_txn) {
             _xid = std::stoull(xid);
             _in_txn = true;
@@ -757,6 +951,7 @@ class Writer {
     OriginRanges _loaded;
     OriginRanges _rejected;
     std::uint64_t _rejected_rows = 0;
+    ByteBuffer _pipeline;  // the messages of a pipeline of COPYs (`isolate_round`)
 };
 
 }  // namespace
@@ -1034,7 +1229,8 @@ EngineStats Engine::stats() const noexcept {
                        .copies = state.copies.load(),
                        .producer_waits = state.producer_waits.load(),
                        .ballast_batches = state.ballast_batches.load(),
-                       .round_trips = state.round_trips.load()};
+                       .round_trips = state.round_trips.load(),
+                       .copy_rows_sent = state.copy_rows_sent.load()};
 }
 
 const TableInfo& Engine::table() const noexcept {

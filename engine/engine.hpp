@@ -136,10 +136,14 @@ struct EngineStats {
     /// pool batches held as ballast by batches grown past the pool's batch size (tuples larger
     /// than `batch_bytes`), so that such batches count for their size in the memory budget
     std::uint64_t ballast_batches = 0;
-    /// exchanges with the server a writer waited for: connection setup statements, each COPY
-    /// (its start with the statements before it, its end), each commit pipeline (epilogue and
-    /// COMMIT together), each ROLLBACK and txid_status query
+    /// times a writer waited for the server's answer: connection setup statements, each COPY
+    /// (its start with the statements before it, its end), a pipeline of COPYs while refused
+    /// rows are isolated, each commit pipeline (epilogue and COMMIT together), each ROLLBACK and
+    /// txid_status query: what refused rows and transactions cost on a network
     std::uint64_t round_trips = 0;
+    /// rows sent in COPY data, re-sends included: beyond `rows_submitted`, what isolation of
+    /// refused rows and retried transactions sent again
+    std::uint64_t copy_rows_sent = 0;
 };
 
 /// Reported after each COMMIT that settled rows, on the writer thread that committed it: the
