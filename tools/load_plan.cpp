@@ -952,8 +952,8 @@ bool RecordEncoder::collect_large(std::string_view value, RecordError& error) {
 bool RecordEncoder::encode_large(std::string_view record, ByteBuffer& out, RecordError& error) {
     detail::JsonScanError bad;
     if (!_validator.validate(record, bad)) {
-        error.reason = std::string("invalid JSON: ") + bad.what + " at byte " +
-                       std::to_string(bad.offset + 1);
+        error.reason =
+            std::string("invalid JSON: ") + bad.what + " at byte " + std::to_string(bad.offset + 1);
         return false;
     }
     std::size_t first = record.find_first_not_of(" \t\r\n");

@@ -235,9 +235,9 @@ bool separator_step(Scan& scan, std::vector<std::uint8_t>& stack, bool& done) {
         ++scan.at;
         return false;
     }
-    return scan.fail(in_object ? "expected ',' or '}' in an object"
-                               : "expected ',' or ']' in an array",
-                     scan.at);
+    return scan.fail(
+        in_object ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array",
+        scan.at);
 }
 
 }  // namespace
@@ -269,8 +269,8 @@ std::size_t skip_json_value(std::string_view text, std::size_t at) noexcept {
             for (;;) {
                 const void* quote = std::memchr(text.data() + from, '"', text.size() - from);
                 PGINGEST_ASSERT(quote != nullptr);  // validated text
-                std::size_t end = static_cast<std::size_t>(static_cast<const char*>(quote) -
-                                                           text.data());
+                std::size_t end =
+                    static_cast<std::size_t>(static_cast<const char*>(quote) - text.data());
                 std::size_t slashes = 0;
                 while (end - slashes > from && text[end - slashes - 1] == '\\') {
                     ++slashes;
@@ -345,7 +345,7 @@ namespace {
 unsigned hex_value(std::string_view four) noexcept {
     unsigned value = 0;
     for (char c : four) {
-        unsigned digit = is_digit(c)             ? static_cast<unsigned>(c - '0')
+        unsigned digit = is_digit(c)              ? static_cast<unsigned>(c - '0')
                          : (c >= 'a' && c <= 'f') ? static_cast<unsigned>(c - 'a' + 10)
                                                   : static_cast<unsigned>(c - 'A' + 10);
         value = value * 16 + digit;

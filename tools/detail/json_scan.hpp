@@ -18,7 +18,7 @@ namespace pgingest::detail {
 
 /// Why `JsonValidator::validate` refused a text.
 struct JsonScanError {
-    const char* what = "";    ///< e.g. "expected ':' after an object key"; static storage
+    const char* what = "";   ///< e.g. "expected ':' after an object key"; static storage
     std::size_t offset = 0;  ///< byte offset in the text where it was found
 };
 
