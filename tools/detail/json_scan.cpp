@@ -173,15 +173,15 @@ struct Scan {
 
 }  // namespace
 
-JsonValidator::JsonValidator(std::size_t depth_max) {
-    _stack.reserve(depth_max == 0 ? 1 : depth_max);
+JsonValidator::JsonValidator(std::size_t depth_max) : _depth_max(depth_max) {
+    _stack.reserve(depth_max);
 }
 
 namespace {
 
 /// One step of `JsonValidator::validate` where a value is due at `scan.at`: opens a container
 /// (and reads its first key) or reads a scalar. Returns whether a value is still due.
-bool value_step(Scan& scan, std::vector<std::uint8_t>& stack) {
+bool value_step(Scan& scan, std::vector<std::uint8_t>& stack, std::size_t depth_max) {
     std::string_view text = scan.text;
     if (scan.at >= text.size()) {
         return scan.fail("unexpected end of the text: a value is missing", scan.at);
@@ -194,7 +194,7 @@ bool value_step(Scan& scan, std::vector<std::uint8_t>& stack) {
         (void)scan.scalar();
         return false;
     }
-    if (stack.size() == stack.capacity()) {
+    if (stack.size() == depth_max) {
         return scan.fail("nesting deeper than the depth limit", scan.at);
     }
     stack.push_back(static_cast<std::uint8_t>(c));
@@ -253,7 +253,8 @@ bool JsonValidator::validate(std::string_view text, JsonScanError& error) {
     bool need_value = true;
     bool done = false;
     while (!scan.failed && !done) {
-        need_value = need_value ? value_step(scan, _stack) : separator_step(scan, _stack, done);
+        need_value =
+            need_value ? value_step(scan, _stack, _depth_max) : separator_step(scan, _stack, done);
     }
     error = scan.error;
     return !scan.failed;

@@ -37,6 +37,7 @@ class JsonValidator {
 
   private:
     std::vector<std::uint8_t> _stack;  ///< open containers: '{' or '['
+    std::size_t _depth_max;
 };
 
 /// One past the last byte of the value starting at `at` (its first byte) in validated JSON text.
