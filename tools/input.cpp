@@ -706,6 +706,10 @@ std::optional<InputFormat> classify(std::string_view bytes, bool final, bool pau
     return final ? std::optional(single) : std::nullopt;
 }
 
+/// Largest document whose On-Demand parser (4 bytes of structural index per input byte, at
+/// most) a thread keeps for the next one; a larger one's is freed after its walk.
+constexpr std::size_t parser_kept_bytes_max = std::size_t{16} << 20;
+
 /// "record of N bytes exceeds max_record_bytes (M)".
 std::string too_large(std::uint64_t size, std::size_t max) {
     return "record of " + std::to_string(size) + " bytes exceeds max_record_bytes (" +
@@ -1170,6 +1174,9 @@ void SourceReader::walk(bool require_array) {
     thread_local od::parser parser;
     bool walked = walk_document(parser, base, _size, data->capacity(), _reader._pointer,
                                 require_array, on_record, on_error);
+    if (_size >= parser_kept_bytes_max) {
+        parser = od::parser{};  // a big document's index is not kept for the next source
+    }
     if (!_damage.empty()) {
         // The cut makes the JSON malformed where the damage begins: that error becomes the one
         // damage error, at its position.
@@ -1442,6 +1449,9 @@ void InputReader::finish_lines(Pending& pending, RecordChunk& chunk) {
             walk_document(parser, text.data(), text.size(),
                           buffer.capacity() - static_cast<std::size_t>(text.data() - base),
                           _pointer, false, on_record, on_error);
+            if (text.size() >= parser_kept_bytes_max) {
+                parser = od::parser{};  // a big line's index is not kept for the next chunk
+            }
         }
         start = end + 1;
         ++line;

@@ -690,6 +690,10 @@ void produce(Shared& shared) {
             continue;
         }
         encode_chunk(shared, producer, encoder, chunk);
+        // Its buffer goes back to the reader now, not when the next chunk comes: a buffer
+        // holding a big record takes the reader's one oversize slot, so the next big record
+        // could not be read while this producer waits for it (a deadlock).
+        chunk = RecordChunk{};
         if (over_max_errors(shared)) {
             stop_load(shared);
         }

@@ -567,6 +567,9 @@ RecordEncoder::RecordEncoder(const LoadPlan& plan, JsonWriterOptions json)
 }
 
 bool RecordEncoder::encode(std::string_view record, ByteBuffer& out, RecordError& error) {
+    if (record.size() >= large_record_bytes) {
+        return encode_large(record, out, error);
+    }
     simdjson::dom::element element;
     simdjson::error_code code = _parser.parse(record.data(), record.size(), false).get(element);
     if (code == simdjson::NUMBER_ERROR && collect_raw(record, true)) {
@@ -860,8 +863,113 @@ bool RecordEncoder::write_raw(std::size_t index, std::string_view raw, RecordErr
         } else {
             status = _writer.json_value(value);
         }
+        if (raw.size() >= large_record_bytes) {
+            _token_parser = simdjson::dom::parser{};  // a large member's DOM is not kept
+        }
     }
     return status.ok() || fail(status, index, raw, error);
+}
+
+std::string_view RecordEncoder::unescaped_key(std::string_view raw) {
+    if (raw.find('\\') == std::string_view::npos) {
+        return raw;
+    }
+    std::string& key = _key_store.emplace_back();
+    detail::unescape_json_string(raw, key);
+    return key;
+}
+
+bool RecordEncoder::large_at_pointer(std::string_view root, const std::vector<std::string>& tokens,
+                                     std::string_view& text) {
+    std::string_view value = root;
+    for (const std::string& token : tokens) {
+        bool found = false;
+        if (value.front() == '{') {
+            detail::JsonMemberCursor members(value);
+            std::string_view key;
+            std::string_view member;
+            while (members.next(key, member)) {
+                if (unescaped_key(key) == token) {
+                    value = member;  // the last of duplicate keys wins
+                    found = true;
+                }
+            }
+        } else if (std::size_t at = 0; value.front() == '[' && array_index(token, at)) {
+            detail::JsonElementCursor elements(value);
+            std::string_view element;
+            for (std::size_t i = 0; !found && elements.next(element); ++i) {
+                found = i == at;
+            }
+            value = found ? element : value;
+        }
+        if (!found) {
+            return false;
+        }
+    }
+    text = value;
+    return true;
+}
+
+bool RecordEncoder::collect_large(std::string_view value, RecordError& error) {
+    _raw.assign(_plan->columns.size(), std::string_view{});
+    _rest.clear();
+    _key_store.clear();
+    for (std::size_t i = 0; i < _plan->columns.size(); ++i) {
+        if (_plan->columns[i].source == SourceKind::pointer &&
+            !large_at_pointer(value, _tokens[i], _raw[i])) {
+            _raw[i] = {};  // absent: NULL
+        }
+    }
+    if (value.front() != '{') {
+        return true;
+    }
+    detail::JsonMemberCursor members(value);
+    std::string_view raw_key;
+    std::string_view member;
+    while (members.next(raw_key, member)) {
+        std::string_view key = unescaped_key(raw_key);
+        bool taken = false;
+        for (std::size_t i : _key_columns) {
+            if (_plan->columns[i].argument == key) {
+                _raw[i] = member;  // the last of duplicate keys wins
+                taken = true;
+            }
+        }
+        for (const auto& [name, reason] : _left) {
+            if (!taken && name == key && member != "null") {
+                error.reason = reason;
+                return false;
+            }
+        }
+        taken = taken || std::find(_taken.begin(), _taken.end(), key) != _taken.end();
+        if (!taken && _raw_rest) {
+            _rest.emplace_back(key, member);
+        }
+    }
+    return true;
+}
+
+bool RecordEncoder::encode_large(std::string_view record, ByteBuffer& out, RecordError& error) {
+    detail::JsonScanError bad;
+    if (!_validator.validate(record, bad)) {
+        error.reason =
+            std::string("invalid JSON: ") + bad.what + " at byte " + std::to_string(bad.offset + 1);
+        return false;
+    }
+    std::size_t first = record.find_first_not_of(" \t\r\n");
+    std::size_t last = record.find_last_not_of(" \t\r\n");
+    std::string_view value = record.substr(first, last + 1 - first);
+    if (_plan->needs_object && value.front() != '{') {
+        error.reason = "record is not a JSON object";
+        return false;
+    }
+    if (!collect_large(value, error)) {
+        return false;
+    }
+    // The tuple holds at most about the record's text: one allocation of its final size, not
+    // doublings that may leave up to twice the record allocated (and copy it on the way).
+    out.reserve(out.size() + record.size() + 64 * _plan->columns.size() + 64);
+    return encode_raw(value, out, error);
 }
 
 bool RecordEncoder::write_column_raw(std::size_t index, RecordError& error) {

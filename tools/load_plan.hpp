@@ -26,6 +26,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,7 @@
 #include "codecs/json_writer.hpp"
 #include "engine/catalog.hpp"
 #include "engine/row_writer.hpp"
+#include "tools/detail/json_scan.hpp"
 
 namespace pgingest::tools {
 
@@ -94,8 +96,19 @@ struct RecordError {
 /// Applies a plan to records: parses each record's JSON text with simdjson and writes its tuple
 /// with a `RowWriter`. Reuses its parser and buffers: no allocation per record in steady state.
 /// Not thread-safe: one per producer thread.
+///
+/// Memory: a record of `large_record_bytes` or more is not parsed into a DOM (whose index and
+/// tape cost up to 12 bytes per byte of input, kept by the parser for the next record): it is
+/// validated in place (`detail::JsonValidator`, constant memory), its columns are found as
+/// slices of its text and written as for a record the DOM refuses for a number (`encode_raw`:
+/// numbers as written, json/jsonb values and the document column copied verbatim), and the tuple
+/// is reserved at once at its final size. Its cost is then the tuple, about the record's size.
 class RecordEncoder {
   public:
+    /// Records at least this long take the large-record path (see the class comment). 1 MiB:
+    /// the DOM of a smaller record costs at most about 12 MiB per producer thread.
+    static constexpr std::size_t large_record_bytes = std::size_t{1} << 20;
+
     /// `json` sets the rules of json/jsonb values (--nul).
     RecordEncoder(const LoadPlan& plan, JsonWriterOptions json);
 
@@ -135,6 +148,17 @@ class RecordEncoder {
     bool encode_raw(std::string_view record, ByteBuffer& out, RecordError& error);
     bool write_column_raw(std::size_t index, RecordError& error);
     bool fail(Status status, std::size_t index, std::string_view value, RecordError& error);
+    /// `encode` for a record of `large_record_bytes` or more: no DOM (see the class comment).
+    bool encode_large(std::string_view record, ByteBuffer& out, RecordError& error);
+    /// Fills `_raw` and `_rest` from the validated record `value` (no blanks around it), as
+    /// `collect_raw(record, true)` does; false with `error` set when a member has a value for a
+    /// column left to the server.
+    bool collect_large(std::string_view value, RecordError& error);
+    /// The text at `tokens` in the validated `root` (the last of duplicate keys at every step).
+    bool large_at_pointer(std::string_view root, const std::vector<std::string>& tokens,
+                          std::string_view& text);
+    /// A raw key unescaped: `raw` itself when it holds no escape, else a copy in `_key_store`.
+    std::string_view unescaped_key(std::string_view raw);
 
     const LoadPlan* _plan;
     RowWriter _writer;
@@ -169,6 +193,8 @@ class RecordEncoder {
     /// Columns left to the server whose members reject a record (none when `keeps_members`),
     /// with the reason given.
     std::vector<std::pair<std::string, std::string>> _left;
+    detail::JsonValidator _validator{simdjson::DEFAULT_MAX_DEPTH};  ///< large records only
+    std::deque<std::string> _key_store;  ///< unescaped keys of a large record (stable addresses)
 };
 
 }  // namespace pgingest::tools

@@ -1,0 +1,266 @@
+// Proves that `pgingest load` holds its memory bound with records far above the memory budget
+// (issue 11, point 7): peak RSS <= --memory-bytes + 2 x the largest record + 64 MB, measured as
+// the child's ru_maxrss (wait4), with every row stored byte for byte; that a record above
+// --max-record-bytes is one reject naming it and the limit while the others are stored; and that
+// a record of 1 MiB or more (validated in place, no DOM) is stored as the same record small is.
+
+#include <fcntl.h>
+#include <malloc.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/load/load_support.hpp"
+#include "tests/support/pg.hpp"
+#include "tools/load_plan.hpp"
+
+using namespace pgingest;
+
+namespace {
+
+struct Measured {
+    int exit_code = -1;
+    std::uint64_t peak_rss_bytes = 0;
+    std::string output;
+};
+
+/// Runs the built pgingest with `args` as a child of this process (no shell) and reads its peak
+/// resident set size from wait4(2)'s rusage (ru_maxrss, KiB).
+Measured run_measured(const std::vector<std::string>& args, const std::string& output_path) {
+    std::vector<char*> argv;
+    std::string binary = PGINGEST_BINARY;
+    argv.push_back(binary.data());
+    std::vector<std::string> copies = args;
+    for (std::string& arg : copies) {
+        argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    // The child's resident pages before exec (this process's, shared) count in its ru_maxrss:
+    // give free memory back first, so the figure is pgingest's own.
+    (void)::malloc_trim(0);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        int fd = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) {
+            ::_exit(127);
+        }
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    rusage usage{};
+    REQUIRE(::wait4(pid, &status, 0, &usage) == pid);
+    Measured measured;
+    measured.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    measured.peak_rss_bytes = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+    measured.output = test::read_file(output_path);
+    return measured;
+}
+
+/// A record of about `size` bytes: {"id":N,"obj":{...}} with many nested members.
+std::string nested_record(int id, std::size_t size) {
+    std::string text = "{\"id\":" + std::to_string(id) + ",\"obj\":{";
+    for (std::size_t i = 0; text.size() < size; ++i) {
+        text += (i == 0 ? "\"k" : ",\"k") + std::to_string(i) +
+                R"(":{"name":"v\u00e9\"q","vals":[1,2.50,-3e2,null,true],"sub":{"a":[{}]}})";
+    }
+    return text + "}}";
+}
+
+/// {"id":N,"s":"..."}: one string of about `size` bytes, escapes included.
+std::string string_record(int id, std::size_t size) {
+    std::string text = "{\"id\":" + std::to_string(id) + ",\"s\":\"";
+    while (text.size() < size) {
+        text += R"(abcdefghij\"klm\\nop\n \u00e9\ud83d\ude00 0123456789 )";
+    }
+    return text + "\"}";
+}
+
+/// {"id":N,"arr":[0,1,...]}: a dense array of one-digit numbers, about `size` bytes (the shape
+/// whose DOM costs most: 12 bytes of index and tape per input byte).
+std::string array_record(int id, std::size_t size) {
+    std::string text = "{\"id\":" + std::to_string(id) + ",\"arr\":[0";
+    for (std::size_t i = 1; text.size() < size; ++i) {
+        text += ',';
+        text += static_cast<char>('0' + i % 10);
+    }
+    return text + "]}";
+}
+
+/// The four records of the memory test: 24 MiB each, every costly shape.
+std::vector<std::string> big_records() {
+    constexpr std::size_t record_bytes = std::size_t{24} << 20;
+    return {nested_record(1, record_bytes), string_record(2, record_bytes),
+            array_record(3, record_bytes), nested_record(4, record_bytes)};
+}
+
+}  // namespace
+
+TEST_CASE("load: records far above the memory budget peak under budget + 2 x largest + 64 MB",
+          "[load][cli][pg][memory]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS mem_big; CREATE TABLE mem_big (doc json)");
+    test::TempDir dir;
+    std::size_t largest = 0;
+    {
+        std::string lines;
+        for (const std::string& record : big_records()) {
+            largest = std::max(largest, record.size());
+            lines += record + "\n";
+        }
+        dir.write("big.ndjson", lines);
+    }  // freed before the fork: the child's RSS before exec counts in its ru_maxrss
+    std::string input = dir.path("big.ndjson");
+    constexpr std::uint64_t budget_bytes = std::uint64_t{16} << 20;
+    Measured run =
+        run_measured({"load", "--db", test::cluster().conninfo(), "--table", "mem_big",
+                      "--document-column", "doc", "--memory-bytes", std::to_string(budget_bytes),
+                      "--summary", "json", "--progress", "never", input},
+                     dir.path("out.txt"));
+    INFO(run.output.substr(0, 2000));
+    REQUIRE(run.exit_code == 0);
+    test::Summary summary = test::parse_summary(run.output);
+    CHECK(summary.rows_loaded == 4);
+    std::uint64_t bound = budget_bytes + 2 * std::uint64_t{largest} + (std::uint64_t{64} << 20);
+    INFO("peak RSS " << run.peak_rss_bytes << " bytes, bound " << bound << " (largest record "
+                     << largest << " bytes)");
+    CHECK(run.peak_rss_bytes <= bound);
+    REQUIRE(conn.query_value("SELECT count(*) FROM mem_big") == "4");
+    // Read back in storage order (no JSON parse on the server), compared as sorted lists.
+    std::vector<std::string> stored;
+    for (std::size_t i = 0; i < 4; ++i) {
+        stored.push_back(conn.query_value("SELECT doc::text FROM mem_big ORDER BY ctid OFFSET " +
+                                          std::to_string(i) + " LIMIT 1"));
+    }
+    std::vector<std::string> records = big_records();
+    std::sort(stored.begin(), stored.end());
+    std::sort(records.begin(), records.end());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        CHECK(stored[i].size() == records[i].size());
+        CHECK(stored[i] == records[i]);  // json keeps the text: byte for byte
+    }
+}
+
+TEST_CASE("load: a record over --max-record-bytes is rejected naming it and the limit",
+          "[load][cli][pg][memory]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS mem_max; CREATE TABLE mem_max (id int8, doc jsonb)");
+    test::TempDir dir;
+    std::string big = string_record(2, 3'000'000);
+    std::string input = dir.write("max.ndjson", "{\"id\":1}\n" + big + "\n{\"id\":3}\n");
+    std::string rejects = dir.path("rejects.ndjson");
+    test::CliResult result = test::run_pgingest(
+        {"load", "--db", test::cluster().conninfo(), "--table", "mem_max", "--max-record-bytes",
+         "2000000", "--rejects", rejects, "--summary", "json", "--progress", "never", input});
+    INFO(result.output);
+    CHECK(result.exit_code == 1);
+    test::Summary summary = test::parse_summary(result.output);
+    CHECK(summary.rows_read == 3);
+    CHECK(summary.rows_loaded == 2);
+    CHECK(summary.rows_rejected == 1);
+    CHECK(conn.query_value("SELECT string_agg(id::text, ',' ORDER BY id) FROM mem_max") == "1,3");
+    std::vector<test::Reject> lines = test::read_rejects(rejects);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].source == input);
+    CHECK(lines[0].line == 2);
+    CHECK(lines[0].offset == 9);
+    CHECK(lines[0].reason ==
+          "record of " + std::to_string(big.size()) + " bytes exceeds max_record_bytes (2000000)");
+    CHECK(lines[0].record == big.substr(0, 1000));
+}
+
+TEST_CASE("load: a record of 1 MiB or more is stored as the same record small is",
+          "[load][cli][pg][memory]") {
+    auto conn = test::connect();
+    std::string columns =
+        "(id int8, name text, amount numeric, ratio float4, attrs jsonb, deep text, rest jsonb, "
+        "note text DEFAULT 'd')";
+    conn.exec("DROP TABLE IF EXISTS mem_small, mem_large; CREATE TABLE mem_small " + columns +
+              "; CREATE TABLE mem_large " + columns);
+    std::vector<std::string> records = {
+        R"({"id":1,"name":"a\"b\u00e9","amount":1.50,"ratio":0.1,"attrs":{"x":[1,2.0,"y"]},)"
+        R"("deep":{"a":[0,{"b":"first"}]},"extra":{"k":1e400},"ke\u0079":2})",
+        R"({"id":2,"name":null,"amount":123456789012345678901234567890,"id":3,)"
+        R"("deep":{"a":[0,{"b":"x"}],"a":[0,{"b":"last"}]},"attrs":"s"})",
+        R"({"id":4,"attrs":[],"deep":[],"name":"\ud83d\ude00"})"};
+    std::string small;
+    std::string large;
+    std::string padding(tools::RecordEncoder::large_record_bytes, ' ');
+    for (const std::string& record : records) {
+        small += record + "\n";
+        large += "{" + padding + record.substr(1) + "\n";
+    }
+    test::TempDir dir;
+    for (const auto& [table, text] :
+         {std::pair{"mem_small", small}, std::pair{"mem_large", large}}) {
+        test::CliResult result = test::run_pgingest(
+            {"load", "--db", test::cluster().conninfo(), "--table", table, "--map",
+             "deep=/deep/a/1/b", "--rest-column", "rest", "--summary", "json", "--progress",
+             "never", dir.write(std::string(table) + ".ndjson", text)});
+        INFO(result.output);
+        CHECK(result.exit_code == 0);
+        CHECK(test::parse_summary(result.output).rows_loaded == 3);
+    }
+    std::string all = "SELECT id, name, amount, ratio, attrs, deep, rest, note FROM ";
+    CHECK(conn.query_value("SELECT count(*) FROM (" + all + "mem_small EXCEPT " + all +
+                           "mem_large) d") == "0");
+    CHECK(conn.query_value("SELECT count(*) FROM (" + all + "mem_large EXCEPT " + all +
+                           "mem_small) d") == "0");
+    CHECK(conn.query_value("SELECT amount::text || ' ' || deep || ' ' || rest::text FROM "
+                           "mem_large WHERE id = 3") == "123456789012345678901234567890 last {}");
+}
+
+TEST_CASE("load: a record of 1 MiB or more that is not valid is rejected saying where",
+          "[load][cli][pg][memory]") {
+    auto conn = test::connect();
+    conn.exec(
+        "DROP TABLE IF EXISTS mem_bad; CREATE TABLE mem_bad (id int8, note text DEFAULT 'd')");
+    std::string padding(tools::RecordEncoder::large_record_bytes, ' ');
+    std::vector<std::pair<std::string, std::string>> cases = {
+        {"{\"id\":1," + padding + "\"x\":tru}", "invalid JSON: invalid value at byte "},
+        {"{\"id\":1," + padding + "\"x\":\"a\tb\"}",
+         "invalid JSON: control character in a string (escape it) at byte "},
+        {"{\"id\":1," + padding + "\"x\":01}", "invalid JSON: invalid number at byte "},
+        {"{\"id\":1," + padding + "\"x\":\"\\q\"}",
+         "invalid JSON: invalid escape in a string at byte "},
+        {"{\"id\":1," + padding + "\"x\":[1,]}", "invalid JSON: expected a value at byte "},
+        {"{\"id\":1," + padding + "\"x\" 1}",
+         "invalid JSON: expected ':' after an object key at byte "},
+        {"{\"id\":1," + padding + "\"x\":1",
+         "invalid JSON: expected ',' or '}' in an object at byte "},
+        {"[1," + padding + "2]", "record is not a JSON object"},
+        {"{\"id\":1," + padding + "\"note\":\"n\"}",
+         "column \"note\" (text) has a default and is not loaded, but the record has a value for "
+         "it: load it with --map note, or keep it with --rest-column"},
+    };
+    std::string text;
+    for (const auto& [record, reason] : cases) {
+        text += record + "\n";
+    }
+    test::TempDir dir;
+    std::string rejects = dir.path("rejects.ndjson");
+    test::CliResult result =
+        test::run_pgingest({"load", "--db", test::cluster().conninfo(), "--table", "mem_bad",
+                            "--rejects", rejects, "--threads", "1", "--summary", "json",
+                            "--progress", "never", dir.write("bad.ndjson", text + "{\"id\":9}\n")});
+    INFO(result.output);
+    CHECK(result.exit_code == 1);
+    CHECK(conn.query_value("SELECT string_agg(id::text, ',') FROM mem_bad") == "9");
+    std::vector<test::Reject> lines = test::read_rejects(rejects);
+    REQUIRE(lines.size() == cases.size());
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        INFO("case " << i);
+        CHECK(lines[i].line == i + 1);
+        CHECK(lines[i].reason.starts_with(cases[i].second));
+    }
+    // Positions are 1-based bytes of the record: the `t` of `tru`, the tab, the `0` of `01`.
+    CHECK(lines[0].reason.ends_with(" " + std::to_string(cases[0].first.find("tru") + 1)));
+    CHECK(lines[1].reason.ends_with(" " + std::to_string(cases[1].first.find('\t') + 1)));
+    CHECK(lines[2].reason.ends_with(" " + std::to_string(cases[2].first.find("01") + 1)));
+}
