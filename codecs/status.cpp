@@ -77,6 +77,13 @@ const char* errc_reason(Errc code) noexcept {
         case Errc::money_out_of_range: return "value is out of range for type money";
         case Errc::xml_encoding_not_utf8:
             return "XML declaration names an encoding other than UTF-8";
+        case Errc::bytea_invalid_hex_digit:
+            return "invalid hexadecimal digit (bytea hex format: \\x then pairs of 0-9a-fA-F)";
+        case Errc::bytea_odd_hex_digits:
+            return "invalid hexadecimal data: odd number of digits";
+        case Errc::invalid_bytea:
+            return "invalid input syntax for type bytea (a backslash must be followed by "
+                   "another or by three octal digits up to \\377)";
         case Errc::invalid_pg_lsn: return "invalid input syntax for type pg_lsn";
         case Errc::geometry_syntax: return "invalid geometric value (see the type's input syntax)";
         case Errc::line_invalid:

@@ -86,6 +86,9 @@ enum class Errc : std::uint16_t {
     money_out_of_range,         ///< overflows int8 cents; server: 22003
     xml_encoding_not_utf8,      ///< XML declaration names an encoding other than UTF-8
     invalid_pg_lsn,             ///< not X/Y with 1 to 8 hex digits each; server: 22P02
+    bytea_invalid_hex_digit,    ///< not a hex digit after \x (codecs/bytea.hpp); server: 22023
+    bytea_odd_hex_digits,       ///< \x with an odd number of hex digits; server: 22023
+    invalid_bytea,              ///< a backslash not followed by \ or \ooo; server: 22P02
     // geometric types (codecs/geometry.hpp)
     geometry_syntax,        ///< not the type's text syntax; server: 22P02 invalid input syntax
     line_invalid,           ///< line with A = B = 0 or two equal points; server: 22P02

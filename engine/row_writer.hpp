@@ -170,9 +170,10 @@ class RowWriter {
     /// "a:1 b" into tsvector, an enum label, a range
     /// ("[1,5)", "empty") or multirange ("{[1,2),[5,6)}") literal, an array literal of any
     /// rank ("{{1,2},{3,NULL}}", codecs/array_text.hpp), a record literal ("(1,\"a b\",)",
-    /// codecs/composite.hpp), hstore text ("a=>1, b=>NULL"), ltree text.
+    /// codecs/composite.hpp), hstore text ("a=>1, b=>NULL"), ltree text, bytea as byteain reads
+    /// it ("\\x0102" hex or the escape format, codecs/bytea.hpp; `bytes` takes raw bytes).
     Status from_text(std::string_view value);
-    /// bytea columns: the bytes as they are.
+    /// bytea columns: the bytes as they are (no byteain decoding: see `from_text`).
     Status bytes(std::string_view value);
     /// uuid columns.
     Status uuid(const UuidBytes& value);

@@ -309,3 +309,52 @@ TEST_CASE("values: --skip leaves a column pgingest cannot write to the server",
         skipped.rejects[0].reason.starts_with("column \"a\" (pg_snapshot) is skipped (--skip a)"));
     CHECK(conn.query_value("SELECT concat_ws('|', id, a IS NULL) FROM vl_skip") == "1|t");
 }
+
+TEST_CASE("values: a JSON string into bytea is read as byteain reads it, in arrays and fields",
+          "[load][values][pg]") {
+    auto conn = test::connect();
+    conn.exec(
+        "DROP TABLE IF EXISTS vl_bytea; DROP TYPE IF EXISTS vl_bytea_pair; CREATE TYPE "
+        "vl_bytea_pair AS (n int4, b bytea); CREATE TABLE vl_bytea (id int4, b bytea, "
+        "ba bytea[], p vl_bytea_pair)");
+    // Each JSON string is the SQL text; the stored value must equal '<text>'::bytea.
+    const std::string ndjson =
+        R"({"id":1,"b":"\\x0102ff","ba":["\\xDEAD beef","a\\\\b",null],"p":{"n":1,"b":"\\101"}})"
+        "\n"
+        R"({"id":2,"b":"plain é","ba":[["\\x01"],["\\377"]],"p":[2,"\\x"]})"
+        "\n"
+        R"({"id":3,"b":"\\x0"})"
+        "\n"
+        R"({"id":4,"ba":["\\x01","\\400"]})"
+        "\n"
+        R"({"id":5,"p":{"b":"\\xzz"}})"
+        "\n"
+        R"({"id":6,"b":"a\\b"})"
+        "\n";
+    Loaded loaded = load("vl_bytea", {}, ndjson);
+    INFO(loaded.result.output);
+    CHECK(loaded.result.exit_code == 1);
+    CHECK(conn.query_value(
+              "SELECT count(*) FROM vl_bytea WHERE (id = 1 AND b = '\\x0102ff'::bytea AND ba = "
+              "ARRAY['\\xDEAD beef'::bytea, 'a\\\\b'::bytea, NULL] AND p = ROW(1, "
+              "'\\101'::bytea)::vl_bytea_pair) OR (id = 2 AND b = 'plain é'::bytea AND ba = "
+              "ARRAY[['\\x01'::bytea], ['\\377'::bytea]] AND p = ROW(2, "
+              "''::bytea)::vl_bytea_pair)") == "2");
+    CHECK(conn.query_value("SELECT count(*) FROM vl_bytea") == "2");
+    REQUIRE(loaded.rejects.size() == 4);
+    std::sort(loaded.rejects.begin(), loaded.rejects.end(),
+              [](const test::Reject& a, const test::Reject& b) { return a.line < b.line; });
+    CHECK(loaded.rejects[0].reason ==
+          "column \"b\" (bytea): value \"\\x5cx0\" at byte 2: invalid hexadecimal data: odd "
+          "number of digits");
+    CHECK_THAT(loaded.rejects[1].reason,
+               Catch::StartsWith("column \"ba\" (bytea[]): value ") &&
+                   Catch::EndsWith(" at element 1: invalid input syntax for type bytea (a "
+                                   "backslash must be followed by another or by three octal "
+                                   "digits up to \\377)"));
+    CHECK(loaded.rejects[2].reason.starts_with("column \"p\" (vl_bytea_pair)"));
+    CHECK_THAT(loaded.rejects[2].reason, Catch::Contains("invalid hexadecimal digit"));
+    CHECK(loaded.rejects[3].reason ==
+          "column \"b\" (bytea): value \"a\\x5cb\" at byte 1: invalid input syntax for type bytea "
+          "(a backslash must be followed by another or by three octal digits up to \\377)");
+}
