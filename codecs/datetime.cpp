@@ -161,7 +161,7 @@ Status parse_interval(std::string_view text, Interval& out) {
     if (!text.empty() && text[0] == 'P') {
         return detail::parse_iso8601_interval(text, out);
     }
-    return detail::parse_time_interval(text, out);
+    return detail::parse_postgres_interval(text, out);
 }
 
 Status encode_date_text(ByteBuffer& out, std::string_view text) {

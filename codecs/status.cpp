@@ -28,7 +28,7 @@ const char* errc_reason(Errc code) noexcept {
         case Errc::timestamp_out_of_range:
             return "timestamp out of range (4713 BC to 294276 AD)";
         case Errc::invalid_interval:
-            return "invalid interval (expected ISO 8601 duration, e.g. P1DT2H3.5S)";
+            return "invalid input syntax for type interval (e.g. 1 day 02:03:04, 3 hours, P1DT2H)";
         case Errc::interval_out_of_range: return "interval field out of range";
         case Errc::array_too_large: return "array has more elements than PostgreSQL allows";
         case Errc::json_syntax: return "invalid JSON";

@@ -39,7 +39,7 @@ enum class Errc : std::uint16_t {
     date_out_of_range,       ///< outside 4713 BC .. 5874897 AD; server: 22008
     invalid_timestamp,       ///< not an RFC 3339 / ISO 8601 timestamp
     timestamp_out_of_range,  ///< outside 4713 BC .. 294276 AD; server: 22008
-    invalid_interval,        ///< not an ISO 8601 duration or PostgreSQL interval text
+    invalid_interval,        ///< not interval text (interval_in); server: 22007
     interval_out_of_range,   ///< a component overflows its int32/int64 field
 
     // arrays

@@ -358,3 +358,41 @@ TEST_CASE("values: a JSON string into bytea is read as byteain reads it, in arra
           "column \"b\" (bytea): value \"a\\x5cb\" at byte 1: invalid input syntax for type bytea "
           "(a backslash must be followed by another or by three octal digits up to \\377)");
 }
+
+TEST_CASE("values: interval in PostgreSQL's style and ISO 8601 is stored as the server reads it",
+          "[load][values][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS vl_interval; CREATE TABLE vl_interval (id int4, i interval, "
+              "ia interval[])");
+    const std::vector<std::string> texts = {
+        "1 day",          "3 hours",        "1 day 02:03:04",       "-1 day +02:00",
+        "1 year 2 mons",  "@ 1 minute ago", "P1Y2M3DT4H5M6S",       "P0001-02-03T04:05:06",
+        "02:03",          "1.5 days",       "1d2h3m",               "90 min",
+        "1-2"};
+    std::string ndjson;
+    for (std::size_t k = 0; k < texts.size(); ++k) {
+        ndjson += "{\"id\":" + std::to_string(k) + ",\"i\":\"" + texts[k] + "\",\"ia\":[\"" +
+                  texts[k] + "\",null]}\n";
+    }
+    ndjson += "{\"id\":100,\"i\":\"1 day 1 day\"}\n";
+    ndjson += "{\"id\":101,\"ia\":[\"1 day\",\"2 weeks x\"]}\n";
+    Loaded loaded = load("vl_interval", {}, ndjson);
+    INFO(loaded.result.output);
+    CHECK(loaded.result.exit_code == 1);
+    for (std::size_t k = 0; k < texts.size(); ++k) {
+        INFO(texts[k]);
+        CHECK(conn.query_value("SELECT count(*) FROM vl_interval WHERE id = " +
+                               std::to_string(k) + " AND i = " + test::sql_literal(conn, texts[k]) +
+                               "::interval AND ia[1] = i AND ia[2] IS NULL") == "1");
+    }
+    CHECK(conn.query_value("SELECT count(*) FROM vl_interval") == std::to_string(texts.size()));
+    REQUIRE(loaded.rejects.size() == 2);
+    std::sort(loaded.rejects.begin(), loaded.rejects.end(),
+              [](const test::Reject& a, const test::Reject& b) { return a.line < b.line; });
+    CHECK(loaded.rejects[0].reason ==
+          "column \"i\" (interval): value \"1 day 1 day\" at byte 0: invalid input syntax for "
+          "type interval (e.g. 1 day 02:03:04, 3 hours, P1DT2H)");
+    CHECK(loaded.rejects[1].reason ==
+          "column \"ia\" (interval[]): value \"[\\x221 day\\x22,\\x222 weeks x\\x22]\" at element "
+          "1: invalid input syntax for type interval (e.g. 1 day 02:03:04, 3 hours, P1DT2H)");
+}
