@@ -396,3 +396,53 @@ TEST_CASE("values: interval in PostgreSQL's style and ISO 8601 is stored as the 
           "column \"ia\" (interval[]): value \"[\\x221 day\\x22,\\x222 weeks x\\x22]\" at element "
           "1: invalid input syntax for type interval (e.g. 1 day 02:03:04, 3 hours, P1DT2H)");
 }
+
+TEST_CASE("values: json[] and jsonb[] store what json_populate_record reads from the record",
+          "[load][values][pg]") {
+    auto conn = test::connect();
+    conn.exec(
+        "DROP TABLE IF EXISTS vl_jarr; CREATE TABLE vl_jarr (id int4, a jsonb[], b json[])");
+    // Elements keep their JSON text (1.50, 2.0, escapes); JSON null is an SQL NULL element;
+    // nested arrays are dimensions; a string is an array literal.
+    const std::vector<std::string> records = {
+        R"({"id":1,"a":[{"x":1.50},"s",null,1.50,true],"b":[{"x" : 1.50},"s",null,-0]})",
+        R"({"id":2,"a":[[1,2],[3,{"y":2.0}]],"b":[[1,{"y":[2,3]}],[3,"4"]]})",
+        R"({"id":3,"a":[],"b":"{1,2}"})",
+        R"({"id":4,"a":[[[1e400]]],"b":[12345678901234567890123]})",
+        R"({"id":5,"a":"{\"{\\\"k\\\": 1}\",NULL}","b":null})",
+        R"({"id":6,"a":[1,2],"b":[1,2]})",
+        R"({"id":7,"a":["\u00e9"],"b":["\u00e9", "\n"]})"};
+    std::string ndjson;
+    for (const std::string& record : records) {
+        ndjson += record + "\n";
+    }
+    ndjson += R"({"id":100,"a":[[1,2],[3]]})" "\n" R"({"id":101,"b":[[1],2]})" "\n"
+              R"({"id":102,"a":[1,[2]]})" "\n" R"({"id":103,"a":{"x":1}})" "\n";
+    Loaded loaded = load("vl_jarr", {}, ndjson);
+    INFO(loaded.result.output);
+    CHECK(loaded.result.exit_code == 1);
+    for (const std::string& record : records) {
+        INFO(record);
+        CHECK(conn.query_value(
+                  "SELECT count(*) FROM vl_jarr v, json_populate_record(NULL::vl_jarr, " +
+                  test::sql_literal(conn, record) +
+                  ") p WHERE v.id = p.id AND v.a::text IS NOT DISTINCT FROM p.a::text AND "
+                  "v.b::text IS NOT DISTINCT FROM p.b::text") == "1");
+    }
+    CHECK(conn.query_value("SELECT a[3] IS NULL AND b[3] IS NULL AND a[1]->>'x' = '1.50' AND "
+                           "b[1]::text = '{\"x\" : 1.50}' FROM vl_jarr WHERE id = 1") == "t");
+    CHECK(conn.query_value("SELECT count(*) FROM vl_jarr") == std::to_string(records.size()));
+    REQUIRE(loaded.rejects.size() == 4);
+    std::sort(loaded.rejects.begin(), loaded.rejects.end(),
+              [](const test::Reject& a, const test::Reject& b) { return a.line < b.line; });
+    CHECK(loaded.rejects[0].reason ==
+          "column \"a\" (jsonb[]): value \"[[1,2],[3]]\" at element 2: multidimensional arrays "
+          "must have sub-arrays with matching dimensions");
+    CHECK(loaded.rejects[1].reason ==
+          "column \"b\" (json[]): value \"[[1],2]\" at element 1: multidimensional arrays must "
+          "have sub-arrays with matching dimensions");
+    CHECK(loaded.rejects[2].reason ==
+          "column \"a\" (jsonb[]): value \"[1,[2]]\" at element 1: multidimensional arrays must "
+          "have sub-arrays with matching dimensions");
+    CHECK(loaded.rejects[3].reason.starts_with("column \"a\" (jsonb[]): "));
+}
