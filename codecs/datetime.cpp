@@ -135,7 +135,14 @@ Status parse_date(std::string_view text, std::int32_t& days_since_2000) {
     if (Status status =
             detail::parse_datetime_parts(text, detail::DateTimeSyntax::date, parts);
         !status.ok()) {
-        return status;
+        // date_in reads a whole timestamp too and keeps its date as written: the time and
+        // the offset are checked, then dropped ('2024-01-02T23:30:00-05:00' is 2024-01-02).
+        DateTimeParts stamp;
+        if (!detail::parse_datetime_parts(text, detail::DateTimeSyntax::timestamp, stamp)
+                 .ok()) {
+            return status;
+        }
+        parts = stamp;
     }
     if (parts.special != 0) {
         days_since_2000 = parts.special > 0 ? date_pos_infinity : date_neg_infinity;

@@ -98,7 +98,9 @@ void encode_interval(ByteBuffer& out, const Interval& value);
 /// Parses an ISO 8601 date into days since 2000-01-01, as date_in (date.c) would:
 /// `YYYY-MM-DD` (four or more year digits, two-digit month and day), optionally followed by
 /// whitespace and `BC` or `AD` (any case); `infinity` / `-infinity` (any case); leading and
-/// trailing whitespace. Narrower than date_in, which also takes other orders, names and a time.
+/// trailing whitespace; or any timestamp `parse_timestamptz` reads, whose date is kept as
+/// written (time and offset checked, then dropped, as date_in does). Narrower than date_in,
+/// which also takes other orders and month names.
 ///
 /// Errors: `Errc::invalid_date` at the offending byte for bad syntax, month, day (2024-02-30) or
 /// year 0 (server: 22007 / 22008 date/time field value out of range); `Errc::date_out_of_range`

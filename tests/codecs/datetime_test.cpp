@@ -171,7 +171,12 @@ TEST_CASE("date: bytes equal date_send and round trips give the server's text",
                           "1900-03-01", "0001-01-01", "0001-12-31 BC", "0001-01-01 BC",
                           "0005-02-29 BC", "4714-11-24 BC", "5874897-12-31", "10000-01-01",
                           "infinity", "-infinity", "INFINITY", "  2024-01-01  ",
-                          "2024-01-01 AD", "2024-01-01 bc", "\t2024-06-15\n"});
+                          "2024-01-01 AD", "2024-01-01 bc", "\t2024-06-15\n",
+                          // a timestamp's date, as date_in keeps it
+                          "2024-01-02 03:04:05", "2024-01-02T23:30:00-05:00",
+                          "2024-01-02 24:00:00", "2024-01-02 23:59:60", "2024-01-02 12:00 BC",
+                          "2024-01-02T03:04:05.5Z", "2024-01-02 03:04:05+00",
+                          "200000-01-02 00:00"});
 }
 
 TEST_CASE("timestamptz: bytes equal timestamptz_send and round trips give the server's text",
@@ -415,7 +420,9 @@ TEST_CASE("date: bad text is rejected with reason and position, buffer unchanged
                     {"99999999999-01-01", Errc::date_out_of_range, 0, "22008"},
                     {"2024-1-1", Errc::invalid_date, 5, nullptr},
                     {"24-01-01", Errc::invalid_date, 2, nullptr},
-                    {"2024-01-01 12:00", Errc::invalid_date, 11, nullptr}});
+                    {"2024-01-02 25:00", Errc::invalid_date, 11, "22008"},
+                    {"2024-01-02 12:00x", Errc::invalid_date, 11, "22007"},
+                    {"2024-01-02T", Errc::invalid_date, 10, "22007"}});
 }
 
 TEST_CASE("timestamp(tz): bad text is rejected with reason and position, buffer unchanged",
