@@ -241,6 +241,12 @@ const char* column_kind_name(ColumnKind kind) noexcept {
 ColumnCodec column_codec(const ColumnInfo& column) noexcept {
     ColumnCodec codec;
     codec.typmod = column.base_oid != 0 ? column.base_typmod : column.typmod;
+    // int2vector (OID 22) and oidvector (30) look like arrays, but int2vectorrecv and
+    // oidvectorrecv want lower bound 0 (22P03 "invalid int2vector data" for what ArrayWriter
+    // writes) and their text is space-separated: no encoder yet, so refused up front.
+    if (column.resolved_oid() == 22 || column.resolved_oid() == 30) {
+        return codec;
+    }
     if (column.element_oid != 0) {
         // issue 10: the element as the catalog describes it (domain, enum, composite ...).
         ColumnKind element = column.children.empty() ? builtin_kind(column.element_oid)

@@ -446,3 +446,23 @@ TEST_CASE("values: json[] and jsonb[] store what json_populate_record reads from
           "have sub-arrays with matching dimensions");
     CHECK(loaded.rejects[3].reason.starts_with("column \"a\" (jsonb[]): "));
 }
+
+TEST_CASE("values: int2vector and oidvector are refused up front, naming the column",
+          "[load][values][pg]") {
+    // int2vectorrecv/oidvectorrecv refuse an array with lower bound 1 (22P03), so no value of
+    // these types could be stored: the load is refused before anything is written.
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS vl_vec; CREATE TABLE vl_vec (id int, v int2vector, "
+              "o oidvector)");
+    Loaded loaded = load("vl_vec", {}, "{\"id\":1,\"v\":[1,2],\"o\":\"1 2\"}\n");
+    INFO(loaded.result.output);
+    CHECK(loaded.result.exit_code == 2);
+    CHECK(loaded.result.output.find("table public.vl_vec: column \"v\" has type int2vector, "
+                                    "which pgingest cannot write yet; nothing was loaded.") !=
+          std::string::npos);
+    Loaded skipped = load("vl_vec", {"--skip", "v"}, "{\"id\":1,\"o\":\"1 2\"}\n");
+    CHECK(skipped.result.exit_code == 2);
+    CHECK(skipped.result.output.find("column \"o\" has type oidvector, which pgingest cannot "
+                                     "write yet") != std::string::npos);
+    CHECK(conn.query_value("SELECT count(*) FROM vl_vec") == "0");
+}
