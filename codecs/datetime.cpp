@@ -135,7 +135,14 @@ Status parse_date(std::string_view text, std::int32_t& days_since_2000) {
     if (Status status =
             detail::parse_datetime_parts(text, detail::DateTimeSyntax::date, parts);
         !status.ok()) {
-        return status;
+        // date_in reads a whole timestamp too and keeps its date as written: the time and
+        // the offset are checked, then dropped ('2024-01-02T23:30:00-05:00' is 2024-01-02).
+        DateTimeParts stamp;
+        if (!detail::parse_datetime_parts(text, detail::DateTimeSyntax::timestamp, stamp)
+                 .ok()) {
+            return status;
+        }
+        parts = stamp;
     }
     if (parts.special != 0) {
         days_since_2000 = parts.special > 0 ? date_pos_infinity : date_neg_infinity;
@@ -161,7 +168,7 @@ Status parse_interval(std::string_view text, Interval& out) {
     if (!text.empty() && text[0] == 'P') {
         return detail::parse_iso8601_interval(text, out);
     }
-    return detail::parse_time_interval(text, out);
+    return detail::parse_postgres_interval(text, out);
 }
 
 Status encode_date_text(ByteBuffer& out, std::string_view text) {

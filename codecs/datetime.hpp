@@ -98,7 +98,9 @@ void encode_interval(ByteBuffer& out, const Interval& value);
 /// Parses an ISO 8601 date into days since 2000-01-01, as date_in (date.c) would:
 /// `YYYY-MM-DD` (four or more year digits, two-digit month and day), optionally followed by
 /// whitespace and `BC` or `AD` (any case); `infinity` / `-infinity` (any case); leading and
-/// trailing whitespace. Narrower than date_in, which also takes other orders, names and a time.
+/// trailing whitespace; or any timestamp `parse_timestamptz` reads, whose date is kept as
+/// written (time and offset checked, then dropped, as date_in does). Narrower than date_in,
+/// which also takes other orders and month names.
 ///
 /// Errors: `Errc::invalid_date` at the offending byte for bad syntax, month, day (2024-02-30) or
 /// year 0 (server: 22007 / 22008 date/time field value out of range); `Errc::date_out_of_range`
@@ -128,19 +130,28 @@ void encode_interval(ByteBuffer& out, const Interval& value);
 /// 12:00). Errors as for `parse_timestamptz`. Pure, any thread, no allocation.
 [[nodiscard]] Status parse_timestamp(std::string_view text, std::int64_t& us_since_2000);
 
-/// Parses an interval, accepting two spellings of interval_in (timestamp.c, datetime.c):
-/// - ISO 8601 durations with designators, DecodeISO8601Interval: `P[nY][nM][nW][nD][T[nH][nM]
-///   [nS]]`, uppercase, no whitespace; each n as strtod reads it, may be negative or fractional
-///   (fractions spill into smaller units the way the server does: P1.5Y = 1 year 6 mons,
-///   P0.5M = 15 days); `PT` alone is a zero interval. The alternative format
-///   (`P0001-02-03T04:05:06`) is not accepted.
-/// - `[+|-]H:MM[:SS[.fraction]]` with optional surrounding whitespace, hours unbounded,
-///   minutes < 60, seconds ≤ 60; `MM:SS.fraction` as in DecodeTimeCommon.
-/// PostgreSQL's verbose style ("1 day 02:03:04") is not accepted.
+/// Parses an interval as interval_in (timestamp.c, datetime.c) reads it with IntervalStyle
+/// `postgres` and a column without a typmod:
+/// - PostgreSQL's own style, ParseDateTime then DecodeInterval: numbers with units (`1 day`,
+///   `3 hours`, `1.5 days`, `-2 mons`, every unit and abbreviation of deltatktbl: `y`, `yr`,
+///   `years`, `mon`, `w`, `d`, `h`, `hr`, `m`, `min`, `s`, `sec`, `ms`, `us`, `decades`,
+///   `centuries`, `millennia`...; case-insensitive, the unit may follow the number directly as
+///   in `1d2h`), a bare number as seconds, `H:MM[:SS[.frac]]` and `MM:SS.frac` time fields,
+///   signed (`-1 day +02:00`), SQL years-months (`1-2`), `@` and punctuation as separators,
+///   `ago` negating everything. Fractions spill into smaller units as the server's Adjust*
+///   helpers do (`1.5 years` = 1 year 6 mons, `1.5 days` = 1 day 12:00:00); a unit given twice
+///   is refused as there.
+/// - ISO 8601, DecodeISO8601Interval: `P[nY][nM][nW][nD][T[nH][nM][nS]]` (uppercase, no
+///   spaces, n as strtod reads it, fractions spill likewise), and the alternative formats
+///   `P0001-02-03T04:05:06` and `P00010203T040506`.
+/// `infinity` is no interval in PostgreSQL 15. Narrower than the server in two corners: the
+/// lexer is told only which unit words the core date token table holds, and strtod's hex and
+/// `inf` spellings are not read.
 ///
-/// Errors: `Errc::invalid_interval` at the offending byte; `Errc::interval_out_of_range` at the
-/// field whose value overflows (server: 22015 interval field value out of range, 22008
-/// interval out of range). Pure, any thread, no allocation.
+/// Errors: `Errc::invalid_interval` at the offending field or byte (server: 22007 invalid input
+/// syntax for type interval); `Errc::interval_out_of_range` at the field whose value overflows
+/// (server: 22015 interval field value out of range, 22008 interval out of range). Pure, any
+/// thread, no allocation.
 [[nodiscard]] Status parse_interval(std::string_view text, Interval& out);
 
 /// `parse_date` then `encode_date`; on error appends nothing.

@@ -28,7 +28,7 @@ const char* errc_reason(Errc code) noexcept {
         case Errc::timestamp_out_of_range:
             return "timestamp out of range (4713 BC to 294276 AD)";
         case Errc::invalid_interval:
-            return "invalid interval (expected ISO 8601 duration, e.g. P1DT2H3.5S)";
+            return "invalid input syntax for type interval (e.g. 1 day 02:03:04, 3 hours, P1DT2H)";
         case Errc::interval_out_of_range: return "interval field out of range";
         case Errc::array_too_large: return "array has more elements than PostgreSQL allows";
         case Errc::json_syntax: return "invalid JSON";
@@ -77,6 +77,13 @@ const char* errc_reason(Errc code) noexcept {
         case Errc::money_out_of_range: return "value is out of range for type money";
         case Errc::xml_encoding_not_utf8:
             return "XML declaration names an encoding other than UTF-8";
+        case Errc::bytea_invalid_hex_digit:
+            return "invalid hexadecimal digit (bytea hex format: \\x then pairs of 0-9a-fA-F)";
+        case Errc::bytea_odd_hex_digits:
+            return "invalid hexadecimal data: odd number of digits";
+        case Errc::invalid_bytea:
+            return "invalid input syntax for type bytea (a backslash must be followed by "
+                   "another or by three octal digits up to \\377)";
         case Errc::invalid_pg_lsn: return "invalid input syntax for type pg_lsn";
         case Errc::geometry_syntax: return "invalid geometric value (see the type's input syntax)";
         case Errc::line_invalid:

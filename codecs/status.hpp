@@ -39,7 +39,7 @@ enum class Errc : std::uint16_t {
     date_out_of_range,       ///< outside 4713 BC .. 5874897 AD; server: 22008
     invalid_timestamp,       ///< not an RFC 3339 / ISO 8601 timestamp
     timestamp_out_of_range,  ///< outside 4713 BC .. 294276 AD; server: 22008
-    invalid_interval,        ///< not an ISO 8601 duration or PostgreSQL interval text
+    invalid_interval,        ///< not interval text (interval_in); server: 22007
     interval_out_of_range,   ///< a component overflows its int32/int64 field
 
     // arrays
@@ -86,6 +86,9 @@ enum class Errc : std::uint16_t {
     money_out_of_range,         ///< overflows int8 cents; server: 22003
     xml_encoding_not_utf8,      ///< XML declaration names an encoding other than UTF-8
     invalid_pg_lsn,             ///< not X/Y with 1 to 8 hex digits each; server: 22P02
+    bytea_invalid_hex_digit,    ///< not a hex digit after \x (codecs/bytea.hpp); server: 22023
+    bytea_odd_hex_digits,       ///< \x with an odd number of hex digits; server: 22023
+    invalid_bytea,              ///< a backslash not followed by \ or \ooo; server: 22P02
     // geometric types (codecs/geometry.hpp)
     geometry_syntax,        ///< not the type's text syntax; server: 22P02 invalid input syntax
     line_invalid,           ///< line with A = B = 0 or two equal points; server: 22P02

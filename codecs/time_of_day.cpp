@@ -1,5 +1,6 @@
 #include "codecs/time_of_day.hpp"
 
+#include "codecs/datetime.hpp"
 #include "codecs/detail/datetime_text.hpp"
 
 namespace pgingest {
@@ -117,13 +118,64 @@ Status parse_offset(std::string_view text, std::size_t& at, std::int64_t& east_s
     return Status{};
 }
 
-// The whole text: spaces, clock, optional offset (seconds east, 0 without one), spaces.
+// time_in (DecodeTimeOnly) reads a date before the time, checks it and drops it: a first
+// word with a '-' and no ':' is taken as an ISO date (`parse_date`); `at` moves past it.
+Status skip_date(std::string_view text, std::size_t& at) {
+    std::size_t end = at;
+    while (end < text.size() && !detail::is_space(text[end])) {
+        end++;
+    }
+    std::string_view word = text.substr(at, end - at);
+    if (end == text.size() || word.find('-') == std::string_view::npos ||
+        word.find(':') != std::string_view::npos || word.front() == '-' ||
+        word.front() == '+') {
+        return Status{};
+    }
+    std::int32_t days = 0;
+    if (!parse_date(word, days).ok()) {
+        return fail(Errc::invalid_time, at);
+    }
+    at = skip_spaces(text, end);
+    return Status{};
+}
+
+// "am"/"pm" in any case, not followed by a letter: DecodeTimeOnly's AMPM tokens. The hour
+// must then be at most 12 (else 22008); 12 AM is 0, PM adds 12 hours except to 12.
+Status apply_meridiem(std::string_view text, std::size_t& at, std::int64_t& us) {
+    if (at + 2 > text.size() || (!detail::has_word_at(text, at, "am") &&
+                                 !detail::has_word_at(text, at, "pm")) ||
+        (at + 2 < text.size() && ((text[at + 2] >= 'a' && text[at + 2] <= 'z') ||
+                                  (text[at + 2] >= 'A' && text[at + 2] <= 'Z')))) {
+        return Status{};
+    }
+    const bool pm = text[at] == 'p' || text[at] == 'P';
+    const std::int64_t hour = us / (3600 * us_per_second);
+    if (hour > 12) {
+        return fail(Errc::time_field_out_of_range, at);
+    }
+    if (!pm && hour == 12) {
+        us -= 12 * 3600 * us_per_second;
+    } else if (pm && hour != 12) {
+        us += 12 * 3600 * us_per_second;
+    }
+    at = skip_spaces(text, at + 2);
+    return Status{};
+}
+
+// The whole text: spaces, an optional date (dropped), clock, optional AM/PM, optional offset
+// (seconds east, 0 without one), spaces.
 Status parse_time_common(std::string_view text, std::int64_t& us, std::int64_t& east_s) {
     std::size_t at = skip_spaces(text, 0);
+    if (Status status = skip_date(text, at); !status.ok()) {
+        return status;
+    }
     if (Status status = parse_clock(text, at, us); !status.ok()) {
         return status;
     }
     at = skip_spaces(text, at);
+    if (Status status = apply_meridiem(text, at, us); !status.ok()) {
+        return status;
+    }
     east_s = 0;
     if (at < text.size() &&
         (text[at] == 'Z' || text[at] == 'z' || text[at] == '+' || text[at] == '-')) {

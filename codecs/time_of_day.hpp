@@ -32,12 +32,15 @@ inline constexpr std::size_t time_encoded_size = 4 + 8;
 inline constexpr std::size_t timetz_encoded_size = 4 + 12;
 
 /// Parses a time of day as time_in does for these spellings:
-/// `[spaces]H[H]:M[M][:S[S][.fraction]][spaces][offset][spaces]`, offset `Z`, `z`, `±HH`,
-/// `±HHMM`, `±HH:MM` or `±HH:MM:SS` (checked, then ignored, as time_in ignores it). Fractions
-/// of any length are rounded to µs like the server (rint(strtod(fraction) · 1e6)). Hour ≤ 24,
-/// minute ≤ 59, second ≤ 60, and the total may not exceed 24:00:00 (23:59:60 is 24:00:00).
-/// Narrower than time_in: no AM/PM, no date part, no time zone names, no 'allballs', no
-/// dangling colon ('12:' and '12:00:', which time_in reads as 12:00), at most 2 digits a field.
+/// `[spaces][date spaces]H[H]:M[M][:S[S][.fraction]][spaces][AM|PM][spaces][offset][spaces]`,
+/// offset `Z`, `z`, `±HH`, `±HHMM`, `±HH:MM` or `±HH:MM:SS` (checked, then ignored, as time_in
+/// ignores it). A date (`YYYY-MM-DD`, as `parse_date`) is checked, then dropped; AM/PM (any
+/// case) needs an hour ≤ 12, 12 AM is 0:00, PM adds 12 hours except to 12 (DecodeTimeOnly).
+/// Fractions of any length are rounded to µs like the server (rint(strtod(fraction) · 1e6)).
+/// Hour ≤ 24, minute ≤ 59, second ≤ 60, and the total may not exceed 24:00:00 (23:59:60 is
+/// 24:00:00). Narrower than time_in: AM/PM only right after the time, no time zone names, no
+/// 'allballs', no dangling colon ('12:' and '12:00:', which time_in reads as 12:00), at most 2
+/// digits a field.
 ///
 /// Errors: `Errc::invalid_time` at the offending byte (server: 22007 invalid input syntax for
 /// type time); `Errc::time_field_out_of_range` at the field (server: 22008 date/time field

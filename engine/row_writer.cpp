@@ -8,6 +8,7 @@
 #include "codecs/array.hpp"
 #include "codecs/copy_binary.hpp"
 #include "codecs/geometry.hpp"
+#include "codecs/bytea.hpp"
 #include "codecs/jsonb.hpp"
 #include "codecs/numeric.hpp"
 #include "codecs/oids.hpp"
@@ -240,6 +241,12 @@ const char* column_kind_name(ColumnKind kind) noexcept {
 ColumnCodec column_codec(const ColumnInfo& column) noexcept {
     ColumnCodec codec;
     codec.typmod = column.base_oid != 0 ? column.base_typmod : column.typmod;
+    // int2vector (OID 22) and oidvector (30) look like arrays, but int2vectorrecv and
+    // oidvectorrecv want lower bound 0 (22P03 "invalid int2vector data" for what ArrayWriter
+    // writes) and their text is space-separated: no encoder yet, so refused up front.
+    if (column.resolved_oid() == 22 || column.resolved_oid() == 30) {
+        return codec;
+    }
     if (column.element_oid != 0) {
         // issue 10: the element as the catalog describes it (domain, enum, composite ...).
         ColumnKind element = column.children.empty() ? builtin_kind(column.element_oid)
@@ -492,8 +499,8 @@ Status RowWriter::from_text_field(ColumnKind kind, const ColumnCodec& codec,
         }
         case ColumnKind::numeric:
             return encode_numeric_text(*_out, value);
-        case ColumnKind::bytea:
-            return encode_bytea(*_out, value);
+        case ColumnKind::bytea:  // varlena.c byteain: "\x0102" or the escape format
+            return encode_bytea_text(*_out, value);
         case ColumnKind::uuid:
             return encode_uuid_text(*_out, value);
         case ColumnKind::date:
@@ -867,6 +874,21 @@ std::string RowWriter::describe(Status status, std::size_t column, std::string_v
         return message;
     }
     message += describe_error(status, "", value);
+    if (status.code != Errc::type_mismatch && status.code != Errc::invalid_array_text &&
+        _codecs.size() > column &&
+        _codecs[column].kind == ColumnKind::array &&
+        std::string_view(errc_position_unit(status.code) == nullptr
+                             ? ""
+                             : errc_position_unit(status.code)) == "byte") {
+        // An array element's codec error carries the element's index (write_array,
+        // write_nd_array, write_array_text), not a byte offset into the value; only a
+        // malformed array literal has a byte offset.
+        const std::string byte = " at byte " + std::to_string(status.position) + ": ";
+        if (std::size_t at = message.find(byte); at != std::string::npos) {
+            message.replace(at, byte.size(),
+                            " at element " + std::to_string(status.position) + ": ");
+        }
+    }
     if (status.code == Errc::float_out_of_range && column < _codecs.size()) {
         // The server's words for it (float.c float_overflow_error: "value out of range:
         // overflow"; float8in: "is out of range for type double precision"), with the type.

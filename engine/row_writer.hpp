@@ -170,9 +170,10 @@ class RowWriter {
     /// "a:1 b" into tsvector, an enum label, a range
     /// ("[1,5)", "empty") or multirange ("{[1,2),[5,6)}") literal, an array literal of any
     /// rank ("{{1,2},{3,NULL}}", codecs/array_text.hpp), a record literal ("(1,\"a b\",)",
-    /// codecs/composite.hpp), hstore text ("a=>1, b=>NULL"), ltree text.
+    /// codecs/composite.hpp), hstore text ("a=>1, b=>NULL"), ltree text, bytea as byteain reads
+    /// it ("\\x0102" hex or the escape format, codecs/bytea.hpp; `bytes` takes raw bytes).
     Status from_text(std::string_view value);
-    /// bytea columns: the bytes as they are.
+    /// bytea columns: the bytes as they are (no byteain decoding: see `from_text`).
     Status bytes(std::string_view value);
     /// uuid columns.
     Status uuid(const UuidBytes& value);
@@ -193,6 +194,13 @@ class RowWriter {
     Status json_parsed(std::string_view text);
     /// json/jsonb columns: writes `element` as JSON.
     Status json_dom(simdjson::dom::element element);
+    /// json[]/jsonb[] columns: `array_json` is the text of a JSON array already validated (by a
+    /// simdjson parse). Its elements' texts are copied verbatim, numbers digit for digit, as
+    /// `json_parsed` copies a document; a JSON null element is an SQL NULL element (as
+    /// json_populate_record reads a json[] field); nested arrays are dimensions by the rule of
+    /// `json_value` (rectangular, at most 6 levels; else `array_ragged` / `array_too_many_dims`
+    /// at the flat element index). Other columns: `type_mismatch`.
+    Status json_array_parsed(std::string_view array_json);
 
     /// json/jsonb columns: starts the field and returns the writer to build the document with;
     /// `end_json` completes it. Returns nullptr (and `last_status()` is `type_mismatch` or
@@ -217,7 +225,9 @@ class RowWriter {
     /// position, missing trailing attributes NULL) into a composite, whose attributes recurse
     /// (inside an array a composite must be an object: nested arrays are dimensions); an object
     /// of string/null values into hstore (a repeated key: the last wins). Anything else is
-    /// `type_mismatch`. Element errors carry the element index as position.
+    /// `type_mismatch`. Element errors carry the element index as position. json[]/jsonb[]
+    /// take a JSON array whose elements are stored as JSON (null: an SQL NULL element), nested
+    /// arrays being dimensions, as json_populate_record reads such a field.
     Status json_value(simdjson::dom::element value);
 
     /// The Status of the last call (for `begin_json`, whose result is a pointer).
@@ -261,6 +271,8 @@ class RowWriter {
                                  std::size_t depth);
     Status write_composite_json(const ColumnInfo& type, simdjson::dom::element value,
                                 std::size_t depth);
+    Status write_json_array_level(const ColumnCodec& codec, std::string_view level,
+                                  std::span<const std::uint32_t> dims, std::uint32_t& index);
     Status write_hstore_json(simdjson::dom::object pairs);
     Status write_hstore_text(std::string_view text);
     Status done(Status status) noexcept;

@@ -76,8 +76,6 @@ bool is_catalog_kind(ColumnKind kind) noexcept {
 bool is_array_element_kind(ColumnKind kind) noexcept {
     switch (kind) {
         case ColumnKind::unsupported:
-        case ColumnKind::json:
-        case ColumnKind::jsonb:
         case ColumnKind::vector:
         case ColumnKind::halfvec:
         case ColumnKind::sparsevec:
@@ -130,8 +128,9 @@ bool RowWriter::takes_catalog_path(const ColumnCodec& codec, simdjson::dom::elem
     if (value.is_string()) {
         return true;  // an array literal
     }
-    if (detail::is_catalog_kind(codec.element)) {
-        return true;
+    if (detail::is_catalog_kind(codec.element) || codec.element == ColumnKind::json ||
+        codec.element == ColumnKind::jsonb) {
+        return true;  // json[] elements are any JSON value: write_nd_array, not json_scalar
     }
     if (codec.element == ColumnKind::point) {
         return false;  // [[x, y], ...] is a point[] of pairs; N-d point arrays take array text

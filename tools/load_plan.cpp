@@ -226,6 +226,13 @@ bool is_json_column(const PlannedColumn& planned) noexcept {
     return kind == ColumnKind::json || kind == ColumnKind::jsonb;
 }
 
+/// json[] and jsonb[]: their elements keep the record's text too (RowWriter::json_array_parsed).
+bool is_json_array_column(const ColumnInfo& column) noexcept {
+    ColumnCodec codec = column_codec(column);
+    return codec.kind == ColumnKind::array &&
+           (codec.element == ColumnKind::json || codec.element == ColumnKind::jsonb);
+}
+
 const char* source_name(SourceKind kind) noexcept {
     switch (kind) {
         case SourceKind::key:
@@ -539,7 +546,8 @@ RecordEncoder::RecordEncoder(const LoadPlan& plan, JsonWriterOptions json)
     for (std::size_t i = 0; i < plan.columns.size(); ++i) {
         const PlannedColumn& planned = plan.columns[i];
         bool by_pointer = planned.source == SourceKind::pointer && !planned.argument.empty();
-        bool exact = keeps_number_text(column_codec(planned.column).kind);
+        bool exact = keeps_number_text(column_codec(planned.column).kind) ||
+                     is_json_array_column(planned.column);
         _raw_columns.push_back((planned.source == SourceKind::key || by_pointer) && exact);
         _raw_rest = _raw_rest || planned.source == SourceKind::rest;
         _raw_any = _raw_any || _raw_rest || _raw_columns.back();
@@ -848,6 +856,8 @@ bool RecordEncoder::write_raw(std::size_t index, std::string_view raw, RecordErr
     Status status{};
     if (is_json_column(planned)) {
         status = _writer.json_parsed(raw);
+    } else if (raw.front() == '[' && is_json_array_column(planned.column)) {
+        status = _writer.json_array_parsed(raw);
     } else if (valid && is_text_kind(kind)) {
         status = _writer.text(raw);  // the number's own text
     } else if (valid && (kind == ColumnKind::numeric || is_float_kind(kind) ||
@@ -1167,7 +1177,8 @@ bool RecordEncoder::write_column(std::size_t index, simdjson::dom::element recor
                 (void)ensure_raw();
             }
             if (_raw_ready && _raw_columns[index] && !_raw[index].empty() &&
-                (value.is_number() || is_json_column(planned))) {
+                (value.is_number() || is_json_column(planned) ||
+                 (value.is_array() && is_json_array_column(planned.column)))) {
                 return write_raw(index, _raw[index], error);
             }
             status = _writer.json_value(value);

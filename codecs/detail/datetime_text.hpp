@@ -36,9 +36,9 @@ struct DateTimeParts {
 /// An ISO 8601 duration with designators (`P…`), as DecodeISO8601Interval reads it.
 [[nodiscard]] Status parse_iso8601_interval(std::string_view text, Interval& out);
 
-/// `[+|-]H:MM[:SS[.fraction]]` / `[+|-]MM:SS.fraction` with surrounding whitespace, as
-/// DecodeInterval reads a lone time field (DecodeTimeForInterval, DecodeTimeCommon).
-[[nodiscard]] Status parse_time_interval(std::string_view text, Interval& out);
+/// PostgreSQL's own interval syntax, as interval_in reads a text that does not start with 'P':
+/// ParseDateTime's fields, then DecodeInterval (units, H:M:S, years-months, ago).
+[[nodiscard]] Status parse_postgres_interval(std::string_view text, Interval& out);
 
 /// C-locale isspace(), which the server's date/time lexer (ParseDateTime) skips.
 [[nodiscard]] inline bool is_space(char c) {

@@ -30,11 +30,16 @@ const std::vector<std::string> valid_times = {
     "24:00:00.0000004", "23:59:60", "23:59:59.9999995", "23:59:59.9999994", "12:00:00.",
     "12:00:00.1", "12:00:00.12", "12:00:00.123", "12:00:00.1234", "12:00:00.12345",
     "12:00:00.123456", "12:00:00.1234565", "12:00:00.1234575", "12:00:00.123456499",
-    "00:00:00.000001", "  08:30  ", "\t08:30:15\n", "12:00:00.000000000", "07:05:03.5"};
+    "00:00:00.000001", "  08:30  ", "\t08:30:15\n", "12:00:00.000000000", "07:05:03.5",
+    // AM/PM and a date before the time, as DecodeTimeOnly reads them
+    "11:00 PM", "11:00 pm", "11:00PM", "12:00 AM", "12:30:00 am", "0:30 PM", "12:00 PM",
+    "12:01 PM", "11:00:00.5 am", "12:00:00.5 AM", "2024-01-02 03:04:05", "2024-01-02  03:04",
+    "2024-01-02 11:00 PM", "  2024-01-02 03:04  "};
 
 const std::vector<std::string> valid_timetz = {
     "12:00+05", "12:00:00-05", "12:00+0530", "12:00+05:30", "12:00-05:30:15", "12:00+15:59",
     "12:00-15:59:59", "12:00Z", "12:00z", "12:00 +01", "12:00:00.5 -03:30", "00:00+00",
+    "11:00 PM +02", "2024-01-02 03:04:05+00", "2024-01-02 03:04:05 -05:30",
     "24:00:00+00", "24:00:00-15", "23:59:60+01", "12:00", " 12:00:00.123456+14 ",
     "12:00:00.1234565+00"};
 
@@ -97,9 +102,17 @@ TEST_CASE("time/timetz: bad text is rejected with reason and position, buffer un
         {"12:00:00 junk", Errc::invalid_time, 9, "22007"},
         {"12:00:00+05 x", Errc::invalid_time, 12, "22007"},
         {"12:00:00.1.2", Errc::invalid_time, 10, "22007"},
-        {"12:00 PM", Errc::invalid_time, 6, nullptr},        // narrower: no AM/PM
+        {"13:00 PM", Errc::time_field_out_of_range, 6, "22008"},
+        {"24:00 pm", Errc::time_field_out_of_range, 6, "22008"},
+        {"11:00 p", Errc::invalid_time, 6, "22007"},
+        {"11:00 PMx", Errc::invalid_time, 6, "22007"},
+        {"11:00 +02 PM", Errc::invalid_time, 10, nullptr},   // narrower: AM/PM before offset
+        {"PM 11:00", Errc::invalid_time, 0, nullptr},        // narrower: AM/PM after the time
+        {"2024-02-30 03:04", Errc::invalid_time, 0, "22008"},
+        {"2024-01-02", Errc::invalid_time, 2, "22007"},
+        {"2024-01-02 x", Errc::invalid_time, 11, "22007"},
+        {"2024-1-2 03:04", Errc::invalid_time, 0, nullptr},  // narrower: a 2-digit month
         {"allballs", Errc::invalid_time, 0, nullptr},        // narrower: no special words
-        {"2024-01-01 12:00", Errc::invalid_time, 2, nullptr},  // narrower: no date part
         {"12:30.5", Errc::invalid_time, 5, nullptr},         // MM:SS.frac is not taken
         {"123:00", Errc::invalid_time, 2, "22008"},
         {"12:00 EST", Errc::invalid_time, 6, nullptr},       // narrower: no zone names
@@ -121,7 +134,7 @@ TEST_CASE("time/timetz: mutated spellings we accept are accepted identically by 
     auto conn = connect_utc();
     std::vector<std::string> seeds = valid_times;
     seeds.insert(seeds.end(), valid_timetz.begin(), valid_timetz.end());
-    std::string_view alphabet = "0123456789:.+- Zz\t59";
+    std::string_view alphabet = "0123456789:.+- Zz\t59apmAPM";
     CHECK(test::check_mutations(conn, "time", encode_time_text, seeds, alphabet, random) > 100);
     CHECK(test::check_mutations(conn, "timetz", encode_timetz_text, seeds, alphabet, random) >
           100);
