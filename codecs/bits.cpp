@@ -1,27 +1,18 @@
 #include "codecs/bits.hpp"
 
+#include "codecs/detail/hex.hpp"
+
 namespace pgingest {
 
 namespace {
+
+using detail::hex_value;
 
 // VARBITMAXLEN (utils/varbit.h): INT_MAX - BITS_PER_BYTE + 1.
 constexpr std::size_t varbit_length_max = 2147483647 - 8 + 1;
 
 Status fail(Errc code, std::size_t at) {
     return Status{code, static_cast<std::uint32_t>(at)};
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 // Writes the digits from text[start] on into `data` (zeroed, ⌈bits/8⌉ bytes).

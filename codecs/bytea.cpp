@@ -1,26 +1,15 @@
 #include "codecs/bytea.hpp"
 
 #include "codecs/copy_binary.hpp"
+#include "codecs/detail/hex.hpp"
 
 namespace pgingest {
 
 namespace {
 
-Status fail(Errc code, std::size_t at) { return Status{code, static_cast<std::uint32_t>(at)}; }
+using detail::hex_value;
 
-// encode.c get_hex: 0-9, a-f, A-F; -1 for anything else.
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
+Status fail(Errc code, std::size_t at) { return Status{code, static_cast<std::uint32_t>(at)}; }
 
 // The whitespace hex_decode skips between pairs (not isspace: no \v, no \f).
 bool hex_space(char c) noexcept { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }

@@ -2,9 +2,13 @@
 
 #include <cstring>
 
+#include "codecs/detail/hex.hpp"
+
 namespace pgingest {
 
 namespace {
+
+using detail::hex_value;
 
 constexpr std::uint8_t family_inet = 2;   // PGSQL_AF_INET
 constexpr std::uint8_t family_inet6 = 3;  // PGSQL_AF_INET6
@@ -24,19 +28,6 @@ struct CString {
 
 bool is_digit(int c) {
     return c >= '0' && c <= '9';
-}
-
-int hex_value(int c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 bool is_space(int c) {

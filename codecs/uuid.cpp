@@ -1,22 +1,12 @@
 #include "codecs/uuid.hpp"
 
+#include "codecs/detail/hex.hpp"
+
 namespace pgingest {
 
 namespace {
 
-// Value of an ASCII hex digit, or -1 (isxdigit in the C locale).
-constexpr int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
+using detail::hex_value;
 
 constexpr Status invalid_at(std::size_t at) noexcept {
     return Status{Errc::invalid_uuid, static_cast<std::uint32_t>(at)};
