@@ -52,15 +52,19 @@ struct InputReader::Budget {
         ++oversize_live;
         return true;
     }
-    void release(bool oversize) {
+    void release() {
         {
             std::lock_guard lock(mutex);
             PGINGEST_ASSERT(live > 0);
             --live;
-            if (oversize) {
-                PGINGEST_ASSERT(oversize_live > 0);
-                --oversize_live;
-            }
+        }
+        released.notify_all();
+    }
+    void release_oversize() {
+        {
+            std::lock_guard lock(mutex);
+            PGINGEST_ASSERT(oversize_live > 0);
+            --oversize_live;
         }
         released.notify_all();
     }
@@ -833,14 +837,22 @@ class SourceReader {
         auto budget = _reader._budget;
         // Two owners: `_buffer` (and the chunks cut from it) count against the budget; `owner`,
         // held by the budget's deleter, is what `InputBuffer::keep` shares, so bytes a consumer
-        // keeps outlive the count. The reader never writes to a buffer once it is queued.
-        auto owner = std::make_shared<InputBuffer>();
+        // keeps outlive the count. The reader never writes to a buffer once it is queued. The
+        // oversize slot goes with the bytes: a kept big record (the load holds it until its
+        // COMMIT) still stops the reader from growing another buffer past 4 chunks, or a big
+        // record's buffer, its tuple and the next big record would be in memory at once.
+        std::shared_ptr<InputBuffer> owner(new InputBuffer(), [budget](InputBuffer* freed) {
+            bool oversize = Writer::oversize(*freed);
+            delete freed;
+            if (oversize) {
+                budget->release_oversize();
+            }
+        });
         InputBuffer* buffer = owner.get();
         _buffer =
-            std::shared_ptr<InputBuffer>(buffer, [budget, owner](InputBuffer* counted) mutable {
-                bool oversize = Writer::oversize(*counted);
+            std::shared_ptr<InputBuffer>(buffer, [budget, owner](InputBuffer*) mutable {
                 owner.reset();  // frees the bytes unless a consumer kept them
-                budget->release(oversize);
+                budget->release();
             });
         Writer::reserve(*_buffer, std::max(bytes, _options.chunk_bytes));
         _size = 0;

@@ -120,7 +120,9 @@ struct InputOptions {
 /// `RecordChunk::data` counts against the reader's `buffers_in_flight_max` while any chunk holds
 /// it. A consumer that needs the bytes after it moved on to its next chunk (the load keeps the
 /// text of rows in flight to quote a row the server refuses) takes `keep()`: it keeps the bytes,
-/// unchanged, but not the reader's count, so the reader goes on reading.
+/// unchanged, but not the reader's count, so the reader goes on reading. A buffer larger than 4
+/// chunks (a big record) keeps the reader's one oversize slot while anyone holds it, kept or
+/// not: the reader reads the next big record only once the bytes of this one are freed.
 class InputBuffer : public std::enable_shared_from_this<InputBuffer> {
   public:
     InputBuffer() = default;
@@ -133,7 +135,8 @@ class InputBuffer : public std::enable_shared_from_this<InputBuffer> {
     /// Bytes allocated past `data()`; always >= size() + SIMDJSON_PADDING.
     [[nodiscard]] std::size_t capacity() const noexcept { return _capacity; }
     /// This buffer, kept alive and unchanged for as long as the caller holds the pointer, and
-    /// not counted in the reader's budget (see the class comment); no allocation. Any thread.
+    /// not counted in the reader's buffers in flight (a big one keeps its oversize slot: see the
+    /// class comment); no allocation. Any thread.
     [[nodiscard]] std::shared_ptr<const InputBuffer> keep() const { return shared_from_this(); }
 
   private:

@@ -176,9 +176,11 @@ class RejectSink {
 /// and stdin cannot be). Each chunk's buffer is kept, not copied (`InputBuffer::keep`: immutable,
 /// and no longer counted in the reader's budget, so the reader reads on), and dropped when the
 /// last of its rows is committed or refused: memory is bounded by the source text of the rows in
-/// flight, which the engine's memory budget bounds. Also counts
-/// the rows not settled: after the writers stopped, the rows read that were neither committed
-/// nor refused. Thread-safe.
+/// flight, which the engine's memory budget bounds. A big record's buffer keeps the reader's one
+/// oversize slot until then, so the next big record is read once this one is committed (within
+/// `flush_interval_ms`, even when no other row comes): one big record's text and tuple in
+/// memory, not also the next one's. Also counts the rows not settled: after the writers
+/// stopped, the rows read that were neither committed nor refused. Thread-safe.
 class HeldRecords {
   public:
     /// One chunk's records; `pending` counts its rows not yet committed or refused, plus one for
