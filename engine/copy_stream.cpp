@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +24,9 @@ using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
 // CopyFail messages over 10 000 bytes kill the connection (PQ_SMALL_MESSAGE_LIMIT; FORMATS §5.4).
 constexpr std::size_t copy_fail_reason_max = 1000;
+
+// Largest CopyData message handed to libpq (`send_libpq`): bounds libpq's output buffer.
+constexpr std::size_t libpq_piece_bytes = std::size_t{1} << 20;
 
 // How much of the server's pending output one peek looks at.
 constexpr std::size_t peek_window_bytes = 4096;
@@ -143,12 +147,21 @@ bool CopyStream::send_slice(const char* data, std::size_t size) {
 }
 
 bool CopyStream::send_libpq(const char* payload, std::size_t payload_size) {
-    // Blocking mode: 1 = queued, -1 = error (the cause comes from PQgetResult in finish()).
-    if (PQputCopyData(_conn.native(), payload, static_cast<int>(payload_size)) != 1) {
-        _socket_broken = true;
-        return false;
-    }
-    _bytes_sent += payload_size + copy_data_header_size;
+    // In CopyData messages of at most `libpq_piece_bytes`: PQputCopyData grows libpq's output
+    // buffer to hold a whole message and never shrinks it, so a huge batch handed over at once
+    // would stay as a second copy for the connection's life (issue 11: peak RSS). CopyData
+    // boundaries need not match tuple boundaries (protocol.sgml, "COPY Operations").
+    do {
+        std::size_t piece = std::min(payload_size, libpq_piece_bytes);
+        // Blocking mode: 1 = queued, -1 = error (the cause comes from PQgetResult in finish()).
+        if (PQputCopyData(_conn.native(), payload, static_cast<int>(piece)) != 1) {
+            _socket_broken = true;
+            return false;
+        }
+        _bytes_sent += piece + copy_data_header_size;
+        payload += piece;
+        payload_size -= piece;
+    } while (payload_size > 0);
     return true;
 }
 
