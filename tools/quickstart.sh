@@ -17,7 +17,7 @@ esac
 
 jobs=$(nproc 2>/dev/null || echo 2)
 packages=(g++ cmake make pkg-config libpq-dev liburing-dev libconcurrentqueue-dev libsimdjson-dev
-          libbenchmark-dev catch2 libcli11-dev postgresql-15 zlib1g-dev libzstd-dev
+          libbenchmark-dev catch2 libcli11-dev postgresql-15 zlib1g-dev libzstd-dev libxxhash-dev
           python3-asyncpg golang-go golang-github-jackc-pgx-v4-dev libpqxx-dev
           python3-matplotlib time)
 
