@@ -563,3 +563,55 @@ TEST_CASE("ledger: epilogue statements are bounded and round-trip ranges and mes
                       "ledger: offset 9223372036854775808 exceeds the ledger's int8 ranges (at "
                       "most 9223372036854775807)");
 }
+
+TEST_CASE("ledger: begin_load waits for a dead run's transaction in flight, then sees it",
+          "[engine][pg][ledger]") {
+    auto conn = test::connect();
+    drop_schema(conn, "ledger_t8");
+    Connection dead(test::cluster().conninfo());  // a writer of a run whose process died
+    {
+        Ledger run(test::cluster().conninfo(), LedgerOptions{.schema = "ledger_t8"});
+        CHECK_FALSE(run.begin_load("fence", "t", {}).has_value());
+        EngineCallbacks callbacks;
+        run.attach("fence", callbacks);
+        REQUIRE(callbacks.transaction.prologue.size() == 1);
+        dead.exec("BEGIN");
+        dead.exec(callbacks.transaction.prologue[0]);  // what every writer transaction takes
+        const std::vector<RowOrigin> row{{.source = 0, .length = 10, .offset = 0}};
+        const std::vector<std::span<const RowOrigin>> runs{row};
+        const std::vector<std::size_t> tables{0};
+        OriginRanges loaded;
+        loaded.add(std::span<const RowOrigin>(row));
+        dead.exec_pipeline(ledger_statements(
+            run.quoted_schema(), "fence",
+            TransactionView{
+                .rows = 1, .loaded = loaded.ranges(), .origins = runs, .tables = tables},
+            {}));
+    }  // the run's session (and its run lock) is gone; its writer's COMMIT is still to come
+    Ledger resume(test::cluster().conninfo(), LedgerOptions{.schema = "ledger_t8"});
+    std::optional<LoadRecord> seen;
+    std::exception_ptr error;
+    std::thread resumer([&] {
+        try {
+            seen = resume.begin_load("fence", "t", {});
+        } catch (...) {
+            error = std::current_exception();
+        }
+    });
+    std::string waiting = "0";
+    for (int i = 0; i < 3000 && waiting == "0"; i++) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        waiting = conn.query_value(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+    }
+    CHECK(waiting == "1");  // the resume waits on the fence
+    dead.exec("COMMIT");
+    resumer.join();
+    REQUIRE_FALSE(error);
+    REQUIRE(seen.has_value());
+    CHECK(seen->state == LoadState::interrupted);
+    OriginRanges expected;
+    expected.add(OriginRange{.source = 0, .first = 0, .end = 10});
+    CHECK(seen->loaded == expected);
+    CHECK(seen->rows_loaded == 1);
+}
