@@ -179,7 +179,9 @@ class Ledger {
     /// The load as the ledger has it now, nullopt when unknown. Throws `ServerError`.
     [[nodiscard]] std::optional<LoadRecord> read_load(const std::string& load_id);
 
-    /// Marks the load finished and releases its run lock. Throws `ServerError`.
+    /// Marks the load finished, compacts its `settled` rows to one per source and outcome (the
+    /// union of the ranges, the sum of the rows), and releases its run lock, in one
+    /// transaction. Call once every writer stopped. Throws `ServerError`.
     void finish_load(const std::string& load_id);
 
     /// Releases the run lock of `load_id` without finishing it (the load stays interrupted).

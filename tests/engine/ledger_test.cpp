@@ -163,7 +163,12 @@ TEST_CASE("ledger: ranges equal the stored rows' origins after a load with 2 wri
     Ledger ledger(test::cluster().conninfo(), LedgerOptions{.schema = "ledger_t1"});
     CHECK_FALSE(ledger.begin_load("load-1", "ledger_rows", {}).has_value());
     run_load(ledger, "load-1", "ledger_rows", 2, 30'000, OriginRanges{});
+    // Several transactions, each with its own ledger rows, committed out of order by 2 writers.
+    CHECK(std::stoi(conn.query_value("SELECT count(DISTINCT xid) FROM ledger_t1.settled")) > 5);
+    CHECK(ledger.read_load("load-1")->state == LoadState::interrupted);  // as seen by this run
     ledger.finish_load("load-1");
+    // Compacted: one row per source and outcome.
+    CHECK(conn.query_value("SELECT count(*) FROM ledger_t1.settled") == "4");
     std::optional<LoadRecord> record = ledger.read_load("load-1");
     REQUIRE(record.has_value());
     CHECK(record->state == LoadState::finished);
@@ -178,8 +183,6 @@ TEST_CASE("ledger: ranges equal the stored rows' origins after a load with 2 wri
     CHECK(record->rows_rejected == refused_rows);
     CHECK(refused_rows == expected_origins(2, 30'000, true).offsets() / record_bytes);
     check_rejects_once(conn, "ledger_t1", "load-1", refused_rows);
-    // Several transactions, each with its own ledger rows, committed out of order by 2 writers.
-    CHECK(std::stoi(conn.query_value("SELECT count(DISTINCT xid) FROM ledger_t1.settled")) > 5);
     CHECK(unsettled(std::vector<OriginRange>{{0, 0, 300'000}, {1, 0, 300'000}},
                     [&] {
                         OriginRanges all = record->loaded;
