@@ -516,8 +516,11 @@ void Ledger::finish_load(const std::string& load_id) {
     const std::string& s = _quoted_schema;
     // One row per (source, outcome) from here on: the union of the ranges, the sum of the rows.
     const std::string compact =
-        "WITH gone AS (DELETE FROM " + s + ".settled WHERE load_id = $1 RETURNING *) "
-        "INSERT INTO " + s + ".settled (load_id, source_no, rejected, ranges, rows) "
+        "WITH gone AS (DELETE FROM " + s +
+        ".settled WHERE load_id = $1 RETURNING *) "
+        "INSERT INTO " +
+        s +
+        ".settled (load_id, source_no, rejected, ranges, rows) "
         "SELECT $1, g.source_no, g.rejected, (SELECT range_agg(r) FROM gone AS h, "
         "unnest(h.ranges) AS r WHERE h.source_no = g.source_no AND h.rejected = g.rejected), "
         "sum(g.rows)::int8 FROM gone AS g GROUP BY g.source_no, g.rejected";
@@ -525,8 +528,7 @@ void Ledger::finish_load(const std::string& load_id) {
         Statement{.sql = "BEGIN"},
         Statement{.sql = "UPDATE " + s + ".loads SET finished_at = now() WHERE load_id = $1",
                   .params = {load_id}},
-        Statement{.sql = compact, .params = {load_id}},
-        Statement{.sql = "COMMIT"}});
+        Statement{.sql = compact, .params = {load_id}}, Statement{.sql = "COMMIT"}});
     end_run(load_id);
 }
 

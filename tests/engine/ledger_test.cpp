@@ -618,3 +618,35 @@ TEST_CASE("ledger: begin_load waits for a dead run's transaction in flight, then
     CHECK(seen->loaded == expected);
     CHECK(seen->rows_loaded == 1);
 }
+
+TEST_CASE("ledger: describe_source_change names the first field that differs", "[engine][ledger]") {
+    const SourceIdentity before{.path = "a.ndjson",
+                                .size_bytes = 100,
+                                .mtime_ns = 5,
+                                .hashed_bytes = 100,
+                                .head_xxh3 = "h",
+                                .tail_xxh3 = "t"};
+    SourceIdentity now = before;
+    now.path = "moved/a.ndjson";
+    CHECK(describe_source_change(before, now) == "");
+    now.tail_xxh3 = "T";
+    CHECK(describe_source_change(before, now) == "content of the last 100 bytes");
+    now.head_xxh3 = "H";
+    CHECK(describe_source_change(before, now) == "content of the first 100 bytes");
+    now.mtime_ns = 6;
+    CHECK(describe_source_change(before, now) == "modification time 5 ns -> 6 ns");
+    now.size_bytes = 99;
+    CHECK(describe_source_change(before, now) == "size 100 bytes -> 99 bytes");
+}
+
+TEST_CASE("ledger: schema names are quoted; an empty one is refused", "[engine][pg][ledger]") {
+    auto conn = test::connect();
+    drop_schema(conn, "Ledger \"Mixed\" Case");
+    CHECK_THROWS_WITH(Ledger(test::cluster().conninfo(), LedgerOptions{.schema = ""}),
+                      "ledger: the ledger schema name is empty");
+    Ledger ledger(test::cluster().conninfo(), LedgerOptions{.schema = "Ledger \"Mixed\" Case"});
+    CHECK(ledger.quoted_schema() == "\"Ledger \"\"Mixed\"\" Case\"");
+    CHECK_FALSE(ledger.begin_load("q", "t", {}).has_value());
+    CHECK(conn.query_value("SELECT count(*) FROM \"Ledger \"\"Mixed\"\" Case\".loads") == "1");
+    drop_schema(conn, "Ledger \"Mixed\" Case");
+}
