@@ -35,7 +35,7 @@
 #include "codecs/status.hpp"
 #include "codecs/tsearch.hpp"
 #include "codecs/uuid.hpp"
-#include "engine/catalog.hpp"
+#include "codecs/table_shape.hpp"
 
 namespace pgingest {
 

@@ -3,7 +3,7 @@
 // issue 10: how RowWriter picks the codec of a catalog-driven type (enum, range, multirange,
 // composite, contrib types). Private to engine/row_writer*.cpp.
 
-#include "engine/catalog.hpp"
+#include "codecs/table_shape.hpp"
 #include "engine/row_writer.hpp"
 
 namespace pgingest::detail {

@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include "codecs/copy_binary.hpp"
+#include "engine/catalog.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "codecs/copy_binary.hpp"
+#include "engine/catalog.hpp"
 #include "engine/row_writer.hpp"
 #include "tests/support/pg.hpp"
 
