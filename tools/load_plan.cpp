@@ -13,7 +13,7 @@
 
 #include "codecs/copy_binary.hpp"
 #include "codecs/jsonb.hpp"
-#include "engine/scalar_columns.hpp"
+#include "codecs/scalar_columns.hpp"
 
 namespace pgingest::tools {
 

@@ -11,7 +11,7 @@
 
 #include "codecs/copy_binary.hpp"
 #include "engine/catalog.hpp"
-#include "engine/row_writer.hpp"
+#include "codecs/row_writer.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;
