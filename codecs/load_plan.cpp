@@ -1,4 +1,4 @@
-#include "tools/load_plan.hpp"
+#include "codecs/load_plan.hpp"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
