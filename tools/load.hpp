@@ -2,7 +2,7 @@
 
 // `pgingest load`: JSON records from files or stdin into one table through the engine.
 //
-// Threads: one reader (tools/input.hpp: reads, decompresses, splits into records) and as many
+// Threads: one reader (engine/input.hpp: reads, decompresses, splits into records) and as many
 // fetchers as producers (they take its chunks, so a producer waits for input at most 100 ms
 // and then hands over its partly filled batch once the flush interval passed), N producer
 // threads (parse each record with simdjson, encode its tuple with the plan of
