@@ -112,7 +112,7 @@ enum class Errc : std::uint16_t {
     invalid_composite_text, ///< malformed record literal (rowtypes.c record_in); 22P02
     invalid_hstore,         ///< malformed hstore text, or a value that is not a string/null
 
-    // rows (engine/row_writer.hpp)
+    // rows (codecs/row_writer.hpp)
     type_mismatch,    ///< a value of a kind the column's type cannot take (text into uuid...)
     row_field_count,  ///< a tuple ended with columns unwritten, or a value past the last column
 };

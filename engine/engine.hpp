@@ -41,7 +41,7 @@
 // transaction committed before re-sending, so no row is stored twice; `CommitInDoubt` when the
 // server cannot tell.
 //
-// Fields are written with the typed row API (engine/row_writer.hpp: one checked call per column)
+// Fields are written with the typed row API (codecs/row_writer.hpp: one checked call per column)
 // or straight with the codecs (codecs/*.hpp) in COPY column order.
 
 #include <atomic>

@@ -25,7 +25,7 @@
 #include "codecs/json_writer.hpp"
 #include "engine/engine.hpp"
 #include "engine/errors.hpp"
-#include "tools/input.hpp"
+#include "engine/input.hpp"
 #include "tools/local_server.hpp"
 
 namespace pgingest::tools {

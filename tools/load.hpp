@@ -2,11 +2,11 @@
 
 // `pgingest load`: JSON records from files or stdin into one table through the engine.
 //
-// Threads: one reader (tools/input.hpp: reads, decompresses, splits into records) and as many
+// Threads: one reader (engine/input.hpp: reads, decompresses, splits into records) and as many
 // fetchers as producers (they take its chunks, so a producer waits for input at most 100 ms
 // and then hands over its partly filled batch once the flush interval passed), N producer
 // threads (parse each record with simdjson, encode its tuple with the plan of
-// tools/load_plan.hpp into the engine's batch buffers), the engine's writers (COPY over
+// codecs/load_plan.hpp into the engine's batch buffers), the engine's writers (COPY over
 // io_uring), a progress printer, a lock watch (names the lock the writers wait for) and a
 // signal watcher (SIGINT/SIGTERM). Every record read ends up loaded, in the rejects sink, or
 // (when the load stopped early) not loaded: `rows_read = rows_loaded + rows_rejected +
@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/load_plan.hpp"
+#include "codecs/load_plan.hpp"
 
 namespace pgingest::tools {
 

@@ -17,7 +17,7 @@
 #include <sstream>
 #include <string>
 
-#include "tools/input.hpp"
+#include "engine/input.hpp"
 
 namespace {
 

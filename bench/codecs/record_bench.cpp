@@ -1,6 +1,6 @@
 // BM_record_encode_{spans,events,snapshots,vectors}: what a `pgingest load` producer thread does per record —
 // parse the NDJSON line with simdjson and encode its tuple through the record plan
-// (tools/load_plan.hpp) — on records from `pgingest generate` (tools/generate.hpp). Bytes are
+// (codecs/load_plan.hpp) — on records from `pgingest generate` (tools/generate.hpp). Bytes are
 // the NDJSON input. No server: the columns are those `pgingest generate --schema` creates.
 
 #include <benchmark/benchmark.h>
@@ -11,7 +11,7 @@
 #include "codecs/copy_binary.hpp"
 #include "codecs/oids.hpp"
 #include "tools/generate.hpp"
-#include "tools/load_plan.hpp"
+#include "codecs/load_plan.hpp"
 
 namespace {
 

@@ -7,11 +7,12 @@
 // pg_enum, ragged arrays, unknown attributes, malformed ranges, non-string hstore values. A
 // domain's CHECK is the server's: the row is refused with SQLSTATE 23514.
 
-#include "engine/row_writer.hpp"
+#include "codecs/row_writer.hpp"
 
 #include <catch2/catch.hpp>
 
 #include "codecs/copy_binary.hpp"
+#include "engine/catalog.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;

@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "codecs/copy_binary.hpp"
-#include "engine/row_writer.hpp"
+#include "engine/catalog.hpp"
+#include "codecs/row_writer.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;

@@ -1,4 +1,4 @@
-// Proves the typed row API for issue 10's scalar types (engine/scalar_columns.hpp) against a
+// Proves the typed row API for issue 10's scalar types (codecs/scalar_columns.hpp) against a
 // real server: each of time, timetz, inet, cidr, macaddr, macaddr8, money, bit(n), varbit(n),
 // "char", oid, xml, jsonpath and pg_lsn, written through RowWriter::json_value (JSON strings,
 // and JSON numbers read as their text) and RowWriter::from_text into a real table, is stored as
@@ -6,13 +6,13 @@
 // through the array writer; bad values are refused with a message naming the column and type,
 // and nothing is written for them.
 
-#include "engine/row_writer.hpp"
+#include "codecs/row_writer.hpp"
 
 #include <catch2/catch.hpp>
 
 #include "codecs/copy_binary.hpp"
 #include "engine/catalog.hpp"
-#include "engine/scalar_columns.hpp"
+#include "codecs/scalar_columns.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;

@@ -4,7 +4,7 @@
 // every bad value leaves the buffer and the column position as they were; rows built through the
 // engine's producers land.
 
-#include "engine/row_writer.hpp"
+#include "codecs/row_writer.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -15,9 +15,10 @@
 #include <vector>
 
 #include "codecs/copy_binary.hpp"
+#include "engine/catalog.hpp"
 #include "tests/load/load_support.hpp"
 #include "tests/support/pg.hpp"
-#include "tools/load_plan.hpp"
+#include "codecs/load_plan.hpp"
 
 using namespace pgingest;
 using namespace pgingest::tools;

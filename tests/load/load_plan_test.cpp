@@ -3,11 +3,12 @@
 // naming something wrong is refused before anything is written with a message naming the flag
 // and the column, and that records encoded with the plan store exactly what the JSON said.
 
-#include "tools/load_plan.hpp"
+#include "codecs/load_plan.hpp"
 
 #include <catch2/catch.hpp>
 
 #include "codecs/copy_binary.hpp"
+#include "engine/catalog.hpp"
 #include "tests/load/load_support.hpp"
 #include "tests/support/pg.hpp"
 

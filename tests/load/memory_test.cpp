@@ -17,7 +17,7 @@
 
 #include "tests/load/load_support.hpp"
 #include "tests/support/pg.hpp"
-#include "tools/load_plan.hpp"
+#include "codecs/load_plan.hpp"
 
 using namespace pgingest;
 

@@ -1,4 +1,4 @@
-#include "tools/detail/json_scan.hpp"
+#include "codecs/detail/json_scan.hpp"
 
 #include <simdjson.h>
 

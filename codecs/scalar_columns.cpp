@@ -1,4 +1,4 @@
-#include "engine/scalar_columns.hpp"
+#include "codecs/scalar_columns.hpp"
 
 #include <charconv>
 

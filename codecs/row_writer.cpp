@@ -1,4 +1,4 @@
-#include "engine/row_writer.hpp"
+#include "codecs/row_writer.hpp"
 
 #include <bit>
 #include <charconv>
@@ -15,9 +15,9 @@
 #include "codecs/pgvector.hpp"
 #include "codecs/scalars.hpp"
 #include "codecs/text.hpp"
-#include "engine/scalar_columns.hpp"
+#include "codecs/scalar_columns.hpp"
 #include "codecs/tsearch.hpp"
-#include "engine/detail/row_writer_catalog.hpp"
+#include "codecs/detail/row_writer_catalog.hpp"
 
 namespace pgingest {
 

@@ -1,4 +1,4 @@
-#include "tools/input.hpp"
+#include "engine/input.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -35,7 +35,7 @@
 #include "codecs/status.hpp"
 #include "codecs/tsearch.hpp"
 #include "codecs/uuid.hpp"
-#include "engine/catalog.hpp"
+#include "codecs/table_shape.hpp"
 
 namespace pgingest {
 
@@ -58,7 +58,7 @@ enum class ColumnKind : std::uint8_t {
     timestamp,
     timestamptz,
     interval,
-    // issue 10: scalar types (engine/scalar_columns.hpp). Written by from_text and json_value
+    // issue 10: scalar types (codecs/scalar_columns.hpp). Written by from_text and json_value
     // (strings; numbers as their text, like '<number>'::type) and by integer, unsigned_integer
     // and floating (as their text); arrays of them through json_value.
     time,
@@ -92,7 +92,7 @@ enum class ColumnKind : std::uint8_t {
     tsvector,
     tsquery,
     array,        ///< array of any rank of an encodable element kind (`ColumnCodec::element`)
-    // issue 10: catalog-driven types (engine/row_writer_catalog.cpp). Domains take their base
+    // issue 10: catalog-driven types (codecs/row_writer_catalog.cpp). Domains take their base
     // type's kind; citext is `text`.
     enumeration,  ///< enum: one of the labels read from pg_enum, sent as text (enum.c enum_recv)
     range,        ///< range over an encodable subtype (codecs/range.hpp)
@@ -251,7 +251,7 @@ class RowWriter {
     Status integer_field(ColumnKind kind, const ColumnCodec& codec, std::int64_t value);
     Status floating_field(ColumnKind kind, const ColumnCodec& codec, double value);
     Status from_text_field(ColumnKind kind, const ColumnCodec& codec, std::string_view value);
-    // issue 10: catalog-driven types (engine/row_writer_catalog.cpp). `type` is the column or a
+    // issue 10: catalog-driven types (codecs/row_writer_catalog.cpp). `type` is the column or a
     // nested type of it; `depth` counts nesting levels, bounded by the catalog's type_depth_max.
     [[nodiscard]] bool takes_catalog_path(const ColumnCodec& codec,
                                           simdjson::dom::element value) const;

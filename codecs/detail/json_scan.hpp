@@ -6,7 +6,7 @@
 // number). `JsonValidator` checks a whole text in constant memory; the cursors then walk the
 // members of an object or the elements of an array of text already validated, so a record's
 // columns are found as slices of its own text (RecordEncoder's large-record path,
-// tools/load_plan.cpp).
+// codecs/load_plan.cpp).
 
 #include <cstddef>
 #include <cstdint>

@@ -7,7 +7,7 @@
 #include "codecs/array.hpp"
 #include "codecs/copy_binary.hpp"
 #include "codecs/jsonb.hpp"
-#include "engine/row_writer.hpp"
+#include "codecs/row_writer.hpp"
 
 namespace pgingest {
 

@@ -2,7 +2,7 @@
 
 // The column kinds of issue 10's scalar types (time, timetz, inet, cidr, macaddr, macaddr8,
 // money, bit, varbit, "char", oid, xml, jsonpath, pg_lsn) for the typed row API
-// (engine/row_writer.hpp): which OIDs they are, their names, and how a text or a JSON number
+// (codecs/row_writer.hpp): which OIDs they are, their names, and how a text or a JSON number
 // becomes their binary field. The codecs are codecs/time_of_day.hpp, network.hpp, bits.hpp
 // and misc_types.hpp; RowWriter calls these from a few one-line hooks.
 
@@ -11,7 +11,7 @@
 
 #include "codecs/buffer.hpp"
 #include "codecs/status.hpp"
-#include "engine/row_writer.hpp"
+#include "codecs/row_writer.hpp"
 
 namespace pgingest {
 

@@ -13,8 +13,8 @@
 #include "codecs/jsonb.hpp"
 #include "codecs/range.hpp"
 #include "codecs/text.hpp"
-#include "engine/detail/row_writer_catalog.hpp"
-#include "engine/row_writer.hpp"
+#include "codecs/detail/row_writer_catalog.hpp"
+#include "codecs/row_writer.hpp"
 
 namespace pgingest {
 

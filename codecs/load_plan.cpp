@@ -1,4 +1,4 @@
-#include "tools/load_plan.hpp"
+#include "codecs/load_plan.hpp"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -13,7 +13,7 @@
 
 #include "codecs/copy_binary.hpp"
 #include "codecs/jsonb.hpp"
-#include "engine/scalar_columns.hpp"
+#include "codecs/scalar_columns.hpp"
 
 namespace pgingest::tools {
 

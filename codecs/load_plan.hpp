@@ -33,9 +33,9 @@
 
 #include "codecs/buffer.hpp"
 #include "codecs/json_writer.hpp"
-#include "engine/catalog.hpp"
-#include "engine/row_writer.hpp"
-#include "tools/detail/json_scan.hpp"
+#include "codecs/table_shape.hpp"
+#include "codecs/row_writer.hpp"
+#include "codecs/detail/json_scan.hpp"
 
 namespace pgingest::tools {
 

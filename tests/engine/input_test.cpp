@@ -12,7 +12,7 @@
 // truncated or corrupt gzip/zstd hands out every record before the damage and one error with
 // the decompressed offset; a record over max_record_bytes is one error between its neighbours.
 
-#include "tools/input.hpp"
+#include "engine/input.hpp"
 
 #include <fcntl.h>
 #include <simdjson.h>

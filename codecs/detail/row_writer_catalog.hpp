@@ -1,10 +1,10 @@
 #pragma once
 
 // issue 10: how RowWriter picks the codec of a catalog-driven type (enum, range, multirange,
-// composite, contrib types). Private to engine/row_writer*.cpp.
+// composite, contrib types). Private to codecs/row_writer*.cpp.
 
-#include "engine/catalog.hpp"
-#include "engine/row_writer.hpp"
+#include "codecs/table_shape.hpp"
+#include "codecs/row_writer.hpp"
 
 namespace pgingest::detail {
 

@@ -1,9 +1,9 @@
-// Proves the in-place JSON scan of large records (tools/detail/json_scan): the validator accepts
+// Proves the in-place JSON scan of large records (codecs/detail/json_scan): the validator accepts
 // exactly what simdjson's DOM accepts on a corpus of valid and invalid texts (numbers of any
 // magnitude aside, which JSON allows and the DOM refuses), says where a text goes wrong, and
 // the cursors and the unescaping find members, elements and keys as the DOM does.
 
-#include "tools/detail/json_scan.hpp"
+#include "codecs/detail/json_scan.hpp"
 
 #include <simdjson.h>
 
