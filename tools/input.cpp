@@ -1252,12 +1252,11 @@ void SourceReader::split_document(bool require_array) {
         }
         if (skipped || splitter.failed()) {
             push_split(pending, _size);  // nothing more is held: read on to the end
-        } else if (!start && Writer::oversize(*_buffer)) {  // give the big allocation back
-            std::shared_ptr<InputBuffer> big = std::move(_buffer);
-            std::size_t size = _size;
-            new_buffer(size * 2);
-            std::memcpy(Writer::data(*_buffer), big->data(), size);
-            _size = size;
+        } else if (!start && Writer::oversize(*_buffer)) {
+            push_split(pending, _size);  // the records it holds go with it
+            if (Writer::oversize(*_buffer)) {
+                new_buffer();  // give the big allocation back
+            }
         }
         fed = _size;
         if (!fill()) {
