@@ -271,9 +271,9 @@ bool JsonSplitter::begin_path_value(char c, std::size_t depth, JsonSplitSink& si
         return fail(sink, "expected a value");
     }
     if (_pointer[depth].wildcard) {
-        sink.error(_pos, _line,
-                   "pointer " + prefix(depth + 1) + ": `*` applied to a " + type + " at " +
-                       prefix(depth));
+        sink.error(
+            _pos, _line,
+            "pointer " + prefix(depth + 1) + ": `*` applied to a " + type + " at " + prefix(depth));
     } else {
         sink.error(_pos, _line,
                    "pointer " + prefix(depth + 1) + ": " + prefix(depth) + " is a " + type +

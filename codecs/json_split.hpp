@@ -158,12 +158,11 @@ class JsonSplitter {
     void record_done(std::uint64_t end, JsonSplitSink& sink);
     void key_done();
     bool fail(JsonSplitSink& sink, const char* what);
-    bool fail_at(JsonSplitSink& sink, std::uint64_t offset, std::uint64_t line,
-                 std::string reason);
+    bool fail_at(JsonSplitSink& sink, std::uint64_t offset, std::uint64_t line, std::string reason);
     [[nodiscard]] std::string prefix(std::size_t count) const;
 
     std::vector<JsonSplitSegment> _pointer;
-    std::vector<Level> _levels;       ///< one per pointer segment, plus the target
+    std::vector<Level> _levels;        ///< one per pointer segment, plus the target
     std::vector<std::uint8_t> _stack;  ///< open containers: '{' or '['
     std::size_t _depth_max;
     bool _require_array;
@@ -171,7 +170,7 @@ class JsonSplitter {
     Expect _expect = Expect::value;
     Token _token = Token::none;
     bool _failed = false;
-    bool _seen = false;  ///< a non-blank byte was fed
+    bool _seen = false;       ///< a non-blank byte was fed
     std::uint64_t _pos = 0;   ///< offset of the byte being looked at
     std::uint64_t _base = 0;  ///< offset of the first byte of the chunk being fed
     std::uint64_t _line = 1;

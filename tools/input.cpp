@@ -1212,8 +1212,7 @@ void SourceReader::split_document(bool require_array) {
     std::string skipped_text;
     auto held = [&](std::uint64_t offset) {  // `offset` in `_buffer`, if still held
         std::uint64_t at = origin + offset;
-        return at >= _offset && at <= _offset + _size ? std::optional(at - _offset)
-                                                       : std::nullopt;
+        return at >= _offset && at <= _offset + _size ? std::optional(at - _offset) : std::nullopt;
     };
     auto on_error = [&](std::uint64_t offset, std::uint64_t line, std::string reason) {
         std::optional<std::uint64_t> at = held(offset);
@@ -1237,8 +1236,7 @@ void SourceReader::split_document(bool require_array) {
             splitter.feed(view().substr(fed), sink);
         }
         std::optional<std::uint64_t> start = splitter.record_start();
-        std::size_t keep =
-            start && held(*start) ? static_cast<std::size_t>(*held(*start)) : _size;
+        std::size_t keep = start && held(*start) ? static_cast<std::size_t>(*held(*start)) : _size;
         bool due = pending.records.size() >= _options.records_per_chunk ||
                    pending.errors.size() >= _options.records_per_chunk ||
                    (_size >= _options.chunk_bytes && keep > 0) ||

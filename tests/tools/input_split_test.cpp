@@ -99,8 +99,8 @@ TEST_CASE("input split: errors outside the records keep reason and offset in sma
     // --format auto, whose detection reads the first 64 KiB at once).
     std::string valid = doc.substr(0, doc.size() - 3) + "}";
     std::string valid_path = write("miss.json", valid);
-    Read miss = read_one(valid_path,
-                         {.format = InputFormat::document, .pointer = "/nope", .chunk_bytes = 1024});
+    Read miss = read_one(
+        valid_path, {.format = InputFormat::document, .pointer = "/nope", .chunk_bytes = 1024});
     REQUIRE(miss.errors.size() == 1);
     CHECK(miss.errors[0].reason == "pointer /nope: key \"nope\" not found");
     CHECK((miss.errors[0].byte_offset == 0 && miss.errors[0].line == 1));

@@ -25,12 +25,11 @@ TEST_CASE("json_scan: accepts exactly what simdjson's DOM accepts on seeded muta
         R"({"a": [1, 2.5, -3e2, true, false, null], "b": {"c": "x\u00e9\"\\\/\b\f\n\r\t"}})",
         "[[], {}, [[1]], {\"\": \"\"}, 0, -0.0, 1E+2, 12345678901234567]",
         "{\"s\": \"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\", \"n\": [0.1e-5, 9]}",
-        "\"just a string\"",
-        "  [ 1 , { \"k\" : [ null ] } ]  "};
+        "\"just a string\"", "  [ 1 , { \"k\" : [ null ] } ]  "};
     std::mt19937_64 random(11072026);
     std::vector<std::string> texts = pgingest::test::mutated_texts(
-        seeds, "{}[]\",:0123456789eE+-. \t\nturefalsn\\u/\x01\x7f\xC3\xA9\x80\xED\xF4\xFF",
-        20000, random);
+        seeds, "{}[]\",:0123456789eE+-. \t\nturefalsn\\u/\x01\x7f\xC3\xA9\x80\xED\xF4\xFF", 20000,
+        random);
     JsonValidator validator(1024);
     std::size_t accepted = 0;
     std::size_t numbers_left_out = 0;
@@ -52,6 +51,6 @@ TEST_CASE("json_scan: accepts exactly what simdjson's DOM accepts on seeded muta
         CHECK(ours == (dom == simdjson::SUCCESS));
         accepted += ours ? 1 : 0;
     }
-    CHECK(accepted > 2000);                        // both sides of the border are covered
+    CHECK(accepted > 2000);                       // both sides of the border are covered
     CHECK(numbers_left_out < texts.size() / 50);  // the exception stays an exception
 }
