@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "codecs/assert.hpp"
+#include "codecs/json_split.hpp"
 #include "engine/errors.hpp"
 
 namespace pgingest::tools {
@@ -984,8 +985,11 @@ class SourceReader {
     void skip_long_line();
     void read_document(InputFormat format);
     void emit_document();
-    void walk(bool require_array);
+    void split_document(bool require_array);
     void skip_document();
+    void push_split(Pending& pending, std::size_t keep);
+    void end_split(JsonSplitter& splitter, JsonSplitSink& sink, Pending& pending,
+                   std::uint64_t origin);
 
     InputReader& _reader;
     std::size_t _index;
@@ -1105,24 +1109,24 @@ void SourceReader::skip_long_line() {
 
 void SourceReader::read_document(InputFormat format) {
     bool whole = format == InputFormat::document && !_reader._has_pointer;
+    if (!whole) {
+        split_document(format == InputFormat::json_array);
+        return;
+    }
     struct stat status {};
     if (!_decoder && _file.regular() && ::fstat(_file.fd(), &status) == 0) {
         // Room for the whole file at once: no growth.
         auto size = static_cast<std::size_t>(status.st_size) + 1;
-        reserve(whole ? std::min(size, _options.max_record_bytes + _options.chunk_bytes) : size);
+        reserve(std::min(size, _options.max_record_bytes + _options.chunk_bytes));
     }
     while (fill()) {
-        if (whole && _size > _options.max_record_bytes) {
+        if (_size > _options.max_record_bytes) {
             skip_document();
             return;
         }
     }
     Writer::set_size(*_buffer, _size);
-    if (whole) {
-        emit_document();
-    } else {
-        walk(format == InputFormat::json_array && !_reader._has_pointer);
-    }
+    emit_document();
 }
 
 /// The whole source is the record (format document, no pointer); damage makes it the error.
@@ -1153,56 +1157,125 @@ void SourceReader::emit_document() {
     }
 }
 
-void SourceReader::walk(bool require_array) {
-    std::shared_ptr<const InputBuffer> data = _buffer;
-    const char* base = data->data();
-    LineCounter lines(base);
-    Pending pending{.data = data, .source_index = _index};
-    auto flush = [&] {
-        if (!pending.records.empty() || !pending.errors.empty()) {
-            push(std::exchange(pending, Pending{.data = data, .source_index = _index}));
-        }
-    };
-    auto on_error = [&](const char* at, std::string reason) {
-        auto offset = static_cast<std::size_t>(at - base);
-        pending.errors.push_back(
-            {_name, lines.line_at(offset), _offset + offset, std::move(reason),
-             shorten(std::string_view(at, _size - offset), _options.error_text_bytes_max)});
-    };
-    auto on_record = [&](std::string_view raw) {
-        std::string_view text = trim_right(raw);  // raw_json() keeps what precedes `]` or `}`
-        auto offset = static_cast<std::size_t>(text.data() - base);
-        if (text.size() > _options.max_record_bytes) {
-            on_error(text.data(), too_large(text.size(), _options.max_record_bytes));
-            return;
-        }
-        pending.records.push_back({offset, text.size(), lines.line_at(offset), _offset + offset});
-        if (pending.records.size() >= _options.records_per_chunk) {
-            flush();
-        }
-    };
-    // One parser per reader thread: its structural index (4 bytes per input byte) is
-    // allocated and faulted in once, not per document.
-    thread_local od::parser parser;
-    bool walked = walk_document(parser, base, _size, data->capacity(), _reader._pointer,
-                                require_array, on_record, on_error);
-    if (_size >= parser_kept_bytes_max) {
-        parser = od::parser{};  // a big document's index is not kept for the next source
+/// A `JsonSplitSink` that hands what it gets to two functions.
+template <class OnRecord, class OnError>
+class CallbackSink final : public JsonSplitSink {
+  public:
+    CallbackSink(OnRecord on_record, OnError on_error)
+        : _on_record(std::move(on_record)), _on_error(std::move(on_error)) {}
+    void record(std::uint64_t offset, std::uint64_t length, std::uint64_t line) override {
+        _on_record(offset, length, line);
     }
-    if (!_damage.empty()) {
-        // The cut makes the JSON malformed where the damage begins: that error becomes the one
-        // damage error, at its position.
-        InputError error{_name, lines.line_at(_size), _offset + _size, {}, {}};
-        if (!walked && !pending.errors.empty()) {
-            error = std::move(pending.errors.back());
-            pending.errors.pop_back();
-        }
-        error.reason = _damage;
-        pending.errors.push_back(std::move(error));
+    void error(std::uint64_t offset, std::uint64_t line, std::string reason) override {
+        _on_error(offset, line, std::move(reason));
     }
-    flush();
+
+  private:
+    OnRecord _on_record;
+    OnError _on_error;
+};
+
+/// Queues `pending` (records in `_buffer[0, keep)`, errors) and starts a new buffer with
+/// `_buffer[keep, _size)`, the record being cut.
+void SourceReader::push_split(Pending& pending, std::size_t keep) {
+    if (pending.records.empty()) {
+        if (!pending.errors.empty()) {
+            push(std::exchange(pending, Pending{.data = nullptr, .source_index = _index}));
+        }
+        drop(keep);
+        return;
+    }
+    std::shared_ptr<InputBuffer> full = std::move(_buffer);
+    std::size_t tail = _size - keep;
+    new_buffer(tail * 2);
+    std::memcpy(Writer::data(*_buffer), full->data() + keep, tail);
+    _size = tail;
+    Writer::set_size(*full, keep);
+    _offset += keep;
+    pending.data = std::move(full);
+    push(std::exchange(pending, Pending{.data = nullptr, .source_index = _index}));
 }
 
+// A json-array or pointer document is cut into records as its bytes arrive (codecs/json_split):
+// `_buffer` holds the bytes from the record being cut (or from what was fed last) on, so memory
+// is the chunks in flight plus the largest record, whatever the document's size. A record over
+// max_record_bytes is read past without being held (its first bytes kept for the error).
+void SourceReader::split_document(bool require_array) {
+    std::vector<JsonSplitSegment> pointer;
+    for (const PointerSegment& segment : _reader._pointer) {
+        pointer.push_back({segment.key, segment.wildcard});
+    }
+    JsonSplitter splitter(std::move(pointer), require_array && !_reader._has_pointer);
+    const std::uint64_t origin = _offset;  // source offset of the splitter's offset 0
+    Pending pending{.data = nullptr, .source_index = _index};
+    std::optional<std::uint64_t> skipped;  // splitter offset of an oversize record read past
+    std::string skipped_text;
+    auto held = [&](std::uint64_t offset) {  // `offset` in `_buffer`, if still held
+        std::uint64_t at = origin + offset;
+        return at >= _offset && at <= _offset + _size ? std::optional(at - _offset) : std::nullopt;
+    };
+    auto on_error = [&](std::uint64_t offset, std::uint64_t line, std::string reason) {
+        std::optional<std::uint64_t> at = held(offset);
+        std::string text = at ? shorten(view().substr(*at), _options.error_text_bytes_max) : "";
+        pending.errors.push_back({_name, line, origin + offset, std::move(reason),
+                                  skipped == offset ? skipped_text : std::move(text)});
+    };
+    auto on_record = [&](std::uint64_t offset, std::uint64_t length, std::uint64_t line) {
+        if (skipped == offset || length > _options.max_record_bytes) {
+            on_error(offset, line, too_large(length, _options.max_record_bytes));
+            skipped.reset();
+            return;
+        }
+        auto at = static_cast<std::size_t>(*held(offset));
+        pending.records.push_back({at, static_cast<std::size_t>(length), line, origin + offset});
+    };
+    CallbackSink sink(on_record, on_error);
+    std::size_t fed = 0;  // bytes of `_buffer` fed to the splitter
+    for (;;) {
+        if (!splitter.failed() && fed < _size) {
+            splitter.feed(view().substr(fed), sink);
+        }
+        std::optional<std::uint64_t> start = splitter.record_start();
+        std::size_t keep = start && held(*start) ? static_cast<std::size_t>(*held(*start)) : _size;
+        bool due = pending.records.size() >= _options.records_per_chunk ||
+                   pending.errors.size() >= _options.records_per_chunk ||
+                   (_size >= _options.chunk_bytes && keep > 0) ||
+                   (!pending.records.empty() && !_file.regular() && _stream->would_block(0));
+        if (due || pending.records.empty()) {
+            push_split(pending, keep);
+        }
+        if (start && !skipped && _offset + _size - (origin + *start) > _options.max_record_bytes) {
+            skipped = *start;
+            skipped_text = shorten(view().substr(*held(*start)), _options.error_text_bytes_max);
+        }
+        if (skipped || splitter.failed()) {
+            push_split(pending, _size);  // nothing more is held: read on to the end
+        } else if (!start && Writer::oversize(*_buffer)) {
+            push_split(pending, _size);  // the records it holds go with it
+            if (Writer::oversize(*_buffer)) {
+                new_buffer();  // give the big allocation back
+            }
+        }
+        fed = _size;
+        if (!fill()) {
+            break;
+        }
+    }
+    end_split(splitter, sink, pending, origin);
+}
+
+/// The end of a split document: an unfinished document is an error, or the damage that cut it
+/// is (at the end of what was decoded); then everything left is queued.
+void SourceReader::end_split(JsonSplitter& splitter, JsonSplitSink& sink, Pending& pending,
+                             std::uint64_t origin) {
+    if (_damage.empty()) {
+        splitter.finish(sink);
+    } else {
+        pending.errors.push_back(
+            {_name, splitter.line(), origin + splitter.position(), _damage, {}});
+    }
+    push_split(pending, _size);
+}
 /// A `document` source longer than the limit: reports it and reads past its end.
 void SourceReader::skip_document() {
     std::string_view bytes = view();

@@ -10,12 +10,14 @@
 //    paused, the complete lines read so far are queued at once. The consumer that takes a chunk
 //    splits it into lines in `next()`, and with a pointer also walks each line to the pointer
 //    there, so that work runs in parallel;
-//  - json_array / document: holds the whole decompressed document once and walks it with
-//    simdjson On-Demand to find the records (raw_json() views, no copy, no DOM), handing them out
-//    in chunks of up to `records_per_chunk` records that share the document's buffer.
+//  - json_array, or a document with a pointer: cuts the bytes into records as they arrive with
+//    the streaming splitter (codecs/json_split.hpp), holding only the record being cut, and hands
+//    them out in chunks of up to `records_per_chunk` records (or about `chunk_bytes`) that share
+//    one buffer;
+//  - document without a pointer: holds the source whole (it is the one record).
 // At most `buffers_in_flight_max` buffers are alive at once (queued or held by consumers), and
 // at most one of them larger than 4 chunks, so memory stays bounded by that many chunks plus
-// the largest record (or the largest json-array / pointer document), whatever the input.
+// the largest record, whatever the input.
 
 #include <atomic>
 #include <chrono>
@@ -87,10 +89,11 @@ struct InputOptions {
     /// RFC 6901 pointer with `*` segments selecting the records in each document (each JSON
     /// array file, document file or NDJSON line). The value there is the record, or when it is
     /// an array, each element is one. Empty: json_array → each element, document → the whole
-    /// source, ndjson → each line. The walk is simdjson On-Demand: values off the pointer's path
-    /// are skipped, not validated, so malformed JSON there may go unnoticed by the reader (each
-    /// record is validated by the consumer's own parse). A key literally named `*` cannot be
-    /// addressed.
+    /// source, ndjson → each line. In a json-array or document source the splitter checks all
+    /// JSON outside the records and, inside a record, only its strings and brackets (the
+    /// consumer's parse checks the rest); an NDJSON line is walked with simdjson On-Demand,
+    /// which skips values off the pointer's path unvalidated. Keys are compared as written
+    /// (escapes not decoded). A key literally named `*` cannot be addressed.
     std::string pointer{};
     /// Target size of an NDJSON chunk (bytes); a chunk ends at a newline, a longer line grows it.
     std::size_t chunk_bytes = std::size_t{2} << 20;
@@ -105,8 +108,9 @@ struct InputOptions {
     /// max_record_bytes (M)"); an NDJSON line is read past without being held whole, and the
     /// next line is read. Default 256 MiB: well below PostgreSQL's 1 GB limit of one field
     /// (MaxAllocSize, src/include/utils/memutils.h), with room for a jsonb bigger than its text.
-    /// A json-array or pointer document is held whole whatever its size: only its records are
-    /// limited. Memory of the reader: about `buffers_in_flight_max` × `chunk_bytes` plus the
+    /// A json-array or pointer document is never held whole: a record of it over the limit is
+    /// read past, its first bytes kept for the error. Memory of the reader: about
+    /// `buffers_in_flight_max` × `chunk_bytes` plus the
     /// largest record: a buffer grows past 4 chunks only while no other such buffer is alive
     /// (queued or held by a consumer), so big records are read one at a time.
     std::size_t max_record_bytes = std::size_t{256} << 20;
@@ -167,9 +171,11 @@ struct RecordRef {
 /// `zstd: corrupt data (Data corruption detected) at decompressed offset 65536`. A partial last
 /// line cut by the damage is part of that error: `line`/`byte_offset` are its start and `text`
 /// its bytes (empty when the damage fell just after a newline). In a json-array or pointer
-/// document, the records before the damage are handed out and the error replaces the
-/// malformed-JSON error the cut would cause, at its position; a `document` source is the one
-/// error (its text is the document's start).
+/// document, the records before the damage are handed out and the damage is one error at the
+/// end of what was decoded (text empty), in place of the unfinished-document error; a
+/// `document` source is the one error (its text is the document's start). The text of an
+/// error in a json-array or pointer document is what the reader still holds from its offset:
+/// empty for a pointer miss found when a container that began chunks earlier closes.
 struct InputError {
     std::string source;             ///< file name as given, or "-" for stdin
     std::uint64_t line = 0;         ///< 1-based line in the decompressed source
