@@ -1,4 +1,4 @@
-// The constant-memory JSON validator of large records (tools/detail/json_scan `JsonValidator`)
+// The constant-memory JSON validator of large records (codecs/detail/json_scan `JsonValidator`)
 // against simdjson on the same text: On-Demand (iterate and walk every value: what validates
 // a record whole) and the DOM (parse). Inputs: a 16 MiB nested record and a 16 MiB dense array
 // of one-digit numbers (the shapes of tests/load/memory_test.cpp), and the streaming splitter
@@ -11,7 +11,7 @@
 #include <string>
 
 #include "codecs/json_split.hpp"
-#include "tools/detail/json_scan.hpp"
+#include "codecs/detail/json_scan.hpp"
 
 namespace {
 

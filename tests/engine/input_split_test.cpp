@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/input.hpp"
+#include "engine/input.hpp"
 
 using namespace pgingest::tools;
 

@@ -1,4 +1,4 @@
-// Differential fuzz test of the constant-memory JSON validator (tools/detail/json_scan) against
+// Differential fuzz test of the constant-memory JSON validator (codecs/detail/json_scan) against
 // simdjson's DOM on seeded mutations: it accepts exactly what the DOM accepts, apart from
 // numbers the DOM refuses and JSON allows (NUMBER_ERROR for integers past 64 bits or `1e999`):
 // of the texts the DOM refuses with NUMBER_ERROR, the validator accepts only those holding such
@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "codecs/detail/json_scan.hpp"
 #include "tests/support/mutate.hpp"
-#include "tools/detail/json_scan.hpp"
 
 using pgingest::detail::JsonScanError;
 using pgingest::detail::JsonValidator;
