@@ -3,7 +3,8 @@
 // transaction (checked per transaction id), on both I/O paths; epilogue and COMMIT cost one round
 // trip; a data error in the epilogue ends the load with `EpilogueError` naming the statement and
 // stores nothing of that transaction; 40001 / 40P01 in the epilogue run the transaction again,
-// rows stored once; a per-connection staging table moved by the epilogue stores every row once
+// rows stored once; a transient error there that persists ends the load as `EpilogueError` too;
+// a per-connection staging table moved by the epilogue stores every row once
 // across many transactions and killed connections, one of them killed during the epilogue.
 
 #include <atomic>
@@ -250,6 +251,56 @@ TEST_CASE("engine transaction: 40001 and 40P01 in the epilogue run the transacti
     CHECK(conn.query_value("SELECT count(DISTINCT id) FROM txn_flaky") == "300");
     CHECK(conn.query_value("SELECT count(*) FROM txn_flaky_side") == "3");
     check_side_matches_per_transaction(conn, "txn_flaky", "txn_flaky_side");
+}
+
+TEST_CASE("engine transaction: a transient error that persists in the epilogue ends the load "
+          "as EpilogueError",
+          "[engine][pg][txn]") {
+    auto io = GENERATE(CopyIo::uring, CopyIo::libpq);
+    auto conn = test::connect();
+    // XX000 naming no row means a server in trouble (issue 12 point 4): retried with backoff
+    // until reconnect_timeout_ms, then the load ends naming the statement.
+    conn.exec(R"sql(
+        DROP TABLE IF EXISTS txn_stuck;
+        CREATE TABLE txn_stuck (id int8, payload text);
+        DROP SEQUENCE IF EXISTS txn_stuck_calls;
+        CREATE SEQUENCE txn_stuck_calls;
+        CREATE OR REPLACE FUNCTION txn_stuck_always() RETURNS void LANGUAGE plpgsql AS
+        $$ BEGIN PERFORM nextval('txn_stuck_calls');
+             RAISE EXCEPTION 'injected internal error' USING ERRCODE = 'XX000';
+           END $$;)sql");
+    const std::string call = "SELECT txn_stuck_always()";
+    TransactionHooks hooks;
+    hooks.epilogue = [call](const TransactionView&) {
+        return std::vector<Statement>{Statement{.sql = "SELECT 1", .params = {}},
+                                      Statement{.sql = call, .params = {}}};
+    };
+    Engine engine(
+        test::cluster().conninfo(), read_table_info(conn, "txn_stuck"),
+        EngineOptions{
+            .writers = 1, .flush_interval_ms = 60'000, .io = io, .reconnect_timeout_ms = 300},
+        EngineCallbacks{.on_commit = {}, .on_reject = {}, .transaction = hooks});
+    Producer producer = engine.producer();
+    for (std::int64_t i = 0; i < 100; i++) {
+        put_row(producer, i);
+    }
+    try {
+        producer.flush();
+        FAIL("the epilogue must fail for good");
+    } catch (const EpilogueError& error) {
+        CHECK(error.sqlstate() == "XX000");
+        CHECK(error.statement() == call);
+        CHECK(error.statement_index() == 1);
+        CHECK_THAT(error.what(), Catch::StartsWith("epilogue statement 2 of 2 failed, "
+                                                   "transaction rolled back: " +
+                                                   call + ": injected internal error"));
+    }
+    CHECK_THROWS_AS(engine.close(), EpilogueError);
+    CHECK(engine.stats().rows_committed == 0);
+    CHECK(engine.stats().transactions_committed == 0);
+    CHECK(conn.query_value("SELECT count(*) FROM txn_stuck") == "0");
+    // Retried before it ended the load: the first failure starts the clock, so at least twice.
+    CHECK(std::stoi(conn.query_value("SELECT last_value FROM txn_stuck_calls")) >= 2);
 }
 
 TEST_CASE("engine transaction: the staging table SQL comes from the catalog types",
