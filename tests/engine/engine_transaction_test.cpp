@@ -15,6 +15,7 @@
 
 #include "codecs/assert.hpp"
 #include "engine/engine.hpp"
+#include "tests/support/faults.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;
@@ -31,6 +32,17 @@ void put_row(Producer& producer, std::int64_t id) {
     out->put_i32(static_cast<std::int32_t>(payload.size()));
     out->put_bytes(payload);
     producer.end_row(RowOrigin{.offset = static_cast<std::uint64_t>(id)});
+}
+
+// `transactions` transactions of `rows` rows each, ids 0, 1, ... in order: a flush ends each.
+void produce_transactions(Engine& engine, std::uint64_t transactions, std::uint64_t rows) {
+    Producer producer = engine.producer();
+    for (std::uint64_t id = 0; id < transactions * rows; id++) {
+        put_row(producer, static_cast<std::int64_t>(id));
+        if (id % rows == rows - 1) {
+            producer.flush();
+        }
+    }
 }
 
 // The table's COPY columns without `xid`, which its default fills with the transaction's id.
@@ -144,14 +156,8 @@ TEST_CASE("engine transaction: epilogue and COMMIT are one round trip", "[engine
     Engine engine(test::cluster().conninfo(), without_xid(conn, "txn_trips"),
                   EngineOptions{.writers = 1, .flush_interval_ms = 60'000, .io = io},
                   EngineCallbacks{.on_commit = {}, .on_reject = {}, .transaction = hooks});
-    Producer producer = engine.producer();
     const std::uint64_t transactions = 5;
-    for (std::uint64_t t = 0; t < transactions; t++) {
-        for (std::int64_t i = 0; i < 100; i++) {
-            put_row(producer, static_cast<std::int64_t>(t) * 100 + i);
-        }
-        producer.flush();  // one batch, one COPY, one transaction
-    }
+    produce_transactions(engine, transactions, 100);  // each one batch, one COPY
     EngineStats stats = engine.stats();
     CHECK(stats.transactions_committed == transactions);
     CHECK(stats.copies == transactions);
@@ -235,13 +241,7 @@ TEST_CASE("engine transaction: 40001 and 40P01 in the epilogue run the transacti
     Engine engine(test::cluster().conninfo(), without_xid(conn, "txn_flaky"),
                   EngineOptions{.writers = 1, .flush_interval_ms = 60'000, .io = io},
                   EngineCallbacks{.on_commit = {}, .on_reject = {}, .transaction = hooks});
-    Producer producer = engine.producer();
-    for (std::int64_t t = 0; t < 3; t++) {
-        for (std::int64_t i = 0; i < 100; i++) {
-            put_row(producer, t * 100 + i);
-        }
-        producer.flush();
-    }
+    produce_transactions(engine, 3, 100);
     engine.close();
     CHECK(engine.stats().transactions_committed == 3);
     CHECK(engine.stats().rows_committed == 300);
@@ -353,7 +353,7 @@ TEST_CASE("engine transaction: a staging table moved by the epilogue survives ki
     auto io = GENERATE(CopyIo::uring, CopyIo::libpq);
     auto conn = test::connect();
     // Row 30000 waits in the target table's trigger, i.e. in the epilogue's INSERT ... SELECT,
-    // on an advisory lock held by `gate`: the first kill lands during the epilogue pipeline;
+    // on an advisory lock held by `killer`: the first kill lands during the epilogue pipeline;
     // then more kills follow every 40 ms.
     conn.exec(R"sql(
         DROP TABLE IF EXISTS txn_staged;
@@ -364,8 +364,7 @@ TEST_CASE("engine transaction: a staging table moved by the epilogue survives ki
            END IF; RETURN NEW; END $$;
         CREATE TRIGGER txn_staged_gate BEFORE INSERT ON txn_staged
             FOR EACH ROW EXECUTE FUNCTION txn_staged_gate();)sql");
-    Connection gate(test::cluster().conninfo());
-    gate.exec("SELECT pg_advisory_lock(46)");
+    test::WriterKiller killer(test::cluster().conninfo(), "pgingest_txn_staged", 46, 20);
     TableInfo table = read_table_info(conn, "txn_staged");
     TransactionHooks hooks;
     hooks.staging.push_back(
@@ -381,27 +380,6 @@ TEST_CASE("engine transaction: a staging table moved by the epilogue survives ki
         EngineOptions{
             .writers = 2, .batch_bytes = 32 * 1024, .memory_budget_bytes = 1 << 20, .io = io},
         EngineCallbacks{.on_commit = {}, .on_reject = {}, .transaction = hooks});
-    const std::string kill_writers =
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-        "WHERE application_name = 'pgingest_txn_staged'";
-    std::atomic<bool> loading{true};
-    std::atomic<int> killed_in_epilogue{0};
-    std::thread killer([&] {
-        Connection killer_conn(test::cluster().conninfo());
-        for (int i = 0; i < 3000; i++) {
-            if (killer_conn.query_value("SELECT count(*) FROM pg_locks WHERE locktype = "
-                                        "'advisory' AND objid = 46 AND NOT granted") == "1") {
-                killed_in_epilogue = std::stoi(killer_conn.query_value(kill_writers));
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        gate.exec("SELECT pg_advisory_unlock(46)");  // used by this thread only from now on
-        for (int round = 0; round < 20 && loading.load(); round++) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(40));
-            (void)killer_conn.query_value(kill_writers);
-        }
-    });
     const std::int64_t rows = 200'000;
     {
         Producer producer = engine.producer();
@@ -410,9 +388,8 @@ TEST_CASE("engine transaction: a staging table moved by the epilogue survives ki
         }
     }
     engine.close();
-    loading.store(false);
-    killer.join();
-    CHECK(killed_in_epilogue.load() >= 1);
+    killer.stop();
+    CHECK(killer.killed_at_gate() >= 1);
     EngineStats stats = engine.stats();
     CHECK(stats.rows_committed == static_cast<std::uint64_t>(rows));
     CHECK(stats.reconnects >= 1);
@@ -441,13 +418,7 @@ TEST_CASE("engine transaction: the prologue runs in every transaction, NULL para
     Engine engine(test::cluster().conninfo(), without_xid(conn, "txn_pro"),
                   EngineOptions{.writers = 1, .flush_interval_ms = 60'000},
                   EngineCallbacks{.on_commit = {}, .on_reject = {}, .transaction = hooks});
-    Producer producer = engine.producer();
-    for (std::int64_t t = 0; t < 3; t++) {
-        for (std::int64_t i = 0; i < 10; i++) {
-            put_row(producer, t * 10 + i);
-        }
-        producer.flush();
-    }
+    produce_transactions(engine, 3, 10);
     engine.close();
     CHECK(conn.query_value("SELECT count(*) FROM txn_pro_side WHERE marker = "
                            "'from-prologue1min' AND nothing IS NULL") == "3");
@@ -530,8 +501,7 @@ TEST_CASE(
     LocalCluster server(options);
     Connection admin(server.conninfo());
     create_tables(admin, "txn_kept", "txn_kept_side");
-    admin.exec("ALTER SYSTEM SET synchronous_standby_names = 'absent_standby'");
-    admin.exec("SELECT pg_reload_conf()");
+    test::hold_commits(admin, true);
     Engine engine(
         server.conninfo() + " application_name=pgingest_txn_kept", without_xid(admin, "txn_kept"),
         EngineOptions{.writers = 1},
@@ -549,18 +519,9 @@ TEST_CASE(
             loader_error = std::current_exception();
         }
     });
-    std::string waiting = "0";
-    for (int i = 0; i < 3000 && waiting == "0"; i++) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        waiting = admin.query_value(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-            "'pgingest_txn_kept' AND wait_event = 'SyncRep'");
-    }
-    CHECK(waiting == "1");
-    CHECK(admin.query_value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                            "WHERE application_name = 'pgingest_txn_kept'") == "1");
-    admin.exec("ALTER SYSTEM RESET synchronous_standby_names");
-    admin.exec("SELECT pg_reload_conf()");
+    CHECK(test::wait_for_wait_event(admin, "pgingest_txn_kept", "SyncRep"));
+    CHECK(test::terminate_backends(admin, "pgingest_txn_kept") == 1);
+    test::hold_commits(admin, false);
     loader.join();
     if (loader_error) {
         std::rethrow_exception(loader_error);
