@@ -447,7 +447,8 @@ class Writer {
     }
 
     // Takes the next pieces of `todo` (plain ones cut at `sub_rows()`), up to `round_rows()`
-    // rows of plain pieces: the pieces around a refused row come on top. A piece after one
+    // rows of plain and around pieces: the rows before a refused one and the row alone come on
+    // top. A piece after one
     // expected to fail (the hinted row alone) starts with ROLLBACK TO SAVEPOINT, the others
     // with RELEASE SAVEPOINT; SAVEPOINT.
     std::vector<SentPiece> plan_round(std::vector<Work>& todo) const {
@@ -476,7 +477,8 @@ class Writer {
                 segment.end = segment.first + limit;
             }
             sent.push_back(SentPiece{work, rollback_first});
-            rows += work.piece == Piece::plain ? segment.rows() : 0;
+            // An around piece holds the rows after a refused one: count them as plain ones.
+            rows += work.piece == Piece::plain || work.piece == Piece::around ? segment.rows() : 0;
             rollback_first = work.piece == Piece::lone;
         }
         return sent;
@@ -632,7 +634,8 @@ class Writer {
             const std::size_t row = segment.first + static_cast<std::size_t>(hint - 1);
             if (merge) {
                 todo.push_back(Work{Segment{batch, row, row + 1, no_skip}, Piece::lone});
-                todo.push_back(Work{Segment{batch, segment.first, segment.end, row}, Piece::around});
+                todo.push_back(
+                    Work{Segment{batch, segment.first, segment.end, row}, Piece::around});
                 return;
             }
             if (row + 1 < segment.end) {

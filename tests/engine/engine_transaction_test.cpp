@@ -45,6 +45,24 @@ void produce_transactions(Engine& engine, std::uint64_t transactions, std::uint6
     }
 }
 
+// Flushes `producer`, which must end the load with `EpilogueError` for `statement`, the second
+// of two epilogue statements, with SQLSTATE `sqlstate` and the server's `message`.
+void check_flush_fails_in_epilogue(Producer& producer, const std::string& statement,
+                                   const std::string& sqlstate, const std::string& message) {
+    try {
+        producer.flush();
+        FAIL("the epilogue must fail");
+    } catch (const EpilogueError& error) {
+        CHECK(error.sqlstate() == sqlstate);
+        CHECK(error.statement() == statement);
+        CHECK(error.statement_index() == 1);
+        CHECK_THAT(error.what(),
+                   Catch::StartsWith("epilogue statement 2 of 2 failed, transaction rolled "
+                                     "back: " +
+                                     statement + ": " + message));
+    }
+}
+
 // The table's COPY columns without `xid`, which its default fills with the transaction's id.
 TableInfo without_xid(Connection& conn, const std::string& table) {
     TableInfo info = read_table_info(conn, table);
@@ -194,19 +212,8 @@ TEST_CASE("engine transaction: a duplicate key in the epilogue ends the load, na
     for (std::int64_t i = 100; i < 250; i++) {
         put_row(producer, i);
     }
-    try {
-        producer.flush();
-        FAIL("the second transaction's epilogue must fail");
-    } catch (const EpilogueError& error) {
-        CHECK(error.sqlstate() == "23505");
-        CHECK(error.statement() == insert);
-        CHECK(error.statement_index() == 1);
-        CHECK_THAT(error.what(), Catch::StartsWith("epilogue statement 2 of 2 failed, "
-                                                   "transaction rolled back: " +
-                                                   insert +
-                                                   ": duplicate key value violates "
-                                                   "unique constraint"));
-    }
+    check_flush_fails_in_epilogue(producer, insert, "23505",
+                                  "duplicate key value violates unique constraint");
     CHECK_THROWS_AS(engine.close(), EpilogueError);
     CHECK(engine.stats().rows_committed == 100);
     CHECK(engine.stats().transactions_committed == 1);
@@ -284,17 +291,7 @@ TEST_CASE("engine transaction: a transient error that persists in the epilogue e
     for (std::int64_t i = 0; i < 100; i++) {
         put_row(producer, i);
     }
-    try {
-        producer.flush();
-        FAIL("the epilogue must fail for good");
-    } catch (const EpilogueError& error) {
-        CHECK(error.sqlstate() == "XX000");
-        CHECK(error.statement() == call);
-        CHECK(error.statement_index() == 1);
-        CHECK_THAT(error.what(), Catch::StartsWith("epilogue statement 2 of 2 failed, "
-                                                   "transaction rolled back: " +
-                                                   call + ": injected internal error"));
-    }
+    check_flush_fails_in_epilogue(producer, call, "XX000", "injected internal error");
     CHECK_THROWS_AS(engine.close(), EpilogueError);
     CHECK(engine.stats().rows_committed == 0);
     CHECK(engine.stats().transactions_committed == 0);
