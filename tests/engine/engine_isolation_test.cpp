@@ -153,6 +153,45 @@ TEST_CASE("engine isolation: every good row stored, every refused row rejected, 
           std::to_string(expected_stored.size()));
 }
 
+TEST_CASE("engine isolation: two refused rows side by side are rejected in order, on both paths",
+          "[engine][pg][isolation]") {
+    auto io = GENERATE(CopyIo::uring, CopyIo::libpq);
+    auto conn = test::connect();
+    // Pairs of adjacent refused rows: once COPYs are small, the rows of a refused one but the
+    // hinted row (sent as one COPY before that row alone) hold the second row of the pair and
+    // are refused too; the COPY is then re-sent as the rows before, the row, the rows after.
+    conn.exec(
+        "DROP TABLE IF EXISTS iso_pairs; CREATE TABLE iso_pairs (producer int4, seq int8 "
+        "CHECK (seq % 40 NOT IN (11, 12)), payload text)");
+    Outcome outcome;
+    Engine engine(test::cluster().conninfo(), read_table_info(conn, "iso_pairs"),
+                  EngineOptions{.writers = 1, .batch_bytes = 16 * 1024, .io = io},
+                  outcome.callbacks());
+    std::vector<std::uint64_t> expected_rejects;
+    {
+        Producer producer = engine.producer();
+        for (std::int64_t seq = 0; seq < 4000; seq++) {
+            put_row(producer, 1, seq);
+            if (seq % 40 == 11 || seq % 40 == 12) {
+                expected_rejects.push_back(static_cast<std::uint64_t>(seq));
+            }
+        }
+    }
+    engine.close();
+    CHECK(engine.stats().rows_rejected == 200);
+    CHECK(engine.stats().rows_committed == 3800);
+    std::vector<std::uint64_t> in_report_order;  // one writer: rows are decided in order
+    for (const auto& reject : outcome.rejects) {
+        in_report_order.push_back(reject.origin.offset);
+        CHECK(reject.sqlstate == "23514");
+        CHECK_THAT(reject.message, Catch::Contains("COPY iso_pairs, line 1"));
+    }
+    CHECK(in_report_order == expected_rejects);
+    CHECK(conn.query_value("SELECT count(*) FROM iso_pairs") == "3800");
+    CHECK(conn.query_value("SELECT count(DISTINCT seq) FROM iso_pairs WHERE seq % 40 NOT IN "
+                           "(11, 12)") == "3800");
+}
+
 TEST_CASE("engine isolation: 0.5 % duplicate keys leave under 0.2 dead tuples per row stored",
           "[engine][pg][isolation]") {
     auto conn = test::connect();
