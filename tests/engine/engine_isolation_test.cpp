@@ -33,6 +33,21 @@ void put_row(Producer& producer, std::int32_t producer_id, std::int64_t seq) {
     producer.end_row(RowOrigin{.offset = static_cast<std::uint64_t>(seq)});
 }
 
+// Rows with seq 0 .. rows - 1 from producer 1; returns the seqs `refused` says the table
+// refuses, in order.
+template <typename Refused>
+std::vector<std::uint64_t> produce_rows(Engine& engine, std::int64_t rows, Refused refused) {
+    std::vector<std::uint64_t> refused_seqs;
+    Producer producer = engine.producer();
+    for (std::int64_t seq = 0; seq < rows; seq++) {
+        put_row(producer, 1, seq);
+        if (refused(seq)) {
+            refused_seqs.push_back(static_cast<std::uint64_t>(seq));
+        }
+    }
+    return refused_seqs;
+}
+
 struct Outcome {
     std::mutex mutex;
     std::vector<std::uint64_t> committed;
@@ -167,16 +182,8 @@ TEST_CASE("engine isolation: two refused rows side by side are rejected in order
     Engine engine(test::cluster().conninfo(), read_table_info(conn, "iso_pairs"),
                   EngineOptions{.writers = 1, .batch_bytes = 16 * 1024, .io = io},
                   outcome.callbacks());
-    std::vector<std::uint64_t> expected_rejects;
-    {
-        Producer producer = engine.producer();
-        for (std::int64_t seq = 0; seq < 4000; seq++) {
-            put_row(producer, 1, seq);
-            if (seq % 40 == 11 || seq % 40 == 12) {
-                expected_rejects.push_back(static_cast<std::uint64_t>(seq));
-            }
-        }
-    }
+    std::vector<std::uint64_t> expected_rejects = produce_rows(
+        engine, 4000, [](std::int64_t seq) { return seq % 40 == 11 || seq % 40 == 12; });
     engine.close();
     CHECK(engine.stats().rows_rejected == 200);
     CHECK(engine.stats().rows_committed == 3800);
@@ -328,16 +335,8 @@ TEST_CASE("engine isolation: pipelined COPYs recover from errors that end the tr
     Engine engine(test::cluster().conninfo(), read_table_info(conn, "iso_pipe"),
                   EngineOptions{.writers = 1, .batch_bytes = 32 * 1024, .io = io},
                   outcome.callbacks());
-    std::vector<std::uint64_t> expected_rejects;
-    {
-        Producer producer = engine.producer();
-        for (std::int64_t seq = 0; seq < 6000; seq++) {
-            put_row(producer, 1, seq);
-            if (seq % 50 == 7) {
-                expected_rejects.push_back(static_cast<std::uint64_t>(seq));
-            }
-        }
-    }
+    std::vector<std::uint64_t> expected_rejects =
+        produce_rows(engine, 6000, [](std::int64_t seq) { return seq % 50 == 7; });
     engine.close();
     EngineStats stats = engine.stats();
     CHECK(stats.rows_committed == 6000 - 120);
