@@ -194,6 +194,14 @@ bool CopyStream::send_uring(const char* header, std::size_t header_size, const c
 }
 
 bool CopyStream::write_all(const char* data, std::size_t size) {
+    return send_all(data, size, &CopyStream::note_server_message);
+}
+
+// Sends all of `data`. A short send is normal on a nonblocking socket: the rest goes before
+// anything else. While the socket is full, waits until it drains or the server says something;
+// then `on_readable` reacts, and returning false gives up (the connection broke). Returns false,
+// with `_socket_broken` set, when the connection broke.
+bool CopyStream::send_all(const char* data, std::size_t size, bool (CopyStream::*on_readable)()) {
     std::size_t offset = 0;
     while (offset < size) {
         io_uring_sqe* sqe = io_uring_get_sqe(_ring.get());
@@ -201,26 +209,33 @@ bool CopyStream::write_all(const char* data, std::size_t size) {
         io_uring_prep_send(sqe, _fd, data + offset, size - offset, MSG_NOSIGNAL);
         int rc = submit_and_wait_one();
         if (rc > 0) {
-            // A short send is normal on a nonblocking socket: send the rest before anything else.
             offset += static_cast<std::size_t>(rc);
             _bytes_sent += static_cast<std::uint64_t>(rc);
             continue;
         }
         if (rc == -EAGAIN || rc == -EINTR) {
-            // The socket buffer is full: wait until it drains or the server says something.
             sqe = io_uring_get_sqe(_ring.get());
             PGINGEST_ASSERT(sqe != nullptr);
             io_uring_prep_poll_add(sqe, _fd, POLLOUT | POLLIN);
             int events = submit_and_wait_one();
-            if (events > 0 && (events & POLLIN) != 0) {
-                (void)server_reported_error();  // noted; the message is still finished
+            if (events > 0 && (events & (POLLIN | POLLHUP | POLLERR)) != 0 &&
+                !(this->*on_readable)()) {
+                _socket_broken = true;
+                return false;
             }
             continue;
         }
-        // EPIPE, ECONNRESET, ...: the connection is gone; finish() collects the server's reason.
+        // EPIPE, ECONNRESET, ...: the connection is gone; the caller collects the server's reason.
         _socket_broken = true;
         return false;
     }
+    return true;
+}
+
+// While sending CopyData: a server message is noted (an error stops the next message), and the
+// message being sent is finished whatever it says.
+bool CopyStream::note_server_message() {
+    (void)server_reported_error();
     return true;
 }
 
@@ -348,34 +363,15 @@ std::vector<PipelinedQuery> CopyStream::run_pipeline(const ByteBuffer& messages,
 // so a server blocked writing its answers never waits for a client blocked writing its data.
 // Returns false when the connection broke (what the server said last is in `_received`).
 bool CopyStream::pipeline_send(const ByteBuffer& messages) {
-    std::size_t offset = 0;
-    while (offset < messages.size()) {
-        io_uring_sqe* sqe = io_uring_get_sqe(_ring.get());
-        PGINGEST_ASSERT(sqe != nullptr);
-        io_uring_prep_send(sqe, _fd, messages.data() + offset, messages.size() - offset,
-                           MSG_NOSIGNAL);
-        int rc = submit_and_wait_one();
-        if (rc > 0) {
-            offset += static_cast<std::size_t>(rc);
-            _bytes_sent += static_cast<std::uint64_t>(rc);
-            continue;
-        }
-        if (rc == -EAGAIN || rc == -EINTR) {
-            sqe = io_uring_get_sqe(_ring.get());
-            PGINGEST_ASSERT(sqe != nullptr);
-            io_uring_prep_poll_add(sqe, _fd, POLLOUT | POLLIN);
-            int events = submit_and_wait_one();
-            if (events > 0 && (events & (POLLIN | POLLHUP | POLLERR)) != 0 &&
-                !pipeline_receive(false)) {
-                return false;
-            }
-            continue;
-        }
-        // EPIPE, ECONNRESET: keep what the server said before it went.
-        (void)pipeline_receive(false);
-        return false;
+    if (send_all(messages.data(), messages.size(), &CopyStream::receive_answers)) {
+        return true;
     }
-    return true;
+    (void)pipeline_receive(false);  // keep what the server said before it went
+    return false;
+}
+
+bool CopyStream::receive_answers() {
+    return pipeline_receive(false);
 }
 
 // Appends what the socket holds to `_received`; with `wait`, waits for at least one byte.

@@ -144,6 +144,9 @@ class CopyStream {
     bool send_uring(const char* header, std::size_t header_size, const char* data,
                     std::size_t size);
     bool write_all(const char* data, std::size_t size);
+    bool send_all(const char* data, std::size_t size, bool (CopyStream::*on_readable)());
+    bool note_server_message();
+    bool receive_answers();
     bool send_libpq(const char* payload, std::size_t payload_size);
     [[nodiscard]] bool server_reported_error();
     [[nodiscard]] int submit_and_wait_one();

@@ -165,17 +165,38 @@ struct RejectsOverLimit {
     RejectsExceeded error;
 };
 
-// Rows [first, end) of one batch.
+// No row left out of a `Segment`.
+constexpr std::size_t no_skip = SIZE_MAX;
+
+// Rows [first, end) of one batch but row `skip` (`no_skip`: none). Only an `around` piece leaves
+// a row out: the rows of a refused COPY but its hinted row, sent as one COPY (issue 12 point 3).
 struct Segment {
     Batch* batch;
     std::size_t first;
     std::size_t end;
-    [[nodiscard]] std::size_t rows() const noexcept { return end - first; }
+    std::size_t skip;
+    [[nodiscard]] std::size_t rows() const noexcept {
+        return end - first - (skip != no_skip ? 1 : 0);
+    }
 };
 
+// Calls `run(first, end)` for each run of consecutive rows of `segment` that is not empty: one,
+// or two around its skipped row.
+template <typename Run>
+void for_each_run(const Segment& segment, Run&& run) {
+    const std::size_t skip = segment.skip == no_skip ? segment.end : segment.skip;
+    if (skip > segment.first) {
+        run(segment.first, skip);
+    }
+    if (skip + 1 < segment.end) {
+        run(skip + 1, segment.end);
+    }
+}
+
 // What a piece of isolation work expects: `before` (the rows before a hinted row: should
-// succeed), `lone` (the hinted row on its own: should fail), or nothing known.
-enum class Piece : std::uint8_t { plain, before, lone };
+// succeed), `lone` (the hinted row on its own: should fail), `around` (every row of a refused
+// COPY but the hinted one, which follows alone: should succeed), or nothing known.
+enum class Piece : std::uint8_t { plain, before, lone, around };
 
 struct Work {
     Segment segment;
@@ -350,17 +371,17 @@ class Writer {
         std::size_t first = 0;
         for (std::uint32_t rejected : batch.rejected) {
             if (rejected > first) {
-                isolate(Segment{&batch, first, rejected});
+                isolate(Segment{&batch, first, rejected, no_skip});
             }
             first = std::size_t{rejected} + 1;
         }
         if (first < batch.rows()) {
-            isolate(Segment{&batch, first, batch.rows()});
+            isolate(Segment{&batch, first, batch.rows(), no_skip});
         }
     }
 
     // Sends `whole` in COPYs of at most `sub_rows()` rows; a refused COPY is split at the
-    // server's hint (the rows before it, the hinted row alone, the rest) or, once a hint proved
+    // server's hint (the other rows in one COPY, then the hinted row alone) or, once a hint proved
     // wrong in this batch or when there is none, in halves. A row is rejected only when a COPY
     // of that row alone was refused: the hint never decides. While isolating, the COPYs go out
     // in pipelines (`isolate_round`), one round trip for many.
@@ -383,8 +404,8 @@ class Writer {
         Segment& segment = work.segment;
         std::size_t limit = sub_rows();
         if (work.piece == Piece::plain && segment.rows() > limit) {
-            todo.push_back(
-                Work{Segment{segment.batch, segment.first + limit, segment.end}, Piece::plain});
+            todo.push_back(Work{Segment{segment.batch, segment.first + limit, segment.end, no_skip},
+                                Piece::plain});
             segment.end = segment.first + limit;
         }
         std::optional<ServerError> refused = copy_segment(segment);
@@ -394,13 +415,20 @@ class Writer {
             trust_hints = trust_hints && work.piece != Piece::lone;
             return;
         }
+        if (work.piece == Piece::around) {
+            PGINGEST_ASSERT(todo.back().piece == Piece::lone &&
+                            todo.back().segment.first == segment.skip);
+            todo.pop_back();
+            unmerge(segment, todo);
+            return;
+        }
         trust_hints = trust_hints && work.piece != Piece::before;
         if (segment.rows() == 1) {
             note_rows(1, 1, leaves_copy_dead(*refused) ? 1 : 0);
             reject(*segment.batch, segment.first, *refused);
             return;
         }
-        split(segment, trust_hints ? hinted_row(*refused) : 0, todo);
+        split(segment, trust_hints ? hinted_row(*refused) : 0, merge_allowed(segment), todo);
     }
 
     // Whether the next COPYs go out as one pipeline: after refusals (a clean batch is one
@@ -419,7 +447,8 @@ class Writer {
     }
 
     // Takes the next pieces of `todo` (plain ones cut at `sub_rows()`), up to `round_rows()`
-    // rows of plain pieces: the pieces around a refused row come on top. A piece after one
+    // rows of plain and around pieces: the rows before a refused one and the row alone come on
+    // top. A piece after one
     // expected to fail (the hinted row alone) starts with ROLLBACK TO SAVEPOINT, the others
     // with RELEASE SAVEPOINT; SAVEPOINT.
     std::vector<SentPiece> plan_round(std::vector<Work>& todo) const {
@@ -442,12 +471,14 @@ class Writer {
             todo.pop_back();
             Segment& segment = work.segment;
             if (work.piece == Piece::plain && segment.rows() > limit) {
-                todo.push_back(
-                    Work{Segment{segment.batch, segment.first + limit, segment.end}, Piece::plain});
+                todo.push_back(Work{
+                    Segment{segment.batch, segment.first + limit, segment.end, no_skip},
+                    Piece::plain});
                 segment.end = segment.first + limit;
             }
             sent.push_back(SentPiece{work, rollback_first});
-            rows += work.piece == Piece::plain ? segment.rows() : 0;
+            // An around piece holds the rows after a refused one: count them as plain ones.
+            rows += work.piece == Piece::plain || work.piece == Piece::around ? segment.rows() : 0;
             rollback_first = work.piece == Piece::lone;
         }
         return sent;
@@ -466,9 +497,11 @@ class Writer {
                                                        : "RELEASE SAVEPOINT s; SAVEPOINT s; ") +
                                      _state.tables[batch.table_index].copy_sql);
             _pipeline.put_bytes(_header.data(), _header.size());  // framed in place
-            std::size_t begin = batch.row_begin(segment.first);
-            put_copy_data(_pipeline, batch.buffer.data() + begin,
-                          batch.row_ends[segment.end - 1] - begin);
+            for_each_run(segment, [&](std::size_t first, std::size_t end) {
+                std::size_t begin = batch.row_begin(first);
+                put_copy_data(_pipeline, batch.buffer.data() + begin,
+                              batch.row_ends[end - 1] - begin);
+            });
             put_copy_done(_pipeline);
             rows += segment.rows();
         }
@@ -492,9 +525,18 @@ class Writer {
         std::vector<std::pair<Segment, ServerError>> refused_rows;
         std::optional<Segment> in_savepoint;
         bool aborted = _savepoint_failed;
+        std::size_t dropped_lone = no_skip;  // the row of a refused around piece
         for (std::size_t i = 0; i < sent.size(); i++) {
             const Work& work = sent[i].work;
             PipelinedQuery& answer = answers[i];
+            if (work.piece == Piece::lone && work.segment.first == dropped_lone) {
+                PGINGEST_ASSERT(!answer.copy_started);  // 25P02 after the refused around piece
+                dropped_lone = no_skip;
+                continue;
+            }
+            if (work.piece == Piece::around && answer.copy_started && answer.error) {
+                dropped_lone = work.segment.skip;  // unmerge queues it again
+            }
             if (!answer.copy_started) {
                 if (answer.error && answer.error->sqlstate() == "25P02" && aborted &&
                     !sent[i].rollback_first) {
@@ -523,6 +565,12 @@ class Writer {
             accept(*in_savepoint);
         }
         _savepoint_failed = aborted;
+        if (dropped_lone != no_skip) {
+            // The around piece ended the round: its hinted row's piece is still queued.
+            PGINGEST_ASSERT(todo.back().piece == Piece::lone &&
+                            todo.back().segment.first == dropped_lone);
+            todo.pop_back();
+        }
         for (auto piece = again.rbegin(); piece != again.rend(); ++piece) {
             todo.push_back(*piece);
         }
@@ -553,14 +601,19 @@ class Writer {
             ErrorMeaning::row) {
             throw refused;
         }
+        std::vector<Work> pieces;  // last: first to send
+        if (work.piece == Piece::around) {
+            unmerge(segment, pieces);
+            again.insert(again.end(), pieces.rbegin(), pieces.rend());
+            return;
+        }
         trust_hints = trust_hints && work.piece != Piece::before;
         if (segment.rows() == 1) {
             note_rows(1, 1, leaves_copy_dead(refused) ? 1 : 0);
             refused_rows.emplace_back(segment, refused);
             return;
         }
-        std::vector<Work> pieces;  // last: first to send
-        split(segment, trust_hints ? hinted_row(refused) : 0, pieces);
+        split(segment, trust_hints ? hinted_row(refused) : 0, merge_allowed(segment), pieces);
         again.insert(again.end(), pieces.rbegin(), pieces.rend());
     }
 
@@ -569,23 +622,57 @@ class Writer {
         note_rows(segment.rows(), 0, 0);
     }
 
-    // Queues the pieces of a refused `segment` (last pushed: sent first).
-    static void split(const Segment& segment, std::uint64_t hint, std::vector<Work>& todo) {
+    // Queues the pieces of a refused `segment` (last pushed: sent first). With a hint and
+    // `merge`: every row but the hinted one as one COPY (an `around` piece), then that row alone:
+    // one statement fewer than the rows before it, the row, the rows after it. The row goes
+    // last, so a duplicate key is refused where the server refused it and the row before it
+    // kept. Without `merge`: those three. Without a hint: the two halves.
+    static void split(const Segment& segment, std::uint64_t hint, bool merge,
+                      std::vector<Work>& todo) {
         Batch* batch = segment.batch;
         if (hint >= 1 && hint <= segment.rows()) {
-            std::size_t row = segment.first + static_cast<std::size_t>(hint - 1);
-            if (row + 1 < segment.end) {
-                todo.push_back(Work{Segment{batch, row + 1, segment.end}, Piece::plain});
+            const std::size_t row = segment.first + static_cast<std::size_t>(hint - 1);
+            if (merge) {
+                todo.push_back(Work{Segment{batch, row, row + 1, no_skip}, Piece::lone});
+                todo.push_back(
+                    Work{Segment{batch, segment.first, segment.end, row}, Piece::around});
+                return;
             }
-            todo.push_back(Work{Segment{batch, row, row + 1}, Piece::lone});
+            if (row + 1 < segment.end) {
+                todo.push_back(Work{Segment{batch, row + 1, segment.end, no_skip}, Piece::plain});
+            }
+            todo.push_back(Work{Segment{batch, row, row + 1, no_skip}, Piece::lone});
             if (row > segment.first) {
-                todo.push_back(Work{Segment{batch, segment.first, row}, Piece::before});
+                todo.push_back(Work{Segment{batch, segment.first, row, no_skip}, Piece::before});
             }
             return;
         }
         std::size_t middle = segment.first + segment.rows() / 2;
-        todo.push_back(Work{Segment{batch, middle, segment.end}, Piece::plain});
-        todo.push_back(Work{Segment{batch, segment.first, middle}, Piece::plain});
+        todo.push_back(Work{Segment{batch, middle, segment.end, no_skip}, Piece::plain});
+        todo.push_back(Work{Segment{batch, segment.first, middle, no_skip}, Piece::plain});
+    }
+
+    // An `around` piece was refused too (a second refused row, or a wrong hint): its COPY is
+    // queued as if not merged (the rows before the hinted row, the row, the rows after it), so
+    // rows are still decided in order. The caller drops the hinted row's own piece, which
+    // followed the around piece and did not run.
+    static void unmerge(const Segment& around, std::vector<Work>& todo) {
+        const Segment whole{around.batch, around.first, around.end, no_skip};
+        const std::uint64_t hint = around.skip - around.first + 1;
+        std::vector<Work> pieces;
+        split(whole, hint, false, pieces);
+        todo.insert(todo.end(), pieces.begin(), pieces.end());
+    }
+
+    // Whether refused `segment` may be re-sent as an `around` piece and its hinted row: once
+    // COPYs are small (`sub_rows`; a large one would likely be refused again, leaving its rows
+    // dead), and not when a reject by any writer could end the load (`RejectsOverLimit` commits
+    // the rows accepted so far, which must not include rows after the last refused one).
+    bool merge_allowed(const Segment& segment) const {
+        const std::uint64_t rejected = _state.rows_rejected.load();
+        return segment.rows() <= sub_rows() && sub_rows() != SIZE_MAX &&
+               rejected < _state.options.rejects_max &&
+               _state.options.rejects_max - rejected > _state.options.writers;
     }
 
     // The row the server's CONTEXT names (1-based within the COPY), 0 for none; shifted by the
@@ -691,12 +778,16 @@ class Writer {
     bool send_segment(const Segment& segment) {
         const Batch& batch = *segment.batch;
         PGINGEST_ASSERT(segment.first < segment.end && segment.end <= batch.rows());
-        if (segment.first == 0 && segment.end == batch.rows()) {
+        if (segment.first == 0 && segment.end == batch.rows() && segment.skip == no_skip) {
             return _copy.send(batch.buffer);  // the whole batch, framed in place
         }
-        std::size_t begin = batch.row_begin(segment.first);
-        std::size_t end = batch.row_ends[segment.end - 1];
-        return _copy.send_slice(batch.buffer.data() + begin, end - begin);
+        bool sent = true;
+        for_each_run(segment, [&](std::size_t first, std::size_t end) {
+            std::size_t begin = batch.row_begin(first);
+            sent = sent && _copy.send_slice(batch.buffer.data() + begin,
+                                            batch.row_ends[end - 1] - begin);
+        });
+        return sent;
     }
 
     // Commits the accepted rows with the epilogue as one pipeline (`ROLLBACK TO SAVEPOINT s`
@@ -743,12 +834,14 @@ class Writer {
         _rejected_rows = 0;
         std::uint64_t rows = 0;
         for (const Segment& segment : _accepted) {
-            std::span<const RowOrigin> run(segment.batch->origins.data() + segment.first,
-                                           segment.rows());
             rows += segment.rows();
-            _committed_origins.push_back(run);
-            _committed_tables.push_back(segment.batch->table_index);
-            _loaded.add(run);
+            for_each_run(segment, [&](std::size_t first, std::size_t end) {
+                std::span<const RowOrigin> run(segment.batch->origins.data() + first,
+                                               end - first);
+                _committed_origins.push_back(run);
+                _committed_tables.push_back(segment.batch->table_index);
+                _loaded.add(run);
+            });
         }
         for (const Batch* batch : _pending) {
             for (std::uint32_t row : batch->rejected) {
@@ -851,13 +944,26 @@ class Writer {
     }
 
     // Whether transaction `xid`, whose COMMIT was cut off, committed (txid_status, PG10+).
-    // While the old backend is still ending, the status is "in progress": wait for it.
+    // While the old backend is still ending, the status is "in progress": wait for it. An id
+    // the server calls "in the future" (it crashed before that transaction's WAL was flushed)
+    // did not commit.
     // Throws `CommitInDoubt` when the server cannot say.
     bool committed_before_loss(std::uint64_t xid) {
         const std::string sql = "SELECT coalesce(txid_status(" + std::to_string(xid) + "), '')";
         for (int attempt = 0; attempt < 200; attempt++) {
             _state.round_trips += 1;
-            std::string status = _conn.query_value(sql);
+            std::string status;
+            try {
+                status = _conn.query_value(sql);
+            } catch (const ServerError& error) {
+                // txid_status raises 22023 only for an id past the server's next one
+                // (xid8funcs.c TransactionIdInRecentPast): crash recovery replayed no WAL of
+                // that transaction, so no commit record either.
+                if (error.sqlstate() == "22023") {
+                    return false;
+                }
+                throw;
+            }
             if (status == "committed") {
                 return true;
             }

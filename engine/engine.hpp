@@ -114,7 +114,7 @@ struct EngineOptions {
     /// which ends the load.
     std::uint32_t lock_timeout_ms = 0;
     /// How long a writer keeps trying to reconnect (backoff 50 ms doubling to 2 s) before the
-    /// load fails.
+    /// load fails; also how long it re-runs a transaction after transient errors, 40001, 40P01.
     std::uint32_t reconnect_timeout_ms = 60'000;
     /// For tests: how isolation uses the server's CONTEXT hint (see `IsolationHint`).
     IsolationHint isolation_hint = IsolationHint::use;

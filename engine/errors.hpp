@@ -56,10 +56,10 @@ class ServerError : public Error {
 
 /// A statement of a transaction's epilogue (`TransactionHooks::epilogue`, engine/transaction.hpp)
 /// failed with an error that re-running the transaction cannot mend (a data error such as 23505,
-/// or e.g. 42P01): the load ends, nothing of that transaction is stored. `what()` names the
-/// statement and carries the server's message; `sqlstate()` is the server's. Deadlocks and
-/// serialization failures (40P01, 40001) in the epilogue are not this error: the transaction is
-/// run again.
+/// or e.g. 42P01), or with one that could (40001, 40P01, a transient error such as XX000) when
+/// the transaction was run again with backoff until `EngineOptions::reconnect_timeout_ms` and
+/// still failed: the load ends, nothing of that transaction is stored. `what()` names the
+/// statement and carries the server's message; `sqlstate()` is the server's.
 class EpilogueError : public ServerError {
   public:
     EpilogueError(std::string message, std::string sqlstate, std::string statement,

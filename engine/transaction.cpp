@@ -103,11 +103,9 @@ void rethrow_commit_failure(const Error& error, std::size_t epilogue_index,
     if (server == nullptr || epilogue_index >= statements.size()) {
         throw;
     }
-    // An epilogue statement names no row of a COPY: its CONTEXT is not consulted.
-    ErrorMeaning meaning = error_meaning(server->sqlstate(), false);
-    if (meaning == ErrorMeaning::retry_transaction || meaning == ErrorMeaning::transient) {
-        throw;
-    }
+    // Typed even when the writer retries it (40001 / 40P01, a transient error: the SQLSTATE
+    // decides, engine.cpp Writer::recover): once the retries run out, the error that ends the
+    // load still names the statement.
     const std::string& sql = statements[epilogue_index].sql;
     throw EpilogueError("epilogue statement " + std::to_string(epilogue_index + 1) + " of " +
                             std::to_string(statements.size()) + " failed, transaction rolled " +

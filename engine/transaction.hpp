@@ -12,8 +12,8 @@
 // The epilogue statements commit atomically with the rows. When one fails: 40001 / 40P01 run the
 // whole transaction again (prologue, every COPY, epilogue); a lost connection is handled as a
 // lost COMMIT (txid_status says whether it committed); a server in trouble is retried with
-// backoff; anything else ends the load with `EpilogueError` naming the statement, and nothing of
-// that transaction is stored.
+// backoff. Anything else, and a retried error that persists past `reconnect_timeout_ms`, ends
+// the load with `EpilogueError` naming the statement, and nothing of that transaction is stored.
 
 #include <cstddef>
 #include <cstdint>

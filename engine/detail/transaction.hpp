@@ -30,10 +30,11 @@ void validate_hooks(const TransactionHooks& hooks, std::size_t table_count);
                                                      std::vector<Statement> epilogue,
                                                      std::size_t* epilogue_at);
 
-/// Rethrows `error` of the commit pipeline: as `EpilogueError` when it is the failure of
-/// epilogue statement `epilogue_index` (`SIZE_MAX`: not an epilogue statement) and means the
-/// load must end (a data error, a fatal error), else as it is (`ConnectionError`, 40001 / 40P01
-/// and transient errors are the writer's to recover from). `statements`: the epilogue's.
+/// Rethrows `error` of the commit pipeline: as `EpilogueError` when it is a server's refusal of
+/// epilogue statement `epilogue_index` (`SIZE_MAX`: not an epilogue statement), whatever its
+/// SQLSTATE, else as it is (e.g. `ConnectionError`: a lost COMMIT). The writer still retries
+/// an `EpilogueError` whose SQLSTATE means 40001 / 40P01 or a transient error, and ends the load
+/// with it once `reconnect_timeout_ms` is spent. `statements`: the epilogue's.
 [[noreturn]] void rethrow_commit_failure(const Error& error, std::size_t epilogue_index,
                                          std::span<const Statement> statements);
 

@@ -10,6 +10,7 @@
 
 #include "codecs/assert.hpp"
 #include "engine/engine.hpp"
+#include "tests/support/faults.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;
@@ -44,7 +45,7 @@ TEST_CASE("engine faults: writers killed with pg_terminate_backend lose and repe
           "[engine][pg][faults]") {
     auto io = GENERATE(CopyIo::uring, CopyIo::libpq);
     auto conn = test::connect();
-    // Row 100000 waits in its trigger on an advisory lock held by `gate`: the first kill lands
+    // Row 100000 waits in its trigger on an advisory lock held by `killer`: the first kill lands
     // while that COPY is certainly in flight, then the lock is released and more kills follow
     // every 40 ms.
     conn.exec(R"sql(
@@ -56,40 +57,17 @@ TEST_CASE("engine faults: writers killed with pg_terminate_backend lose and repe
            END IF; RETURN NEW; END $$;
         CREATE TRIGGER fault_kill_gate BEFORE INSERT ON fault_kill
             FOR EACH ROW EXECUTE FUNCTION fault_kill_gate();)sql");
-    Connection gate(test::cluster().conninfo());
-    gate.exec("SELECT pg_advisory_lock(43)");
+    test::WriterKiller killer(test::cluster().conninfo(), "pgingest_fault_kill", 43, 20);
     const std::int64_t rows = 400'000;
     Engine engine(
         test::cluster().conninfo() + " application_name=pgingest_fault_kill",
         read_table_info(conn, "fault_kill"),
         EngineOptions{
             .writers = 2, .batch_bytes = 64 * 1024, .memory_budget_bytes = 2 << 20, .io = io});
-    const std::string kill_writers =
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-        "WHERE application_name = 'pgingest_fault_kill'";
-    std::atomic<bool> loading{true};
-    std::atomic<int> killed_mid_copy{0};
-    std::thread killer([&] {
-        Connection killer_conn(test::cluster().conninfo());
-        for (int i = 0; i < 3000; i++) {
-            if (killer_conn.query_value("SELECT count(*) FROM pg_locks WHERE locktype = "
-                                        "'advisory' AND objid = 43 AND NOT granted") == "1") {
-                killed_mid_copy = std::stoi(killer_conn.query_value(kill_writers));
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        gate.exec("SELECT pg_advisory_unlock(43)");  // used by this thread only from now on
-        for (int round = 0; round < 20 && loading.load(); round++) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(40));
-            (void)killer_conn.query_value(kill_writers);
-        }
-    });
     load_rows(engine, rows);
     engine.close();
-    loading.store(false);
-    killer.join();
-    CHECK(killed_mid_copy.load() >= 1);
+    killer.stop();
+    CHECK(killer.killed_at_gate() >= 1);
     EngineStats stats = engine.stats();
     CHECK(stats.rows_committed == static_cast<std::uint64_t>(rows));
     CHECK(stats.reconnects >= 1);
@@ -320,8 +298,7 @@ TEST_CASE("engine faults: a connection lost after its COMMIT was written re-send
     LocalCluster server(crash_safe());  // synchronous_commit=on; the setting below is global
     Connection admin(server.conninfo());
     admin.exec("CREATE TABLE commit_kept (id int8, filler bytea)");
-    admin.exec("ALTER SYSTEM SET synchronous_standby_names = 'absent_standby'");
-    admin.exec("SELECT pg_reload_conf()");
+    test::hold_commits(admin, true);
     Engine engine(server.conninfo() + " application_name=pgingest_commit_kept",
                   read_table_info(admin, "commit_kept"), EngineOptions{.writers = 1});
     std::exception_ptr loader_error;
@@ -333,18 +310,9 @@ TEST_CASE("engine faults: a connection lost after its COMMIT was written re-send
             loader_error = std::current_exception();
         }
     });
-    std::string waiting = "0";
-    for (int i = 0; i < 3000 && waiting == "0"; i++) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        waiting = admin.query_value(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-            "'pgingest_commit_kept' AND wait_event = 'SyncRep'");
-    }
-    CHECK(waiting == "1");
-    CHECK(admin.query_value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                            "WHERE application_name = 'pgingest_commit_kept'") == "1");
-    admin.exec("ALTER SYSTEM RESET synchronous_standby_names");
-    admin.exec("SELECT pg_reload_conf()");
+    CHECK(test::wait_for_wait_event(admin, "pgingest_commit_kept", "SyncRep"));
+    CHECK(test::terminate_backends(admin, "pgingest_commit_kept") == 1);
+    test::hold_commits(admin, false);
     loader.join();
     if (loader_error) {
         std::rethrow_exception(loader_error);

@@ -15,6 +15,7 @@
 #include "codecs/assert.hpp"
 #include "engine/engine.hpp"
 #include "engine/origin.hpp"
+#include "tests/support/faults.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;
@@ -225,7 +226,7 @@ TEST_CASE("engine origins: commit ranges are exactly the stored rows, rejects na
 TEST_CASE("engine origins: exact after writers are killed mid-COPY and reconnect",
           "[engine][pg][origin][faults]") {
     auto conn = test::connect();
-    // Row 30000 of source 0 waits in its trigger on an advisory lock held by `gate`: the first
+    // Row 30000 of source 0 waits in its trigger on an advisory lock held by `killer`: the first
     // kill lands while that COPY is certainly in flight; more kills follow every 40 ms.
     conn.exec(R"sql(
         DROP TABLE IF EXISTS origin_kill;
@@ -236,8 +237,7 @@ TEST_CASE("engine origins: exact after writers are killed mid-COPY and reconnect
            END IF; RETURN NEW; END $$;
         CREATE TRIGGER origin_kill_gate BEFORE INSERT ON origin_kill
             FOR EACH ROW EXECUTE FUNCTION origin_kill_gate();)sql");
-    Connection gate(test::cluster().conninfo());
-    gate.exec("SELECT pg_advisory_lock(44)");
+    test::WriterKiller killer(test::cluster().conninfo(), "pgingest_origin_kill", 44, 10);
     Reports reports;
     Engine engine(test::cluster().conninfo() + " application_name=pgingest_origin_kill",
                   read_table_info(conn, "origin_kill"),
@@ -246,32 +246,10 @@ TEST_CASE("engine origins: exact after writers are killed mid-COPY and reconnect
                                 .memory_budget_bytes = 1 << 20,
                                 .txn_bytes_max = 256 * 1024},
                   reports.callbacks());
-    const std::string kill_writers =
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-        "WHERE application_name = 'pgingest_origin_kill'";
-    std::atomic<bool> loading{true};
-    std::atomic<int> killed_mid_copy{0};
-    std::thread killer([&] {
-        Connection killer_conn(test::cluster().conninfo());
-        for (int i = 0; i < 3000; i++) {
-            if (killer_conn.query_value("SELECT count(*) FROM pg_locks WHERE locktype = "
-                                        "'advisory' AND objid = 44 AND NOT granted") == "1") {
-                killed_mid_copy = std::stoi(killer_conn.query_value(kill_writers));
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        gate.exec("SELECT pg_advisory_unlock(44)");
-        for (int round = 0; round < 10 && loading.load(); round++) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(40));
-            (void)killer_conn.query_value(kill_writers);
-        }
-    });
     produce(engine);
     engine.close();
-    loading.store(false);
-    killer.join();
-    CHECK(killed_mid_copy.load() >= 1);
+    killer.stop();
+    CHECK(killer.killed_at_gate() >= 1);
     EngineStats stats = engine.stats();
     CHECK(stats.reconnects >= 1);
     check_reports(reports, conn, "origin_kill", stats);

@@ -3,7 +3,8 @@
 // transaction (checked per transaction id), on both I/O paths; epilogue and COMMIT cost one round
 // trip; a data error in the epilogue ends the load with `EpilogueError` naming the statement and
 // stores nothing of that transaction; 40001 / 40P01 in the epilogue run the transaction again,
-// rows stored once; a per-connection staging table moved by the epilogue stores every row once
+// rows stored once; a transient error there that persists ends the load as `EpilogueError` too;
+// a per-connection staging table moved by the epilogue stores every row once
 // across many transactions and killed connections, one of them killed during the epilogue.
 
 #include <atomic>
@@ -14,6 +15,7 @@
 
 #include "codecs/assert.hpp"
 #include "engine/engine.hpp"
+#include "tests/support/faults.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace pgingest;
@@ -30,6 +32,35 @@ void put_row(Producer& producer, std::int64_t id) {
     out->put_i32(static_cast<std::int32_t>(payload.size()));
     out->put_bytes(payload);
     producer.end_row(RowOrigin{.offset = static_cast<std::uint64_t>(id)});
+}
+
+// `transactions` transactions of `rows` rows each, ids 0, 1, ... in order: a flush ends each.
+void produce_transactions(Engine& engine, std::uint64_t transactions, std::uint64_t rows) {
+    Producer producer = engine.producer();
+    for (std::uint64_t id = 0; id < transactions * rows; id++) {
+        put_row(producer, static_cast<std::int64_t>(id));
+        if (id % rows == rows - 1) {
+            producer.flush();
+        }
+    }
+}
+
+// Flushes `producer`, which must end the load with `EpilogueError` for `statement`, the second
+// of two epilogue statements, with SQLSTATE `sqlstate` and the server's `message`.
+void check_flush_fails_in_epilogue(Producer& producer, const std::string& statement,
+                                   const std::string& sqlstate, const std::string& message) {
+    try {
+        producer.flush();
+        FAIL("the epilogue must fail");
+    } catch (const EpilogueError& error) {
+        CHECK(error.sqlstate() == sqlstate);
+        CHECK(error.statement() == statement);
+        CHECK(error.statement_index() == 1);
+        CHECK_THAT(error.what(),
+                   Catch::StartsWith("epilogue statement 2 of 2 failed, transaction rolled "
+                                     "back: " +
+                                     statement + ": " + message));
+    }
 }
 
 // The table's COPY columns without `xid`, which its default fills with the transaction's id.
@@ -143,14 +174,8 @@ TEST_CASE("engine transaction: epilogue and COMMIT are one round trip", "[engine
     Engine engine(test::cluster().conninfo(), without_xid(conn, "txn_trips"),
                   EngineOptions{.writers = 1, .flush_interval_ms = 60'000, .io = io},
                   EngineCallbacks{.on_commit = {}, .on_reject = {}, .transaction = hooks});
-    Producer producer = engine.producer();
     const std::uint64_t transactions = 5;
-    for (std::uint64_t t = 0; t < transactions; t++) {
-        for (std::int64_t i = 0; i < 100; i++) {
-            put_row(producer, static_cast<std::int64_t>(t) * 100 + i);
-        }
-        producer.flush();  // one batch, one COPY, one transaction
-    }
+    produce_transactions(engine, transactions, 100);  // each one batch, one COPY
     EngineStats stats = engine.stats();
     CHECK(stats.transactions_committed == transactions);
     CHECK(stats.copies == transactions);
@@ -187,19 +212,8 @@ TEST_CASE("engine transaction: a duplicate key in the epilogue ends the load, na
     for (std::int64_t i = 100; i < 250; i++) {
         put_row(producer, i);
     }
-    try {
-        producer.flush();
-        FAIL("the second transaction's epilogue must fail");
-    } catch (const EpilogueError& error) {
-        CHECK(error.sqlstate() == "23505");
-        CHECK(error.statement() == insert);
-        CHECK(error.statement_index() == 1);
-        CHECK_THAT(error.what(), Catch::StartsWith("epilogue statement 2 of 2 failed, "
-                                                   "transaction rolled back: " +
-                                                   insert +
-                                                   ": duplicate key value violates "
-                                                   "unique constraint"));
-    }
+    check_flush_fails_in_epilogue(producer, insert, "23505",
+                                  "duplicate key value violates unique constraint");
     CHECK_THROWS_AS(engine.close(), EpilogueError);
     CHECK(engine.stats().rows_committed == 100);
     CHECK(engine.stats().transactions_committed == 1);
@@ -234,13 +248,7 @@ TEST_CASE("engine transaction: 40001 and 40P01 in the epilogue run the transacti
     Engine engine(test::cluster().conninfo(), without_xid(conn, "txn_flaky"),
                   EngineOptions{.writers = 1, .flush_interval_ms = 60'000, .io = io},
                   EngineCallbacks{.on_commit = {}, .on_reject = {}, .transaction = hooks});
-    Producer producer = engine.producer();
-    for (std::int64_t t = 0; t < 3; t++) {
-        for (std::int64_t i = 0; i < 100; i++) {
-            put_row(producer, t * 100 + i);
-        }
-        producer.flush();
-    }
+    produce_transactions(engine, 3, 100);
     engine.close();
     CHECK(engine.stats().transactions_committed == 3);
     CHECK(engine.stats().rows_committed == 300);
@@ -250,6 +258,46 @@ TEST_CASE("engine transaction: 40001 and 40P01 in the epilogue run the transacti
     CHECK(conn.query_value("SELECT count(DISTINCT id) FROM txn_flaky") == "300");
     CHECK(conn.query_value("SELECT count(*) FROM txn_flaky_side") == "3");
     check_side_matches_per_transaction(conn, "txn_flaky", "txn_flaky_side");
+}
+
+TEST_CASE("engine transaction: a transient error that persists in the epilogue ends the load "
+          "as EpilogueError",
+          "[engine][pg][txn]") {
+    auto io = GENERATE(CopyIo::uring, CopyIo::libpq);
+    auto conn = test::connect();
+    // XX000 naming no row means a server in trouble (issue 12 point 4): retried with backoff
+    // until reconnect_timeout_ms, then the load ends naming the statement.
+    conn.exec(R"sql(
+        DROP TABLE IF EXISTS txn_stuck;
+        CREATE TABLE txn_stuck (id int8, payload text);
+        DROP SEQUENCE IF EXISTS txn_stuck_calls;
+        CREATE SEQUENCE txn_stuck_calls;
+        CREATE OR REPLACE FUNCTION txn_stuck_always() RETURNS void LANGUAGE plpgsql AS
+        $$ BEGIN PERFORM nextval('txn_stuck_calls');
+             RAISE EXCEPTION 'injected internal error' USING ERRCODE = 'XX000';
+           END $$;)sql");
+    const std::string call = "SELECT txn_stuck_always()";
+    TransactionHooks hooks;
+    hooks.epilogue = [call](const TransactionView&) {
+        return std::vector<Statement>{Statement{.sql = "SELECT 1", .params = {}},
+                                      Statement{.sql = call, .params = {}}};
+    };
+    Engine engine(
+        test::cluster().conninfo(), read_table_info(conn, "txn_stuck"),
+        EngineOptions{
+            .writers = 1, .flush_interval_ms = 60'000, .io = io, .reconnect_timeout_ms = 300},
+        EngineCallbacks{.on_commit = {}, .on_reject = {}, .transaction = hooks});
+    Producer producer = engine.producer();
+    for (std::int64_t i = 0; i < 100; i++) {
+        put_row(producer, i);
+    }
+    check_flush_fails_in_epilogue(producer, call, "XX000", "injected internal error");
+    CHECK_THROWS_AS(engine.close(), EpilogueError);
+    CHECK(engine.stats().rows_committed == 0);
+    CHECK(engine.stats().transactions_committed == 0);
+    CHECK(conn.query_value("SELECT count(*) FROM txn_stuck") == "0");
+    // Retried before it ended the load: the first failure starts the clock, so at least twice.
+    CHECK(std::stoi(conn.query_value("SELECT last_value FROM txn_stuck_calls")) >= 2);
 }
 
 TEST_CASE("engine transaction: the staging table SQL comes from the catalog types",
@@ -302,7 +350,7 @@ TEST_CASE("engine transaction: a staging table moved by the epilogue survives ki
     auto io = GENERATE(CopyIo::uring, CopyIo::libpq);
     auto conn = test::connect();
     // Row 30000 waits in the target table's trigger, i.e. in the epilogue's INSERT ... SELECT,
-    // on an advisory lock held by `gate`: the first kill lands during the epilogue pipeline;
+    // on an advisory lock held by `killer`: the first kill lands during the epilogue pipeline;
     // then more kills follow every 40 ms.
     conn.exec(R"sql(
         DROP TABLE IF EXISTS txn_staged;
@@ -313,8 +361,7 @@ TEST_CASE("engine transaction: a staging table moved by the epilogue survives ki
            END IF; RETURN NEW; END $$;
         CREATE TRIGGER txn_staged_gate BEFORE INSERT ON txn_staged
             FOR EACH ROW EXECUTE FUNCTION txn_staged_gate();)sql");
-    Connection gate(test::cluster().conninfo());
-    gate.exec("SELECT pg_advisory_lock(46)");
+    test::WriterKiller killer(test::cluster().conninfo(), "pgingest_txn_staged", 46, 20);
     TableInfo table = read_table_info(conn, "txn_staged");
     TransactionHooks hooks;
     hooks.staging.push_back(
@@ -330,27 +377,6 @@ TEST_CASE("engine transaction: a staging table moved by the epilogue survives ki
         EngineOptions{
             .writers = 2, .batch_bytes = 32 * 1024, .memory_budget_bytes = 1 << 20, .io = io},
         EngineCallbacks{.on_commit = {}, .on_reject = {}, .transaction = hooks});
-    const std::string kill_writers =
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-        "WHERE application_name = 'pgingest_txn_staged'";
-    std::atomic<bool> loading{true};
-    std::atomic<int> killed_in_epilogue{0};
-    std::thread killer([&] {
-        Connection killer_conn(test::cluster().conninfo());
-        for (int i = 0; i < 3000; i++) {
-            if (killer_conn.query_value("SELECT count(*) FROM pg_locks WHERE locktype = "
-                                        "'advisory' AND objid = 46 AND NOT granted") == "1") {
-                killed_in_epilogue = std::stoi(killer_conn.query_value(kill_writers));
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        gate.exec("SELECT pg_advisory_unlock(46)");  // used by this thread only from now on
-        for (int round = 0; round < 20 && loading.load(); round++) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(40));
-            (void)killer_conn.query_value(kill_writers);
-        }
-    });
     const std::int64_t rows = 200'000;
     {
         Producer producer = engine.producer();
@@ -359,9 +385,8 @@ TEST_CASE("engine transaction: a staging table moved by the epilogue survives ki
         }
     }
     engine.close();
-    loading.store(false);
-    killer.join();
-    CHECK(killed_in_epilogue.load() >= 1);
+    killer.stop();
+    CHECK(killer.killed_at_gate() >= 1);
     EngineStats stats = engine.stats();
     CHECK(stats.rows_committed == static_cast<std::uint64_t>(rows));
     CHECK(stats.reconnects >= 1);
@@ -390,13 +415,7 @@ TEST_CASE("engine transaction: the prologue runs in every transaction, NULL para
     Engine engine(test::cluster().conninfo(), without_xid(conn, "txn_pro"),
                   EngineOptions{.writers = 1, .flush_interval_ms = 60'000},
                   EngineCallbacks{.on_commit = {}, .on_reject = {}, .transaction = hooks});
-    Producer producer = engine.producer();
-    for (std::int64_t t = 0; t < 3; t++) {
-        for (std::int64_t i = 0; i < 10; i++) {
-            put_row(producer, t * 10 + i);
-        }
-        producer.flush();
-    }
+    produce_transactions(engine, 3, 10);
     engine.close();
     CHECK(conn.query_value("SELECT count(*) FROM txn_pro_side WHERE marker = "
                            "'from-prologue1min' AND nothing IS NULL") == "3");
@@ -479,8 +498,7 @@ TEST_CASE(
     LocalCluster server(options);
     Connection admin(server.conninfo());
     create_tables(admin, "txn_kept", "txn_kept_side");
-    admin.exec("ALTER SYSTEM SET synchronous_standby_names = 'absent_standby'");
-    admin.exec("SELECT pg_reload_conf()");
+    test::hold_commits(admin, true);
     Engine engine(
         server.conninfo() + " application_name=pgingest_txn_kept", without_xid(admin, "txn_kept"),
         EngineOptions{.writers = 1},
@@ -498,18 +516,9 @@ TEST_CASE(
             loader_error = std::current_exception();
         }
     });
-    std::string waiting = "0";
-    for (int i = 0; i < 3000 && waiting == "0"; i++) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        waiting = admin.query_value(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-            "'pgingest_txn_kept' AND wait_event = 'SyncRep'");
-    }
-    CHECK(waiting == "1");
-    CHECK(admin.query_value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                            "WHERE application_name = 'pgingest_txn_kept'") == "1");
-    admin.exec("ALTER SYSTEM RESET synchronous_standby_names");
-    admin.exec("SELECT pg_reload_conf()");
+    CHECK(test::wait_for_wait_event(admin, "pgingest_txn_kept", "SyncRep"));
+    CHECK(test::terminate_backends(admin, "pgingest_txn_kept") == 1);
+    test::hold_commits(admin, false);
     loader.join();
     if (loader_error) {
         std::rethrow_exception(loader_error);
