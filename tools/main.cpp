@@ -5,6 +5,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <string>
+
+#include "pgingest/version.hpp"
 
 #include "tools/demo.hpp"
 #include "tools/generate_command.hpp"
@@ -23,8 +26,9 @@ int main(int argc, char** argv) {
     (void)mallopt(M_MMAP_THRESHOLD, mmap_threshold_bytes);
     CLI::App app{
         "pgingest: writes data into PostgreSQL through binary COPY, as fast as the server can "
-        "take it, and never loses a row."};
-    app.set_version_flag("--version", "pgingest 0.1.0");
+        "take it, and never loses a row.",
+        "pgingest"};
+    app.set_version_flag("--version", "pgingest " + std::string(pgingest::version));
     app.require_subcommand(1);
 
     pgingest::tools::LoadCommand load = pgingest::tools::add_load_command(app);
