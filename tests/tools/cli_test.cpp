@@ -33,7 +33,9 @@ TEST_CASE("cli: --version prints the version from project(VERSION)", "[tools][cl
     std::string output;
     CHECK(run_pgingest("--version", output) == 0);
     CHECK(output == "pgingest " + std::string(pgingest::version) + "\n");
-    CHECK(std::string(pgingest::version) == "0.1.0");
+    CHECK(std::string(pgingest::version) == std::to_string(PGINGEST_VERSION_MAJOR) + "." +
+                                                std::to_string(PGINGEST_VERSION_MINOR) + "." +
+                                                std::to_string(PGINGEST_VERSION_PATCH));
 }
 
 TEST_CASE("cli: the top-level --help lists the commands in one line each", "[tools][cli]") {
