@@ -5,11 +5,53 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "pgingest/version.hpp"
 
 #include "tools/demo.hpp"
 #include "tools/generate_command.hpp"
 #include "tools/load_command.hpp"
 #include "tools/local_command.hpp"
+
+namespace {
+
+/// Lists each command of the top-level `--help` by a one-line summary instead of its whole
+/// description (which its own `COMMAND --help` prints), so the list stays a few lines.
+class CommandListFormatter : public CLI::Formatter {
+  public:
+    explicit CommandListFormatter(std::map<std::string, std::string> summaries)
+        : _summaries(std::move(summaries)) {}
+
+    std::string make_subcommand(const CLI::App* sub) const override {
+        auto found = _summaries.find(sub->get_name());
+        std::stringstream out;
+        CLI::detail::format_help(out, sub->get_display_name(true),
+                                 found == _summaries.end() ? sub->get_description() : found->second,
+                                 get_column_width());
+        return out.str();
+    }
+
+  private:
+    std::map<std::string, std::string> _summaries;
+};
+
+/// Gives `app` (the top level, its commands added) the short command list and a footer.
+void use_command_list_help(CLI::App& app) {
+    app.formatter(std::make_shared<CommandListFormatter>(std::map<std::string, std::string>{
+        {"load", "Load JSON records from files or stdin into a table through binary COPY"},
+        {"generate", "Write deterministic sample NDJSON records, or a CREATE TABLE for them"},
+        {"local", "Manage pgingest's own local PostgreSQL server"},
+        {"demo", "Load generated trace spans into a throwaway server (the engine alone)"},
+    }));
+    app.footer("`pgingest COMMAND --help` documents every flag of COMMAND.");
+}
+
+}  // namespace
 
 /// Blocks of this size or more are mapped on their own (mmap) and given back at free().
 constexpr int mmap_threshold_bytes = 8 << 20;
@@ -23,8 +65,9 @@ int main(int argc, char** argv) {
     (void)mallopt(M_MMAP_THRESHOLD, mmap_threshold_bytes);
     CLI::App app{
         "pgingest: writes data into PostgreSQL through binary COPY, as fast as the server can "
-        "take it, and never loses a row."};
-    app.set_version_flag("--version", "pgingest 0.1.0");
+        "take it, and never loses a row.",
+        "pgingest"};
+    app.set_version_flag("--version", "pgingest " + std::string(pgingest::version));
     app.require_subcommand(1);
 
     pgingest::tools::LoadCommand load = pgingest::tools::add_load_command(app);
@@ -46,6 +89,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
     demo_command->add_option("--seed", demo.seed, "Seed of the deterministic row generator")
         ->capture_default_str();
+    use_command_list_help(app);
 
     try {
         app.parse(argc, argv);

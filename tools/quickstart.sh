@@ -19,7 +19,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 packages=(g++ cmake make pkg-config libpq-dev liburing-dev libconcurrentqueue-dev libsimdjson-dev
           libbenchmark-dev catch2 libcli11-dev postgresql-15 zlib1g-dev libzstd-dev libxxhash-dev
           python3-asyncpg golang-go golang-github-jackc-pgx-v4-dev libpqxx-dev
-          python3-matplotlib time)
+          python3-matplotlib time help2man)
 
 install_missing() {
     local missing=()
