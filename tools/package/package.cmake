@@ -60,7 +60,7 @@ install(EXPORT pgingestTargets NAMESPACE pgingest:: DESTINATION ${PGINGEST_CMAKE
 get_target_property(pgingest_engine_links pgingest_engine LINK_LIBRARIES)
 set(PGINGEST_PKG_MODULES "")
 set(PGINGEST_PC_REQUIRES_PRIVATE "")
-foreach(module libpq liburing zlib libzstd)
+foreach(module libpq liburing zlib libzstd libxxhash)
     string(TOUPPER ${module} prefix)
     if(NOT "PkgConfig::${prefix}" IN_LIST pgingest_engine_links)
         continue()
