@@ -10,8 +10,8 @@
 #include <exception>
 #include <string>
 
+#include <pgingest/codecs/row_writer.hpp>
 #include <pgingest/engine/engine.hpp>
-#include <pgingest/engine/row_writer.hpp>
 #include <pgingest/version.hpp>
 
 namespace {
