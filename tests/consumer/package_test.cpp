@@ -3,14 +3,11 @@
 // into a real server, and the row is stored as written.
 
 #include <catch2/catch.hpp>
-
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <string>
 
 #include "pgingest/version.hpp"
 #include "tests/support/pg.hpp"
+#include "tests/support/process.hpp"
 
 namespace {
 
@@ -19,15 +16,7 @@ int run_consumer(const std::string& consumer, const std::string& table, const st
                  const std::string& name, std::string& output) {
     std::string command = "'" + consumer + "' '" + pgingest::test::cluster().conninfo() + "' " +
                           table + " " + id + " " + name + " 2>&1";
-    std::FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    char buffer[4096];
-    std::size_t got = 0;
-    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) {
-        output.append(buffer, got);
-    }
-    int status = ::pclose(pipe);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    return pgingest::test::run_capturing(command, output);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/connection.hpp"
+#include "tests/support/process.hpp"
 
 namespace pgingest::test {
 
@@ -67,20 +68,6 @@ struct CliResult {
     int exit_code = -1;
     std::string output;  ///< stdout and stderr, interleaved
 };
-
-/// Runs the shell command `command` and returns its exit status (128 when it did not exit)
-/// and, in `output`, what it wrote to stdout (redirect stderr in `command` to have it too).
-inline int run_capturing(const std::string& command, std::string& output) {
-    std::FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    char buffer[4096];
-    std::size_t got = 0;
-    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) {
-        output.append(buffer, got);
-    }
-    int status = ::pclose(pipe);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
 
 /// Runs the built `pgingest` with `args` (no shell interpretation of the arguments).
 inline CliResult run_pgingest(const std::vector<std::string>& args) {

@@ -1,14 +1,11 @@
 // The pgingest binary's top level: `--version` prints the version CMake generated, and `--help`
 // lists the commands in a few lines, leaving each command's flags to `COMMAND --help`.
 
-#include <sys/wait.h>
-
 #include <catch2/catch.hpp>
-
-#include <cstdio>
 #include <string>
 
 #include "pgingest/version.hpp"
+#include "tests/support/process.hpp"
 
 namespace {
 
@@ -16,15 +13,7 @@ namespace {
 /// wrote to stdout and stderr in `output`.
 int run_pgingest(const std::string& args, std::string& output) {
     std::string command = std::string("'") + PGINGEST_BINARY + "' " + args + " 2>&1";
-    std::FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    char buffer[4096];
-    std::size_t got = 0;
-    while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) {
-        output.append(buffer, got);
-    }
-    int status = ::pclose(pipe);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    return pgingest::test::run_capturing(command, output);
 }
 
 }  // namespace
