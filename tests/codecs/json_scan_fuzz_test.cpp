@@ -9,7 +9,6 @@
 
 #include <catch2/catch.hpp>
 #include <random>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -18,6 +17,39 @@
 
 using pgingest::detail::JsonScanError;
 using pgingest::detail::JsonValidator;
+
+namespace {
+
+/// Whether `text` holds a run of 20 digits or more (past 64 bits) or an exponent of 3 digits or
+/// more: the numbers simdjson refuses and JSON allows. (No std::regex: GCC 12 warns inside it
+/// under -fsanitize=address, which fails -Werror builds.)
+bool has_big_number(const std::string& text) {
+    std::size_t digits = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        digits = (c >= '0' && c <= '9') ? digits + 1 : 0;
+        if (digits >= 20) {
+            return true;
+        }
+        if (c == 'e' || c == 'E') {
+            std::size_t j = i + 1;
+            if (j < text.size() && (text[j] == '+' || text[j] == '-')) {
+                ++j;
+            }
+            std::size_t exponent = 0;
+            while (j < text.size() && text[j] >= '0' && text[j] <= '9') {
+                ++exponent;
+                ++j;
+            }
+            if (exponent >= 3) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+}  // namespace
 
 TEST_CASE("json_scan: accepts exactly what simdjson's DOM accepts on seeded mutations",
           "[json_scan]") {
@@ -34,8 +66,6 @@ TEST_CASE("json_scan: accepts exactly what simdjson's DOM accepts on seeded muta
     std::size_t accepted = 0;
     std::size_t numbers_left_out = 0;
     simdjson::dom::parser parser;
-    // 20 digits or more (past 64 bits), or an exponent of 3 digits or more.
-    const std::regex big_number("[0-9]{20,}|[eE][-+]?[0-9]{3,}");
     for (const std::string& text : texts) {
         simdjson::padded_string padded(text);
         simdjson::error_code dom = parser.parse(padded).error();
@@ -45,7 +75,7 @@ TEST_CASE("json_scan: accepts exactly what simdjson's DOM accepts on seeded muta
                   << " at " << error.offset);
         if (dom == simdjson::NUMBER_ERROR && ours) {
             ++numbers_left_out;
-            CHECK(std::regex_search(text, big_number));
+            CHECK(has_big_number(text));
             continue;
         }
         CHECK(ours == (dom == simdjson::SUCCESS));
