@@ -860,6 +860,15 @@ bool RecordEncoder::write_raw(std::size_t index, std::string_view raw, RecordErr
         status = _writer.json_array_parsed(raw);
     } else if (valid && is_text_kind(kind)) {
         status = _writer.text(raw);  // the number's own text
+    } else if (_validated && raw.front() == '"' && is_text_kind(kind)) {
+        // A large record's string, unescaped straight into the tuple: no DOM of the member.
+        status = _writer.json_string_raw(raw.substr(1, raw.size() - 2));
+        if (status.code == Errc::json_syntax) {  // a lone surrogate: as the DOM refuses it
+            error.reason =
+                std::string("invalid JSON: ") + simdjson::error_message(simdjson::STRING_ERROR);
+            return false;
+        }
+        return status.ok() || fail(status, index, _writer.failed_text(), error);
     } else if (valid && (kind == ColumnKind::numeric || is_float_kind(kind) ||
                          is_scalar_column_kind(kind))) {
         // numeric keeps its scale, float4/float8 round the text once (out of range: 22003), as
@@ -979,7 +988,10 @@ bool RecordEncoder::encode_large(std::string_view record, ByteBuffer& out, Recor
     // The tuple holds at most about the record's text: one allocation of its final size, not
     // doublings that may leave up to twice the record allocated (and copy it on the way).
     out.reserve(out.size() + record.size() + 64 * _plan->columns.size() + 64);
-    return encode_raw(value, out, error);
+    _validated = true;
+    bool ok = encode_raw(value, out, error);
+    _validated = false;
+    return ok;
 }
 
 bool RecordEncoder::write_column_raw(std::size_t index, RecordError& error) {

@@ -101,8 +101,12 @@ struct RecordError {
 /// tape cost up to 12 bytes per byte of input, kept by the parser for the next record): it is
 /// validated in place (`detail::JsonValidator`, constant memory), its columns are found as
 /// slices of its text and written as for a record the DOM refuses for a number (`encode_raw`:
-/// numbers as written, json/jsonb values and the document column copied verbatim), and the tuple
-/// is reserved at once at its final size. Its cost is then the tuple, about the record's size.
+/// numbers as written, json/jsonb values and the document column copied verbatim, strings into
+/// text/varchar/bpchar/name unescaped straight into the tuple: `RowWriter::json_string_raw`),
+/// and the tuple is reserved at once at its final size. Its cost is then the tuple, about the
+/// record's size. Still parsed alone by a DOM (up to 12 bytes per byte of the member): a large
+/// member going to another column kind (an array into a float4[]/text[] column, a string into
+/// bytea or a date, an object into text).
 class RecordEncoder {
   public:
     /// Records at least this long take the large-record path (see the class comment). 1 MiB:
@@ -194,6 +198,7 @@ class RecordEncoder {
     /// with the reason given.
     std::vector<std::pair<std::string, std::string>> _left;
     detail::JsonValidator _validator{simdjson::DEFAULT_MAX_DEPTH};  ///< large records only
+    bool _validated = false;  ///< `encode_large` is encoding: `_raw` is validated JSON text
     std::deque<std::string> _key_store;  ///< unescaped keys of a large record (stable addresses)
 };
 

@@ -17,6 +17,7 @@
 #include "codecs/text.hpp"
 #include "codecs/scalar_columns.hpp"
 #include "codecs/tsearch.hpp"
+#include "codecs/detail/json_scan.hpp"
 #include "codecs/detail/row_writer_catalog.hpp"
 
 namespace pgingest {
@@ -476,6 +477,30 @@ Status RowWriter::text(std::string_view value) {
         return mismatch();
     }
     return done(text_field(_codecs[_column], value));
+}
+
+Status RowWriter::json_string_raw(std::string_view raw) {
+    if (full() || !is_text_kind(_codecs[_column].kind)) {
+        return mismatch();
+    }
+    const ColumnCodec& codec = _codecs[_column];
+    std::size_t field_at = _out->size();
+    _out->reserve(field_at + 4 + raw.size());  // one allocation; none when the record's is made
+    (void)_out->put_placeholder_i32();
+    std::size_t written = detail::unescape_json_string_into(raw, _out->extend(raw.size()));
+    if (written == std::string_view::npos) {
+        _out->truncate(field_at);
+        _failed_text = {};
+        return done(Status{Errc::json_syntax, 0});
+    }
+    _out->truncate(field_at + 4 + written);
+    std::size_t limit = codec.kind == ColumnKind::varchar || codec.kind == ColumnKind::bpchar
+                            ? length_max_chars(codec.typmod)
+                            : 0;
+    Status status = finish_text_in_place(*_out, field_at, limit, codec.kind == ColumnKind::name);
+    _failed_text = status.ok() ? std::string_view{}
+                               : std::string_view(_out->data() + field_at + 4, written);
+    return done(status);
 }
 
 Status RowWriter::from_text_field(ColumnKind kind, const ColumnCodec& codec,

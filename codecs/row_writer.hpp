@@ -164,6 +164,16 @@ class RowWriter {
     Status floating(double value);
     /// text/varchar/bpchar/name columns, UTF-8 checked (and varchar/char lengths).
     Status text(std::string_view value);
+    /// `json_value` of a JSON string, given as the raw text between its quotes (escapes kept) of
+    /// JSON already validated (detail::JsonValidator), into a text/varchar/bpchar/name column:
+    /// unescaped straight into the tuple, no copy of the value (a huge member of a large record,
+    /// codecs/load_plan.cpp). The same field and Status as `json_value` of the parsed string;
+    /// a lone surrogate escape is `Errc::json_syntax` (simdjson's DOM refuses the record). On
+    /// failure nothing is written and `failed_text` is the unescaped value (for `describe`)
+    /// until the next write. Another column kind: `type_mismatch`.
+    Status json_string_raw(std::string_view raw);
+    /// The unescaped value of the last failed `json_string_raw`, valid until the next write.
+    [[nodiscard]] std::string_view failed_text() const noexcept { return _failed_text; }
     /// Any scalar column from the text a user would write in SQL, parsed like the type's input
     /// function: "42" into int4, an RFC 3339 string into timestamptz, a uuid string, "t" into
     /// bool, JSON text into json/jsonb, "[1,2,3]" into vector/halfvec, "(1,2)" into point,
@@ -292,6 +302,7 @@ class RowWriter {
     std::size_t _json_start = 0;
     std::size_t _json_length_offset = 0;
     Status _last{};
+    std::string_view _failed_text;  ///< `failed_text`
     // issue 10: scratch per nesting depth (a range may nest in a range), sized once.
     std::vector<RangeText> _range_texts;
     std::vector<ArrayText> _array_texts;

@@ -106,6 +106,25 @@ Status encode_name(ByteBuffer& out, std::string_view text) {
     return status;
 }
 
+Status finish_text_in_place(ByteBuffer& out, std::size_t field_at, std::size_t length_max_chars,
+                            bool name) {
+    std::string_view text(out.data() + field_at + 4, out.size() - field_at - 4);
+    Status status = check_text(text);
+    if (status.ok() && name && text.size() > name_size_max) {
+        status = Status{Errc::string_too_long, static_cast<std::uint32_t>(name_size_max)};
+    }
+    if (status.ok() && length_max_chars > 0) {
+        status = clip_to_chars(text, length_max_chars);
+    }
+    if (!status.ok()) {
+        out.truncate(field_at);
+        return status;
+    }
+    out.truncate(field_at + 4 + text.size());
+    out.patch_i32(field_at, static_cast<std::int32_t>(text.size()));
+    return status;
+}
+
 Status encode_bytea(ByteBuffer& out, std::string_view bytes) {
     if (bytes.size() > copy_field_size_max) {
         return Status{Errc::field_too_large, 0};

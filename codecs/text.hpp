@@ -50,6 +50,16 @@ constexpr std::size_t text_encoded_size_max(std::size_t text_size_bytes) noexcep
 /// `encode_text`.
 [[nodiscard]] Status encode_name(ByteBuffer& out, std::string_view text);
 
+/// Finishes a text field its caller wrote in place (a huge value unescaped straight into the
+/// tuple, no copy): `out` holds a 4-byte length placeholder at `field_at` followed by the
+/// field's bytes up to its end. Checks them as `encode_text` (`length_max_chars` 0),
+/// `encode_varchar`/`encode_bpchar` (the limit) or `encode_name` (`name`) do, with the same
+/// Status, clips trailing spaces as they do, and patches the length. On failure `out` is
+/// truncated to `field_at`; the bytes stay in its spare capacity, readable (for the message)
+/// until the next write to `out`.
+[[nodiscard]] Status finish_text_in_place(ByteBuffer& out, std::size_t field_at,
+                                          std::size_t length_max_chars, bool name);
+
 /// Appends a bytea field: the bytes as they are, NUL and every other value included
 /// (varlena.c bytearecv). Only error: `Errc::field_too_large` over `copy_field_size_max` bytes,
 /// buffer unchanged.

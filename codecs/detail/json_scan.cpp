@@ -404,4 +404,68 @@ void unescape_json_string(std::string_view raw, std::string& out) {
     }
 }
 
+namespace {
+
+std::size_t put_utf8(char* out, unsigned code) noexcept {
+    if (code < 0x80) {
+        out[0] = static_cast<char>(code);
+        return 1;
+    }
+    if (code < 0x800) {
+        out[0] = static_cast<char>(0xC0 | (code >> 6));
+        out[1] = static_cast<char>(0x80 | (code & 0x3F));
+        return 2;
+    }
+    if (code < 0x10000) {
+        out[0] = static_cast<char>(0xE0 | (code >> 12));
+        out[1] = static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+        out[2] = static_cast<char>(0x80 | (code & 0x3F));
+        return 3;
+    }
+    out[0] = static_cast<char>(0xF0 | (code >> 18));
+    out[1] = static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+    out[2] = static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+    out[3] = static_cast<char>(0x80 | (code & 0x3F));
+    return 4;
+}
+
+}  // namespace
+
+std::size_t unescape_json_string_into(std::string_view raw, char* out) noexcept {
+    constexpr std::string_view from = "bfnrt";
+    constexpr std::string_view to = "\b\f\n\r\t";
+    std::size_t written = 0;
+    std::size_t at = 0;
+    while (at < raw.size()) {
+        std::size_t slash = raw.find('\\', at);
+        std::size_t plain = (slash == std::string_view::npos ? raw.size() : slash) - at;
+        std::memcpy(out + written, raw.data() + at, plain);
+        written += plain;
+        if (slash == std::string_view::npos) {
+            break;
+        }
+        char kind = raw[slash + 1];
+        at = slash + 2;
+        if (kind != 'u') {
+            std::size_t index = from.find(kind);
+            out[written++] = index == std::string_view::npos ? kind : to[index];
+            continue;
+        }
+        unsigned code = hex_value(raw.substr(at, 4));
+        at += 4;
+        if (code >= 0xD800 && code <= 0xDBFF && raw.substr(at, 2) == "\\u") {
+            unsigned low = hex_value(raw.substr(at + 2, 4));
+            if (low >= 0xDC00 && low <= 0xDFFF) {
+                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+                at += 6;
+            }
+        }
+        if (code >= 0xD800 && code <= 0xDFFF) {
+            return std::string_view::npos;
+        }
+        written += put_utf8(out + written, code);
+    }
+    return written;
+}
+
 }  // namespace pgingest::detail

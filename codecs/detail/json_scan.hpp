@@ -73,4 +73,11 @@ class JsonElementCursor {
 /// `out`. `\uD83D\uDE00` pairs become one UTF-8 sequence; a lone surrogate becomes U+FFFD.
 void unescape_json_string(std::string_view raw, std::string& out);
 
+/// `unescape_json_string` into `out`, which has room for `raw.size()` bytes (unescaping never
+/// lengthens a string: an escape is at least as long as the UTF-8 it stands for), for a huge
+/// member written straight into a tuple. Returns the bytes written, or `npos` at a lone
+/// surrogate escape, which simdjson's DOM refuses (STRING_ERROR), so a large record's string
+/// is refused as the same record small is.
+[[nodiscard]] std::size_t unescape_json_string_into(std::string_view raw, char* out) noexcept;
+
 }  // namespace pgingest::detail
