@@ -740,11 +740,11 @@ class Writer {
             sql = "RELEASE SAVEPOINT s; SAVEPOINT s; ";
         }
         sql += _state.tables[segment.batch->table_index].copy_sql;
-        std::string xid;
-        _copy.start(sql, _in_txn ? nullptr : &xid);
+        std::string marks;
+        _copy.start(sql, _in_txn ? nullptr : &marks);
         _state.copy_rows_sent += segment.rows();
         if (!_in_txn) {
-            _xid = std::stoull(xid);
+            _marks = detail::parse_xid_marks(marks);
             _in_txn = true;
         }
         _savepoint_failed = false;
@@ -801,7 +801,7 @@ class Writer {
             } catch (const ConnectionError&) {
                 // Lost during COMMIT: it may or may not have committed. Ask, never guess.
                 reconnect();
-                if (!committed_before_loss(_xid)) {
+                if (!committed_before_loss(_marks)) {
                     throw AttemptLost{};
                 }
             }
@@ -943,12 +943,30 @@ class Writer {
         }
     }
 
-    // Whether transaction `xid`, whose COMMIT was cut off, committed (txid_status, PG10+).
+    // Whether the transaction of `marks`, whose COMMIT was cut off, committed. Its id is
+    // trusted only if no crash restart may have handed it out again (detail::lost_commit_verdict
+    // in transaction.cpp says why, from PostgreSQL's sources); then txid_status (PG10+) says.
     // While the old backend is still ending, the status is "in progress": wait for it. An id
-    // the server calls "in the future" (it crashed before that transaction's WAL was flushed)
-    // did not commit.
+    // the server calls "in the future" did not commit.
     // Throws `CommitInDoubt` when the server cannot say.
-    bool committed_before_loss(std::uint64_t xid) {
+    bool committed_before_loss(const detail::XidMarks& marks) {
+        const std::uint64_t xid = marks.xid;
+        _state.round_trips += 1;
+        switch (detail::lost_commit_verdict(
+            marks, detail::parse_checkpoint_now(
+                       _conn.query_value(std::string(detail::checkpoint_now_sql))))) {
+            case detail::LostCommitVerdict::not_committed:
+                return false;
+            case detail::LostCommitVerdict::unknown:
+                throw CommitInDoubt("writer " + std::to_string(_index) +
+                                        " lost its connection during COMMIT of transaction " +
+                                        std::to_string(xid) +
+                                        " and the server restarted since: that id may belong "
+                                        "to another transaction now, its outcome is unknown",
+                                    xid);
+            case detail::LostCommitVerdict::ask_txid_status:
+                break;
+        }
         const std::string sql = "SELECT coalesce(txid_status(" + std::to_string(xid) + "), '')";
         for (int attempt = 0; attempt < 200; attempt++) {
             _state.round_trips += 1;
@@ -1046,7 +1064,7 @@ class Writer {
     std::uint64_t _txn_rows = 0;
     std::size_t _txn_batches = 0;  // pool batches the transaction holds, ballast included
     std::uint64_t _min_sequence = UINT64_MAX;
-    std::uint64_t _xid = 0;
+    detail::XidMarks _marks;  // the transaction's id, and the server's state when it began
     std::uint64_t _rate_rows = 0;    // rows placed lately...
     std::uint64_t _rate_errors = 0;  // ...how many of them were refused...
     std::uint64_t _rate_costly = 0;  // ...of which by errors that leave their COPY dead

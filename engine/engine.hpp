@@ -38,8 +38,9 @@
 // with bounded exponential backoff and every row not yet committed is sent again; past
 // `reconnect_timeout_ms` the load fails with `ReconnectFailed` (a `ConnectionError`). When the
 // connection is lost during COMMIT, the writer asks the server (`txid_status`) whether that
-// transaction committed before re-sending, so no row is stored twice; `CommitInDoubt` when the
-// server cannot tell.
+// transaction committed before re-sending, so no row is stored twice, but only when no crash
+// restart can have handed its transaction id out again (the latest checkpoint tells, see
+// engine/transaction.cpp lost_commit_verdict); `CommitInDoubt` when the server cannot tell.
 //
 // Fields are written with the typed row API (codecs/row_writer.hpp: one checked call per column)
 // or straight with the codecs (codecs/*.hpp) in COPY column order.

@@ -85,7 +85,9 @@ class RejectsExceeded : public Error {
 };
 
 /// The connection was lost while COMMIT was on its way and `txid_status` could not say whether
-/// that transaction committed (still "in progress" after the wait, or NULL: too old to tell).
+/// that transaction committed (still "in progress" after the wait, or NULL: too old to tell),
+/// or the server restarted after a crash and a checkpoint since hides whether that id was
+/// handed out again (then txid_status might describe another transaction).
 /// The rows of that transaction may or may not be stored; nothing is re-sent.
 class CommitInDoubt : public ConnectionError {
   public:

@@ -1,6 +1,8 @@
 #include "engine/detail/transaction.hpp"
 
+#include <exception>
 #include <set>
+#include <string>
 
 #include "codecs/assert.hpp"
 
@@ -41,10 +43,105 @@ std::string staging_table_sql(const TableInfo& table, std::string_view name) {
 
 namespace detail {
 
+namespace {
+
+// Splits `value` at its first `count` spaces: `count` words, then the rest (which may hold
+// spaces: a timestamp). Throws `Error` naming `what` when there are fewer.
+std::vector<std::string> split_words(std::string_view value, std::size_t count,
+                                     std::string_view what) {
+    std::vector<std::string> words;
+    for (std::size_t i = 0; i < count; i++) {
+        std::size_t space = value.find(' ');
+        if (space == std::string_view::npos || space == 0) {
+            throw Error("unexpected " + std::string(what) + " from the server: '" +
+                        std::string(value) + "'");
+        }
+        words.emplace_back(value.substr(0, space));
+        value.remove_prefix(space + 1);
+    }
+    words.emplace_back(value);
+    return words;
+}
+
+std::uint64_t to_u64(const std::string& text, std::string_view what) {
+    std::size_t used = 0;
+    std::uint64_t number = 0;
+    try {
+        number = std::stoull(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != text.size()) {
+        throw Error("unexpected " + std::string(what) + " from the server: '" + text + "'");
+    }
+    return number;
+}
+
+}  // namespace
+
+XidMarks parse_xid_marks(std::string_view value) {
+    std::vector<std::string> words = split_words(value, 2, "transaction id and checkpoint");
+    return XidMarks{.xid = to_u64(words[0], "transaction id"),
+                    .checkpoint_lsn = words[1],
+                    .stats_reset = words[2]};
+}
+
+CheckpointNow parse_checkpoint_now(std::string_view value) {
+    std::vector<std::string> words = split_words(value, 4, "checkpoint");
+    // next_xid is "epoch:xid" (pg_controldata.c pg_control_checkpoint, EpochFromFull...).
+    std::size_t colon = words[1].find(':');
+    if (colon == std::string::npos) {
+        throw Error("unexpected next_xid from the server: '" + words[1] + "'");
+    }
+    std::uint64_t epoch = to_u64(words[1].substr(0, colon), "next_xid epoch");
+    std::uint64_t xid = to_u64(words[1].substr(colon + 1), "next_xid");
+    return CheckpointNow{.checkpoint_lsn = words[0],
+                         .next_xid = epoch << 32 | xid,
+                         .oldest_active_xid = to_u64(words[2], "oldest_active_xid"),
+                         .wal_level = words[3],
+                         .stats_reset = words[4]};
+}
+
+// Why (PostgreSQL 15 sources): a transaction id is handed out from the shared nextXid
+// (varsup.c GetNewTransactionId) and written to WAL only with the records of that transaction;
+// assigning it writes none. After a crash, recovery rebuilds nextXid from the checkpoint it
+// starts at and advances it only past the ids of the records it replays (xlogrecovery.c
+// ApplyWalRecord, AdvanceNextFullTransactionIdPastXid). A transaction none of whose WAL reached
+// the kernel before the crash is forgotten, and its id is handed out again to the next
+// transaction that asks: txid_status would then describe someone else's transaction.
+// Every crash restart ends its recovery with a checkpoint before it accepts connections
+// (xlog.c StartupXLOG, PerformRecoveryXLogAction: RequestCheckpoint(CHECKPOINT_END_OF_RECOVERY
+// | CHECKPOINT_IMMEDIATE | CHECKPOINT_WAIT)) and it resets the statistics (pgstat.c
+// pgstat_discard_stats, pgstat_reset_after_failure), pg_stat_bgwriter.stats_reset included; that
+// checkpoint is a shutdown one (xlog.c CreateCheckPoint: `shutdown` for END_OF_RECOVERY), whose
+// oldestActiveXid is InvalidTransactionId (0), while an online checkpoint under wal_level
+// replica or logical stores GetOldestActiveTransactionId(), never 0. Its nextXid is the end of
+// recovery's: ids below it are never handed out again, ids at or above it had no WAL replayed,
+// so no commit record: their transactions did not commit. Hence:
+// - the same latest checkpoint, or the same stats reset time, as when the transaction began:
+//   no crash restart since (a restart checkpoints and resets), the id is ours: ask txid_status;
+// - else, if the latest checkpoint is a shutdown one (the one ending the restart, no online one
+//   since): an id at or above its nextXid did not commit; below it, it is ours: ask;
+// - else (an online checkpoint since the restart, or wal_level minimal): unknown.
+// Left open: two crash restarts before the writer reconnects, the id given out again and
+// committed between them; the checkpoint of the second restart then hides the first.
+LostCommitVerdict lost_commit_verdict(const XidMarks& begin, const CheckpointNow& now) {
+    if (now.checkpoint_lsn == begin.checkpoint_lsn || now.stats_reset == begin.stats_reset) {
+        return LostCommitVerdict::ask_txid_status;
+    }
+    if (now.oldest_active_xid != 0 || now.wal_level == "minimal") {
+        return LostCommitVerdict::unknown;
+    }
+    return begin.xid >= now.next_xid ? LostCommitVerdict::not_committed
+                                     : LostCommitVerdict::ask_txid_status;
+}
+
 std::string transaction_prologue_sql(const TransactionHooks& hooks) {
     // The transaction id lets a writer that loses its connection during COMMIT ask the server
-    // whether it committed.
-    std::string sql = "BEGIN; SELECT txid_current(); ";
+    // whether it committed; the latest checkpoint and the statistics' reset time tell it then
+    // whether the server restarted since, i.e. whether that id may have been given out again
+    // (lost_commit_verdict).
+    std::string sql = "BEGIN; " + std::string(xid_marks_sql) + "; ";
     for (const std::string& statement : hooks.prologue) {
         sql += statement;
         sql += "; ";

@@ -323,3 +323,58 @@ TEST_CASE("engine faults: a connection lost after its COMMIT was written re-send
     CHECK(engine.stats().transactions_committed == 1);
     check_every_row_once(admin, "commit_kept", 100);
 }
+
+TEST_CASE("engine faults: a COMMIT lost in a crash before any of its WAL is written re-sends",
+          "[engine][pg][faults]") {
+    // The loaded table is unlogged and a deferred trigger holds the COMMIT on an advisory lock:
+    // the transaction has an id but no WAL at all when the server stops (immediate). Recovery
+    // then hands that id out again (varsup.c GetNewTransactionId from the replayed nextXid):
+    // the test takes it and commits, while the writer's role may not connect yet. txid_status
+    // would answer "committed" about the test's transaction; the writer must see the restart's
+    // checkpoint, learn that its own transaction did not commit, and send the rows again.
+    LocalClusterOptions options = crash_safe();
+    options.settings.emplace_back("autovacuum=off");  // no other transaction takes the id
+    LocalCluster server(options);
+    Connection admin(server.conninfo());
+    admin.exec(R"sql(
+        CREATE ROLE pgingest_reissue LOGIN;
+        CREATE UNLOGGED TABLE reissued (id int8, filler bytea);
+        GRANT ALL ON reissued TO pgingest_reissue;
+        CREATE FUNCTION commit_gate() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN PERFORM pg_advisory_lock_shared(46); PERFORM pg_advisory_unlock_shared(46);
+           RETURN NULL; END $$;
+        CREATE CONSTRAINT TRIGGER commit_gate AFTER INSERT ON reissued
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION commit_gate();
+        SELECT pg_advisory_lock(46);)sql");
+    Engine engine(server.conninfo() + " user=pgingest_reissue application_name=pgingest_reissue",
+                  read_table_info(admin, "reissued"), EngineOptions{.writers = 1});
+    admin.exec("ALTER ROLE pgingest_reissue CONNECTION LIMIT 0");  // before the load's id
+    std::exception_ptr loader_error;
+    std::thread loader([&] {
+        try {
+            load_rows(engine, 100);
+            engine.flush();
+        } catch (...) {
+            loader_error = std::current_exception();
+        }
+    });
+    CHECK(test::wait_for_wait_event(admin, "pgingest_reissue", "advisory"));
+    const std::string xid = admin.query_value(
+        "SELECT backend_xid FROM pg_stat_activity WHERE application_name = 'pgingest_reissue'");
+    server.restart(Shutdown::immediate, std::chrono::milliseconds(500));
+    Connection after(server.conninfo());
+    after.exec("BEGIN");
+    CHECK(after.query_value("SELECT txid_current()") == xid);  // the same id, given out again
+    after.exec("ALTER ROLE pgingest_reissue CONNECTION LIMIT -1");
+    after.exec("COMMIT");
+    CHECK(after.query_value("SELECT txid_status(" + xid + ")") == "committed");
+    loader.join();
+    if (loader_error) {
+        std::rethrow_exception(loader_error);
+    }
+    engine.close();
+    CHECK(engine.stats().reconnects >= 1);
+    CHECK(engine.stats().rows_committed == 100);
+    CHECK(engine.stats().transactions_committed == 1);
+    check_every_row_once(after, "reissued", 100);
+}
