@@ -31,7 +31,7 @@
 
 #include "codecs/detail/pgvector_kernels.hpp"
 #include "codecs/pgvector.hpp"
-#include "tests/support/pg.hpp"
+#include "tests/support/bytes.hpp"
 
 using namespace pgingest;
 using pgingest::test::hex;

@@ -10,6 +10,7 @@
 
 #include "codecs/buffer.hpp"
 #include "engine/connection.hpp"
+#include "tests/support/bytes.hpp"
 #include "tools/local_cluster.hpp"
 
 namespace pgingest::test {
@@ -27,24 +28,10 @@ Connection connect();
 /// header, field count and length stripped. Fails the test when the value is NULL.
 std::string server_field(Connection& conn, std::string_view expression);
 
-/// The data bytes of an encoded field: drops the 4-byte length prefix our encoders write and
-/// checks that it matches the data size.
-std::string field_data(std::string_view encoded_field);
-
 /// Creates (or replaces) table `table` with one column `v <column_type>`, loads one tuple made of
 /// `encoded_field` (length prefix included, as encoders write it) through binary COPY, and
 /// returns `v::text` as stored ("<NULL>" for NULL). Throws `ServerError` when the server refuses.
 std::string round_trip(Connection& conn, std::string_view column_type,
                        std::string_view encoded_field, std::string_view table = "round_trip");
-
-/// The big-endian int32 at byte `at` of `bytes` (which must hold 4 bytes there).
-std::int32_t read_i32(std::string_view bytes, std::size_t at);
-
-/// The data of every one-column tuple of a COPY BINARY stream (as `COPY (SELECT x ...) TO STDOUT
-/// (FORMAT binary)` writes it), in order; nullopt for a NULL field.
-std::vector<std::optional<std::string>> stream_fields(std::string_view stream);
-
-/// Bytes as lowercase hex pairs separated by spaces ("00 01 ff"), for readable test failures.
-std::string hex(std::string_view bytes);
 
 }  // namespace pgingest::test
