@@ -1,8 +1,10 @@
 #include "codecs/json_split.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace pgingest {
@@ -81,8 +83,12 @@ enum Number : std::uint8_t { minus, zero, integer, dot, fraction, e, e_sign, exp
 }  // namespace
 
 JsonSplitter::JsonSplitter(std::vector<JsonSplitSegment> pointer, bool require_array,
-                           std::size_t depth_max)
-    : _pointer(std::move(pointer)), _depth_max(depth_max), _require_array(require_array) {
+                           std::size_t depth_max, std::vector<JsonCarry> carry)
+    : _pointer(std::move(pointer)),
+      _depth_max(depth_max),
+      _require_array(require_array),
+      _carry(std::move(carry)),
+      _carry_values(_carry.size()) {
     if (depth_max == 0) {
         throw std::invalid_argument("JsonSplitter: depth_max must be at least 1");
     }
@@ -91,7 +97,7 @@ JsonSplitter::JsonSplitter(std::vector<JsonSplitSegment> pointer, bool require_a
     for (std::size_t i = 0; i < _pointer.size(); ++i) {
         const std::string& key = _pointer[i].key;
         Level& level = _levels[i];
-        level.key.reserve(key.size() + 1);
+        level.key_cap = key.size();
         // As tools/input.cpp walk_index: decimal, no leading zero, under 19 digits.
         level.numeric = !key.empty() && key.size() < 19 && (key == "0" || key[0] != '0');
         for (char c : key) {
@@ -99,13 +105,32 @@ JsonSplitter::JsonSplitter(std::vector<JsonSplitSegment> pointer, bool require_a
             level.wanted = level.wanted * 10 + static_cast<std::uint64_t>(c - '0');
         }
     }
+    for (const JsonCarry& carried : _carry) {
+        if (carried.level >= _pointer.size() || _pointer[carried.level].wildcard ||
+            _pointer[carried.level].key == carried.key) {
+            throw std::invalid_argument("JsonSplitter: carried member \"" + carried.key +
+                                        "\" at level " + std::to_string(carried.level) +
+                                        " is not beside a key segment of the pointer");
+        }
+        Level& level = _levels[carried.level];
+        level.key_cap = std::max(level.key_cap, carried.key.size());
+    }
+    for (Level& level : _levels) {
+        level.key.reserve(level.key_cap + 1);
+    }
 }
 
 bool JsonSplitter::feed(std::string_view bytes, JsonSplitSink& sink) {
     const char* data = bytes.data();
+    _data = data;
     std::size_t at = 0;
     while (at < bytes.size() && !_failed) {
         at = step(data, bytes.size(), at, sink);
+    }
+    if (_carry_now != no_carry && !_failed) {  // the carried value goes on in the next chunk
+        auto from = static_cast<std::size_t>(_carry_from - _base);
+        _carry_values[_carry_now].text.append(data + from, bytes.size() - from);
+        _carry_from = _base + bytes.size();
     }
     _base += bytes.size();
     _pos = _base;
@@ -201,6 +226,12 @@ std::size_t JsonSplitter::comma_or_close(char c, std::size_t at, JsonSplitSink& 
 
 bool JsonSplitter::begin_value(char c, JsonSplitSink& sink) {
     std::size_t depth = _stack.size();
+    if (_carry_next != no_carry) {  // the value of a carried member: copied as it is read
+        _carry_now = std::exchange(_carry_next, no_carry);
+        _carry_depth = depth;
+        _carry_from = _pos;
+        _carry_values[_carry_now].text.clear();
+    }
     bool on_path = depth == 0;
     if (depth > 0 && _stack.back() == '[') {
         begin_element();
@@ -256,6 +287,7 @@ bool JsonSplitter::begin_path_value(char c, std::size_t depth, JsonSplitSink& si
         if (!push(c, sink)) {
             return false;
         }
+        carry_reset(depth);
         Level& level = _levels[depth];
         level.active = true;
         level.object = c == '{';
@@ -289,6 +321,7 @@ bool JsonSplitter::begin_record(char c, JsonSplitSink& sink) {
     _record_start = _pos;
     _record_line = _line;
     _record_depth = _stack.size();
+    _record_first = c;
     _token = Token::record;
     if (c == '{' || c == '[') {
         return push(c, sink);
@@ -336,6 +369,7 @@ void JsonSplitter::close(JsonSplitSink& sink) {
     if (depth < _levels.size() && _levels[depth].active) {
         Level& level = _levels[depth];
         level.active = false;
+        carry_reset(depth);
         if (!level.expand && !_pointer[depth].wildcard && !level.found) {
             const std::string& key = _pointer[depth].key;
             sink.error(level.start, level.start_line,
@@ -348,6 +382,9 @@ void JsonSplitter::close(JsonSplitSink& sink) {
 }
 
 void JsonSplitter::value_done() {
+    if (_carry_now != no_carry && _stack.size() == _carry_depth) {
+        carry_end(_pos + 1);  // `_pos`: the closing quote or bracket
+    }
     _expect = _stack.empty() ? Expect::end : Expect::comma_or_close;
 }
 
@@ -369,7 +406,7 @@ void JsonSplitter::begin_element() {
 
 /// A key of the innermost container (an object) ended: is its value on the path? Keys are
 /// compared as written, escapes not decoded, as simdjson's `find_field_unordered` does.
-void JsonSplitter::key_done() {
+void JsonSplitter::key_done(JsonSplitSink& sink) {
     _expect = Expect::colon;
     std::size_t depth = _stack.size() - 1;
     if (depth >= _pointer.size() || !_levels[depth].active) {
@@ -380,8 +417,12 @@ void JsonSplitter::key_done() {
         level.child_on = true;
         return;
     }
+    bool path_met = level.found;
     level.child_on = !level.found && !level.key_over && level.key == _pointer[depth].key;
     level.found = level.found || level.child_on;
+    if (!level.child_on && !_carry.empty() && !level.key_over) {
+        carry_key(depth, path_met, sink);
+    }
 }
 
 std::size_t JsonSplitter::string_bytes(const char* data, std::size_t size, std::size_t at,
@@ -399,7 +440,7 @@ std::size_t JsonSplitter::string_bytes(const char* data, std::size_t size, std::
         }
         if (collect && at > from) {
             Level& level = _levels[depth];
-            std::size_t room = _pointer[depth].key.size() + 1 - level.key.size();
+            std::size_t room = level.key_cap + 1 - level.key.size();
             level.key_over = level.key_over || at - from > room;
             level.key.append(data + from, std::min(room, at - from));
         }
@@ -410,7 +451,7 @@ std::size_t JsonSplitter::string_bytes(const char* data, std::size_t size, std::
         unsigned char c = bytes[at];
         if (!_escape && _hex_left == 0 && _utf8_left == 0 && c == '"') {
             if (_token == Token::key) {
-                key_done();
+                key_done(sink);
             } else {
                 value_done();
             }
@@ -422,7 +463,7 @@ std::size_t JsonSplitter::string_bytes(const char* data, std::size_t size, std::
         }
         if (collect) {
             Level& level = _levels[depth];
-            if (level.key.size() <= _pointer[depth].key.size()) {
+            if (level.key.size() <= level.key_cap) {
                 level.key.push_back(static_cast<char>(c));
             } else {
                 level.key_over = true;
@@ -553,6 +594,9 @@ bool JsonSplitter::atom_end(JsonSplitSink& sink) {
                _atom_state != exponent) {
         return fail_at(sink, _token_start, _token_line, "malformed JSON: invalid number");
     }
+    if (_carry_now != no_carry && _stack.size() == _carry_depth) {
+        carry_end(_pos);  // `_pos`: the byte after the atom
+    }
     value_done();
     return true;
 }
@@ -632,7 +676,15 @@ void JsonSplitter::record_done(std::uint64_t end, JsonSplitSink& sink) {
     _record_string = false;
     _record_escape = false;
     _record_atom = false;
-    sink.record(_record_start, end - _record_start, _record_line);
+    if (_record_first != '{' && carry_present()) {
+        const char* type = scalar_type(_record_first);
+        sink.error(_record_start, _record_line,
+                   "pointer " + prefix(_pointer.size()) +
+                       ": a record with carried members must be an object, not a" +
+                       (type == nullptr ? std::string("n array") : std::string(" ") + type));
+    } else {
+        sink.record(_record_start, end - _record_start, _record_line);
+    }
     value_done();
 }
 
@@ -661,6 +713,100 @@ std::optional<std::uint64_t> JsonSplitter::record_start() const noexcept {
         return _record_start;
     }
     return std::nullopt;
+}
+
+/// A key of the object at `depth` on the path ended (not its path key): is it a carried member?
+/// `path_met`: the object's path member came before it.
+void JsonSplitter::carry_key(std::size_t depth, bool path_met, JsonSplitSink& sink) {
+    const Level& level = _levels[depth];
+    for (std::size_t i = 0; i < _carry.size(); ++i) {
+        if (_carry[i].level != depth || _carry[i].key != level.key || _carry_values[i].seen) {
+            continue;
+        }
+        _carry_values[i].seen = true;
+        if (path_met) {
+            sink.error(_token_start, _token_line,
+                       "pointer " + prefix(depth + 1) + ": member \"" + _carry[i].key + "\" of " +
+                           prefix(depth) + " comes after " + _pointer[depth].key +
+                           "; only members before it are carried");
+        } else {
+            _carry_next = i;
+        }
+        return;
+    }
+}
+
+/// The carried value being copied ends at offset `end` (exclusive).
+void JsonSplitter::carry_end(std::uint64_t end) {
+    auto from = static_cast<std::size_t>(_carry_from - _base);
+    _carry_values[_carry_now].text.append(_data + from,
+                                          static_cast<std::size_t>(end - _carry_from));
+    _carry_values[_carry_now].present = true;
+    _carry_now = no_carry;
+}
+
+/// The object at `depth` on the path begins or ends: its carried values no longer apply.
+void JsonSplitter::carry_reset(std::size_t depth) {
+    for (std::size_t i = 0; i < _carry.size(); ++i) {
+        if (_carry[i].level == depth) {
+            _carry_values[i].text.clear();
+            _carry_values[i].present = false;
+            _carry_values[i].seen = false;
+        }
+    }
+}
+
+bool JsonSplitter::carry_present() const noexcept {
+    return std::any_of(_carry_values.begin(), _carry_values.end(),
+                       [](const CarryValue& value) { return value.present; });
+}
+
+std::vector<std::optional<std::string_view>> JsonSplitter::carried() const {
+    std::vector<std::optional<std::string_view>> out;
+    out.reserve(_carry.size());
+    for (const CarryValue& value : _carry_values) {
+        out.push_back(value.present ? std::optional<std::string_view>(value.text) : std::nullopt);
+    }
+    return out;
+}
+
+void JsonSplitter::compose(std::string_view text, std::string& out) const {
+    out.clear();
+    if (!carry_present() || text.empty() || text.front() != '{') {
+        out.assign(text);
+        return;
+    }
+    out += '{';
+    bool first = true;
+    for (std::size_t i = 0; i < _carry.size(); ++i) {
+        if (!_carry_values[i].present) {
+            continue;
+        }
+        out += first ? "\"" : ",\"";
+        first = false;
+        for (char c : _carry[i].as) {
+            auto byte = static_cast<unsigned char>(c);
+            if (c == '"' || c == '\\') {
+                out += '\\';
+                out += c;
+            } else if (byte < 0x20) {
+                constexpr const char* digits = "0123456789abcdef";
+                out += "\\u00";
+                out += digits[byte >> 4];
+                out += digits[byte & 15];
+            } else {
+                out += c;
+            }
+        }
+        out += "\":";
+        out += _carry_values[i].text;
+    }
+    std::string_view members = text.substr(1);
+    std::size_t next = members.find_first_not_of(" \t\r\n");
+    if (next != std::string_view::npos && members[next] != '}') {
+        out += ',';
+    }
+    out += members;
 }
 
 bool JsonSplitter::fail(JsonSplitSink& sink, const char* what) {

@@ -23,6 +23,21 @@ struct JsonSplitSegment {
     bool wildcard = false;
 };
 
+/// A member of an object on the pointer's path, carried down to every record below that object
+/// (an OTLP resource's `resource` onto each of its spans). E.g. with the pointer
+/// `/resourceSpans/*/scopeSpans/*/spans`, `{.level = 2, .key = "resource"}` names the member
+/// `resource` of each `/resourceSpans/*` object and `{.level = 4, .key = "scope"}` the member
+/// `scope` of each `/resourceSpans/*/scopeSpans/*` object.
+struct JsonCarry {
+    /// The object's depth on the path: the number of pointer segments that lead to it (0: the
+    /// root). The pointer's segment at `level` must be a key (not `*`) other than `key`.
+    std::size_t level = 0;
+    /// The member's key as written in the document (escapes not decoded), as pointer keys.
+    std::string key;
+    /// Its name in the records handed on (any text; escaped when written).
+    std::string as;
+};
+
 /// Receives what `JsonSplitter::feed` finds. Offsets count bytes from the first byte ever fed
 /// (0-based); lines are 1-based and count `\n` bytes from the first byte fed.
 class JsonSplitSink {
@@ -67,22 +82,28 @@ class JsonSplitSink {
 /// by the constructor; a key on the pointer's path is held up to 6 bytes per byte of the wanted
 /// key. The caller holds the bytes of the record being cut, from `record_start()`.
 ///
-/// Carrying ancestors' fields down to the records (issue 13: an OTLP resource's attributes onto
-/// each span) is meant to be added here: every container on the pointer's path is a `Level`
-/// that knows its start offset and, for an object, each member key as it is read. A later
-/// change adds a `JsonSplitSink::member(level, key, offset, length)` event for the members of
-/// path objects that are not on the path (reported when such a member value ends, like a
-/// record), and `record_start()` becomes the lowest offset still needed, so the caller holds
-/// those members' bytes until the level closes. Members written before the records array (as
-/// OTLP writers put `resource` before `scopeSpans`) then reach each record; members after it
-/// arrive after the records and need the caller to hold those records until the level closes.
+/// Carried members (`JsonCarry`, issue 13): the splitter copies the value of each carried
+/// member as it streams by (raw JSON text, whitespace inside kept) and holds it until its object
+/// closes; during a `JsonSplitSink::record` call, `carried()` and `compose()` give what applies
+/// to that record. Only members written BEFORE the object's member on the path are carried (as
+/// OTLP writers put `resource` before `scopeSpans`): records are handed out as they end, and
+/// holding them for members that may follow would cost memory without bound. A carried member
+/// met after its object's path member is an error (splitting goes on; the records already
+/// handed out went without it): `pointer /resourceSpans/*/scopeSpans: member "resource" of
+/// /resourceSpans/* comes after scopeSpans; only members before it are carried` (at its key).
+/// A key twice in one object: its first occurrence is carried, the others are ignored. A member
+/// absent from its object is absent from the records. A record below an object with carried
+/// members present must be an object itself, else it is an error in its place (`pointer
+/// /a/items: a record with carried members must be an object, not a number`). Memory: the
+/// carried values of the objects currently open on the path, beyond the constant state.
 ///
 /// Not thread-safe: one splitter per document, on one thread.
 class JsonSplitter {
   public:
-    /// Throws std::invalid_argument when `depth_max` is 0.
+    /// Throws std::invalid_argument when `depth_max` is 0, or a carry's level is not a key
+    /// segment of the pointer or its key is that segment's key.
     JsonSplitter(std::vector<JsonSplitSegment> pointer, bool require_array,
-                 std::size_t depth_max = 1024);
+                 std::size_t depth_max = 1024, std::vector<JsonCarry> carry = {});
 
     /// Feeds the next bytes of the document; calls `sink` for each record and error found.
     /// Returns false once the document is malformed (the error went to `sink`); later calls
@@ -96,6 +117,21 @@ class JsonSplitter {
     /// The offset of the first byte of the record being cut, if one is: the caller must hold
     /// the fed bytes from there on to cut it.
     [[nodiscard]] std::optional<std::uint64_t> record_start() const noexcept;
+
+    /// The carried values in force for the record being handed out (call it from
+    /// `JsonSplitSink::record`): one per `JsonCarry`, in the constructor's order, the member's
+    /// raw JSON text, or nullopt when its object has no such member (before the path). Views
+    /// valid until the next `feed`/`finish`.
+    [[nodiscard]] std::vector<std::optional<std::string_view>> carried() const;
+
+    /// Writes to `out` (replacing it) the record `text` with the carried members in force added
+    /// before its own: `{"<as>":<value>,...,<the record's members>}`, in the order of the
+    /// constructor's carries, absent ones left out; `text` unchanged when none is in force.
+    /// `text` must be the record's JSON object text (as handed out). Call from `record`.
+    void compose(std::string_view text, std::string& out) const;
+
+    /// Whether a carry is configured.
+    [[nodiscard]] bool carries() const noexcept { return !_carry.empty(); }
 
     /// Whether a malformed-JSON error was reported (feeding stopped).
     [[nodiscard]] bool failed() const noexcept { return _failed; }
@@ -132,6 +168,7 @@ class JsonSplitter {
         std::uint64_t index = 0;  ///< elements begun so far (arrays)
         std::string key;          ///< raw bytes of the key being read (objects), capped
         bool key_over = false;    ///< the key being read is longer than the cap
+        std::size_t key_cap = 0;  ///< longest key compared at this level (pointer, carries)
         bool numeric = false;     ///< the segment is an array index (`wanted`)
         std::uint64_t wanted = 0;
     };
@@ -156,7 +193,11 @@ class JsonSplitter {
     std::size_t record_bytes(const char* data, std::size_t size, std::size_t at,
                              JsonSplitSink& sink);
     void record_done(std::uint64_t end, JsonSplitSink& sink);
-    void key_done();
+    void key_done(JsonSplitSink& sink);
+    void carry_key(std::size_t depth, bool path_met, JsonSplitSink& sink);
+    void carry_end(std::uint64_t end);
+    void carry_reset(std::size_t depth);
+    [[nodiscard]] bool carry_present() const noexcept;
     bool fail(JsonSplitSink& sink, const char* what);
     bool fail_at(JsonSplitSink& sink, std::uint64_t offset, std::uint64_t line, std::string reason);
     [[nodiscard]] std::string prefix(std::size_t count) const;
@@ -196,6 +237,22 @@ class JsonSplitter {
     bool _record_atom = false;  ///< a scalar record other than a string
     std::uint64_t _record_start = 0;
     std::uint64_t _record_line = 0;
+    char _record_first = 0;  ///< the first byte of the record being cut
+
+    /// A carried member's value for the object open at its level.
+    struct CarryValue {
+        std::string text;
+        bool present = false;
+        bool seen = false;  ///< its key was met in this object (first occurrence wins)
+    };
+    std::vector<JsonCarry> _carry;
+    std::vector<CarryValue> _carry_values;
+    static constexpr std::size_t no_carry = static_cast<std::size_t>(-1);
+    std::size_t _carry_next = no_carry;  ///< carry whose value is the next value read
+    std::size_t _carry_now = no_carry;   ///< carry whose value is being copied
+    std::size_t _carry_depth = 0;        ///< stack size while that value is read
+    std::uint64_t _carry_from = 0;       ///< next offset of it to copy
+    const char* _data = nullptr;         ///< the chunk being fed
 };
 
 }  // namespace pgingest

@@ -273,3 +273,129 @@ TEST_CASE("json_split: agrees with simdjson on seeded mutations", "[json_split]"
     }
     CHECK(valid_count > 500);
 }
+
+// Carried members (issue 13): fields of a record's ancestors copied onto it as it streams by.
+
+namespace {
+
+/// Composes each record with its carried members as the splitter hands it out.
+class Composed final : public JsonSplitSink {
+  public:
+    Composed(const JsonSplitter& splitter, const std::string& doc)
+        : _splitter(splitter), _doc(doc) {}
+    std::vector<std::string> out;
+    void record(std::uint64_t offset, std::uint64_t length, std::uint64_t) override {
+        std::string text;
+        _splitter.compose(std::string_view(_doc).substr(offset, length), text);
+        out.push_back(text);
+    }
+    void error(std::uint64_t offset, std::uint64_t line, std::string reason) override {
+        out.push_back("!" + std::to_string(line) + ":" + std::to_string(offset) + " " + reason);
+    }
+
+  private:
+    const JsonSplitter& _splitter;
+    const std::string& _doc;
+};
+
+/// The composed records and errors of `doc` fed in two pieces cut at `cut`.
+std::vector<std::string> carry_split(const std::string& doc, const std::string& pointer,
+                                     const std::vector<JsonCarry>& carry, std::size_t cut) {
+    JsonSplitter splitter(segments(pointer), false, 1024, carry);
+    Composed sink(splitter, doc);
+    splitter.feed(std::string_view(doc).substr(0, cut), sink);
+    splitter.feed(std::string_view(doc).substr(cut), sink);
+    splitter.finish(sink);
+    return sink.out;
+}
+
+/// The same, byte by byte.
+std::vector<std::string> carry_bytewise(const std::string& doc, const std::string& pointer,
+                                        const std::vector<JsonCarry>& carry) {
+    JsonSplitter splitter(segments(pointer), false, 1024, carry);
+    Composed sink(splitter, doc);
+    for (std::size_t at = 0; at < doc.size(); ++at) {
+        splitter.feed(std::string_view(doc).substr(at, 1), sink);
+    }
+    splitter.finish(sink);
+    return sink.out;
+}
+
+/// Checks that every cut point and byte-by-byte feeding give `expected`.
+void check_carry(const std::string& doc, const std::string& pointer,
+                 const std::vector<JsonCarry>& carry, const std::vector<std::string>& expected) {
+    for (std::size_t cut = 0; cut <= doc.size(); ++cut) {
+        INFO("cut at " << cut);
+        REQUIRE(carry_split(doc, pointer, carry, cut) == expected);
+    }
+    CHECK(carry_bytewise(doc, pointer, carry) == expected);
+}
+
+const std::string otlp_pointer = "/resourceSpans/*/scopeSpans/*/spans";
+const std::vector<JsonCarry> otlp_carry{{.level = 2, .key = "resource", .as = "resource"},
+                                        {.level = 4, .key = "scope", .as = "scope"}};
+
+}  // namespace
+
+TEST_CASE("json_split: OTLP resource and scope are carried onto each span", "[json_split]") {
+    std::string doc = R"({"resourceSpans": [
+ {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "a\"}"}}]},
+  "scopeSpans": [{"scope": {"name": "lib", "version": 1.5e3},
+                  "spans": [{"name": "s1"}, { }, {"name": "s3", "n": [1, {"x": "]"}]}]},
+                 {"spans": [{"name": "s4"}]}]},
+ {"scopeSpans": [{"scope": null, "spans": [{"name": "s5"}]}]}]})";
+    std::string resource =
+        R"({"attributes": [{"key": "service.name", "value": {"stringValue": "a\"}"}}]})";
+    std::string scope = R"({"name": "lib", "version": 1.5e3})";
+    check_carry(doc, otlp_pointer, otlp_carry,
+                {R"({"resource":)" + resource + R"(,"scope":)" + scope + R"(,"name": "s1"})",
+                 R"({"resource":)" + resource + R"(,"scope":)" + scope + R"( })",
+                 R"({"resource":)" + resource + R"(,"scope":)" + scope +
+                     R"(,"name": "s3", "n": [1, {"x": "]"}]})",
+                 // The second scope has no `scope`: only the resource is carried.
+                 R"({"resource":)" + resource + R"(,"name": "s4"})",
+                 // The second resource has no `resource` (the first one's is not carried on).
+                 R"({"scope":null,"name": "s5"})"});
+}
+
+TEST_CASE("json_split: carried members: duplicates, members after the records, non-objects",
+          "[json_split]") {
+    std::vector<JsonCarry> carry{{.level = 0, .key = "r", .as = "from \"r\""}};
+    // A key twice: its first occurrence is carried. Numbers and literals end where they end.
+    check_carry(R"({"r": 12, "r": 13, "items": [{"a": 1}, {}]})", "/items", carry,
+                {R"({"from \"r\"":12,"a": 1})", R"({"from \"r\"":12})"});
+    check_carry(R"({"r": true,"items": [{"a": 1}]})", "/items", carry,
+                {R"({"from \"r\"":true,"a": 1})"});
+    // After the records: an error at its key; the records went without it.
+    check_carry(R"({"items": [{"a": 1}], "r": "late"})", "/items", carry,
+                {R"({"a": 1})",
+                 "!1:22 pointer /items: member \"r\" of / comes after items; only "
+                 "members before it are carried"});
+    // A record that is not an object cannot take members: an error in its place.
+    check_carry(R"({"r": [1], "items": [{"a": 1}, 2, [3], "s"]})", "/items", carry,
+                {R"({"from \"r\"":[1],"a": 1})",
+                 "!1:31 pointer /items: a record with carried members must be an object, not a "
+                 "number",
+                 "!1:34 pointer /items: a record with carried members must be an object, not an "
+                 "array",
+                 "!1:39 pointer /items: a record with carried members must be an object, not a "
+                 "string"});
+    // Without the member, non-object records are handed out as they are.
+    check_carry(R"({"items": [2, "s"]})", "/items", carry, {"2", "\"s\""});
+}
+
+TEST_CASE("json_split: carried members must sit beside a key segment", "[json_split]") {
+    auto make = [](const std::string& pointer, JsonCarry carry) {
+        JsonSplitter splitter(segments(pointer), false, 1024, {std::move(carry)});
+    };
+    CHECK_THROWS_WITH(make("/a/*/b", {.level = 1, .key = "x", .as = "x"}),
+                      "JsonSplitter: carried member \"x\" at level 1 is not beside a key segment "
+                      "of the pointer");
+    CHECK_THROWS_WITH(make("/a", {.level = 1, .key = "x", .as = "x"}),
+                      "JsonSplitter: carried member \"x\" at level 1 is not beside a key segment "
+                      "of the pointer");
+    CHECK_THROWS_WITH(make("/a", {.level = 0, .key = "a", .as = "x"}),
+                      "JsonSplitter: carried member \"a\" at level 0 is not beside a key segment "
+                      "of the pointer");
+    CHECK_NOTHROW(make("/a", {.level = 0, .key = "b", .as = "b"}));
+}
