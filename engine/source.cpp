@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -218,7 +219,17 @@ struct PushSource::State {
     std::uint64_t origin = 0;              ///< source offset of the splitter's offset 0
     std::optional<std::uint64_t> skipped;  ///< splitter offset of a record read past
     std::string skipped_text;
+    std::string composed;  ///< a record with its carried members
     od::parser parser;
+
+    /// The pointer as the splitter takes it.
+    [[nodiscard]] std::vector<JsonSplitSegment> split_segments() const {
+        std::vector<JsonSplitSegment> segments;
+        for (const PointerSegment& segment : pointer) {
+            segments.push_back({segment.key, segment.wildcard});
+        }
+        return segments;
+    }
 };
 
 PushSource::State::State(std::string name_, PushOptions options_, RecordSink& sink_)
@@ -230,6 +241,17 @@ PushSource::State::State(std::string name_, PushOptions options_, RecordSink& si
       format(options.format) {
     pointer = parse_json_pointer(options.pointer);
     has_pointer = !options.pointer.empty();
+    if (!options.carry.empty()) {
+        if (format == InputFormat::ndjson) {
+            throw Error("input source '" + name +
+                        "': carried members need a JSON document cut by the pointer, not NDJSON");
+        }
+        try {
+            JsonSplitter check(split_segments(), false, 1, options.carry);
+        } catch (const std::invalid_argument& error) {
+            throw Error(error.what());
+        }
+    }
     options.max_record_bytes = std::max<std::size_t>(options.max_record_bytes, 1);
 }
 
@@ -445,22 +467,25 @@ bool PushSource::State::detect(bool ending) {
         }
         format = *found;
     }
-    if (format == InputFormat::ndjson) {
+    if (format == InputFormat::ndjson && !options.carry.empty()) {
+        emit_error({name,
+                    1,
+                    held.offset(),
+                    "carried members need a JSON document cut by the pointer, not NDJSON",
+                    {}});
+        held.drop(held.size());
+        stage = Stage::done;
+        return false;
+    } else if (format == InputFormat::ndjson) {
         stage = Stage::lines;
     } else if (format == InputFormat::document && !has_pointer) {
         stage = Stage::document;
     } else {
         stage = Stage::split;
         origin = held.offset();
-        splitter = std::make_unique<JsonSplitter>(
-            [&] {
-                std::vector<JsonSplitSegment> segments;
-                for (const PointerSegment& segment : pointer) {
-                    segments.push_back({segment.key, segment.wildcard});
-                }
-                return segments;
-            }(),
-            format == InputFormat::json_array && !has_pointer);
+        splitter = std::make_unique<JsonSplitter>(split_segments(),
+                                                  format == InputFormat::json_array && !has_pointer,
+                                                  1024, options.carry);
     }
     return true;
 }
@@ -492,11 +517,7 @@ void PushSource::State::lines(bool ending) {
             std::size_t first = std::min(bytes.find_first_not_of(" \t\r\n"), bytes.size());
             if (trim_right(bytes.substr(first)).size() > options.max_record_bytes) {
                 skipping = true;
-                skip_error = {name,
-                              line,
-                              held.offset() + first,
-                              {},
-                              shorten(bytes.substr(first), options.error_text_bytes_max)};
+                skip_error = {name, line, held.offset() + first, {}, {}};  // text: skip_line
                 skip_length = 0;
                 held.drop(first);
                 continue;
@@ -525,6 +546,10 @@ bool PushSource::State::skip_line(bool ending) {
     std::size_t end = std::min(bytes.find('\n'), bytes.size());
     std::string_view part = bytes.substr(0, end);
     std::size_t kept = trim_right(part).size();
+    // The error quotes the line's first bytes, as a line read whole would be quoted.
+    std::size_t room = options.error_text_bytes_max -
+                       std::min(options.error_text_bytes_max, skip_error.text.size());
+    skip_error.text.append(part.substr(0, room));
     if (kept > 0) {
         skip_length += trailing_blanks + kept;
         trailing_blanks = part.size() - kept;
@@ -537,6 +562,9 @@ bool PushSource::State::skip_line(bool ending) {
         return false;
     }
     skip_error.reason = too_large(skip_length, options.max_record_bytes);
+    if (skip_length < skip_error.text.size()) {  // the whole line is quoted: no blanks after
+        skip_error.text.resize(static_cast<std::size_t>(skip_length));
+    }
     emit_error(std::exchange(skip_error, InputError{}));
     skipping = false;
     trailing_blanks = 0;
@@ -623,7 +651,9 @@ void PushSource::State::split(bool ending) {
 void PushSource::State::split_feed(std::string_view bytes, bool end) {
     auto on_error = [&](std::uint64_t offset, std::uint64_t at_line, std::string reason) {
         std::optional<std::size_t> at = held.index(origin + offset);
-        std::string text = skipped == offset ? skipped_text
+        bool was_skipped = skipped == offset;
+        skipped = was_skipped ? std::nullopt : skipped;
+        std::string text = was_skipped ? skipped_text
                            : at ? shorten(held.view().substr(*at), options.error_text_bytes_max)
                                 : std::string();
         emit_error({name, at_line, origin + offset, std::move(reason), std::move(text)});
@@ -636,8 +666,14 @@ void PushSource::State::split_feed(std::string_view bytes, bool end) {
         }
         std::optional<std::size_t> at = held.index(origin + offset);
         PGINGEST_ASSERT(at.has_value());
-        emit_record(held.view().substr(*at, static_cast<std::size_t>(length)), at_line,
-                    origin + offset);
+        std::string_view text = held.view().substr(*at, static_cast<std::size_t>(length));
+        if (splitter->carries()) {
+            splitter->compose(text, composed);
+            // The promised padding after the text (SourceRecord::text).
+            composed.reserve(composed.size() + simdjson::SIMDJSON_PADDING);
+            text = composed;
+        }
+        emit_record(text, at_line, origin + offset);
     };
     CallbackSink callbacks(on_record, on_error);
     if (end) {

@@ -24,7 +24,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "codecs/json_split.hpp"
 #include "engine/input.hpp"
 
 namespace pgingest::tools {
@@ -73,6 +75,13 @@ struct PushOptions {
     InputFormat format = InputFormat::automatic;
     /// As `InputOptions::pointer` (RFC 6901 with `*` segments); empty: none.
     std::string pointer{};
+    /// Members of objects on the pointer's path carried onto each record below them
+    /// (codecs/json_split.hpp `JsonCarry`: the output shape, which members, errors): the record
+    /// handed out is then `{"<as>":<value>,...,<the record's own members>}`, its line and byte
+    /// offset still those of the record in the source. Needs a pointer and a source cut by the
+    /// streaming splitter (json-array or document, or `automatic` finding one); an NDJSON source
+    /// is one error `carried members need a JSON document cut by the pointer, not NDJSON`.
+    std::vector<JsonCarry> carry{};
     /// Declared encoding; `detect` looks at the first bytes.
     ContentEncoding encoding = ContentEncoding::detect;
     /// Largest record in bytes; a longer one is an error `record of N bytes exceeds
@@ -103,7 +112,9 @@ struct PushProgress {
 class PushSource {
   public:
     /// `name` names the source in every error (a file name, "-" for stdin, a request id).
-    /// Throws `pgingest::Error` for an invalid pointer (as `parse_json_pointer`). Allocates a
+    /// Throws `pgingest::Error` for an invalid pointer (as `parse_json_pointer`), a carry that is
+    /// not beside a key segment of the pointer (`JsonSplitter: carried member "x" at level 1 is
+    /// not beside a key segment of the pointer`) or a carry with format ndjson. Allocates a
     /// decode block; no I/O.
     PushSource(std::string name, PushOptions options, RecordSink& sink);
     ~PushSource();
