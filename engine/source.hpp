@@ -71,7 +71,9 @@ class RecordSink {
 /// Options of `PushSource`. Designated initializers, e.g. `{.format = InputFormat::ndjson}`.
 struct PushOptions {
     /// How the decompressed bytes are cut into records; as `InputOptions::format`. `automatic`
-    /// holds the bytes until they decide (line 1 and at most 64 KiB after it, or the end).
+    /// holds the bytes until they decide (line 1 and at most 64 KiB after it, or the end); a
+    /// pause between pushes decides nothing (unlike a paused pipe in `InputReader`), so a body
+    /// of one NDJSON line is decided at `finish()`.
     InputFormat format = InputFormat::automatic;
     /// As `InputOptions::pointer` (RFC 6901 with `*` segments); empty: none.
     std::string pointer{};
