@@ -216,21 +216,19 @@ struct SentPiece {
 // Most COPYs in one pipeline.
 constexpr std::size_t round_pieces_max = 256;
 
-// Staged batches without a duplicate key after which a writer goes back to plain COPYs; doubled
-// each time duplicates bring it back to staging, up to the max. A plain COPY refused for a
-// duplicate leaves up to a whole batch dead, so returning after K clean batches costs at most
-// one batch of dead tuples per K staged: doubling K makes that vanish when duplicates keep
-// coming, while a load whose duplicates stop soon (a re-run over a crash) goes back to COPY.
-constexpr std::size_t staged_clean_first = 4;
-constexpr std::size_t staged_clean_max = 256;
+// Refused duplicate keys per 10 000 recent rows (`Writer::note_rows`) from which a writer stages
+// a table's batches, and below which it goes back to plain COPYs. Measured on the isobench
+// (bench/RESULTS.md, issue 12): the staged INSERT costs about twice the COPY it replaces on
+// every row of a batch, COPY isolation costs per refused row; at 0.5 % duplicates the two take
+// about the same time (the staged path with 15x fewer dead tuples and 9x fewer statements), at
+// 0.05 % staging takes 1.4-2x as long. Hence about half way, on the rate, not on clean batches:
+// at 0.05 % every batch holds a duplicate or two.
+constexpr std::uint64_t staged_rate_min_per_10k = 25;
 
 // A writer's staging of one table (EngineOptions::stage_duplicate_keys).
 struct StagedMode {
-    bool on = false;        // batches of the table go through the stage
-    bool usable = true;     // false once the stage failed for a reason not about a row
-    bool returned = false;  // went back to plain COPYs at least once
-    std::size_t clean = 0;  // staged batches without a duplicate in a row
-    std::size_t clean_needed = staged_clean_first;
+    bool on = false;     // batches of the table go through the stage
+    bool usable = true;  // false once the stage failed for a reason not about a row
 };
 
 // One writer thread: owns a connection; runs one COPY per batch (or smaller pieces of it)
@@ -817,19 +815,20 @@ class Writer {
     }
 
     // Turns staging on for the table of `batch` when a COPY into it was refused for a duplicate
-    // key and the table can be staged. Coming back after a return to plain COPYs doubles the
-    // clean batches needed to return again (`staged_clean_first`).
+    // key, the table can be staged, and duplicates come often enough (`staged_rate_high`).
     void note_refusal(const Batch& batch, const ServerError& error) {
         StagedMode& mode = _staged[batch.table_index];
-        if (error.sqlstate() != "23505" || mode.on || !mode.usable ||
-            !_state.tables[batch.table_index].staged) {
-            return;
+        if (error.sqlstate() == "23505" && !mode.on && mode.usable &&
+            _state.tables[batch.table_index].staged && staged_rate_high()) {
+            mode.on = true;
         }
-        mode.on = true;
-        mode.clean = 0;
-        if (mode.returned) {
-            mode.clean_needed = std::min(mode.clean_needed * 2, staged_clean_max);
-        }
+    }
+
+    // Whether recent refusals that leave their COPY dead (duplicate keys, mostly) reach
+    // `staged_rate_min_per_10k`; true before any row was placed (the first refusal stages, and
+    // the rate decides after the first staged batch).
+    bool staged_rate_high() const {
+        return _rate_costly * 10'000 >= staged_rate_min_per_10k * _rate_rows;
     }
 
     // Whether the rows of `todo` (one batch) go through the stage: its table is in staging
@@ -916,14 +915,10 @@ class Writer {
         if (first < segment.end) {
             accept(Segment{segment.batch, first, segment.end, no_skip});
         }
-        StagedMode& mode = _staged[table_index];
-        mode.clean = skipped.empty() ? mode.clean + 1 : 0;
-        if (mode.clean >= mode.clean_needed) {
-            mode.on = false;  // duplicates stopped: back to plain COPYs
-            mode.returned = true;
-            mode.clean = 0;
-        }
         run_isolation(std::move(proofs), false);
+        if (!staged_rate_high()) {
+            _staged[table_index].on = false;  // duplicates became rare: back to plain COPYs
+        }
     }
 
     // The stage's COPY or INSERT failed with `error` (a ServerError thrown, not a row refused

@@ -432,7 +432,8 @@ TEST_CASE("engine isolation bench: refused rows against a clean load", "[.isoben
                           {"0.05% duplicate keys", 2000, true},
                           {"0.5% duplicate keys", 200, true},
                           {"0.05% CHECK failures", 2000, false},
-                          {"0.5% CHECK failures", 200, false}};
+                          {"0.5% CHECK failures", 200, false},
+                          {"5% duplicate keys", 20, true}};
     // PGINGEST_ISOBENCH_ONLY=<part of a case name>: that case (and the clean load) only.
     const char* only = std::getenv("PGINGEST_ISOBENCH_ONLY");
     // PGINGEST_ISOBENCH_IO=libpq: the libpq I/O path (default: io_uring).
