@@ -218,12 +218,12 @@ constexpr std::size_t round_pieces_max = 256;
 
 // Refused duplicate keys per 10 000 recent rows (`Writer::note_rows`) from which a writer stages
 // a table's batches, and below which it goes back to plain COPYs. Measured on the isobench
-// (bench/RESULTS.md, issue 12): the staged INSERT costs about twice the COPY it replaces on
-// every row of a batch, COPY isolation costs per refused row; at 0.5 % duplicates the two take
-// about the same time (the staged path with 15x fewer dead tuples and 9x fewer statements), at
-// 0.05 % staging takes 1.4-2x as long. Hence about half way, on the rate, not on clean batches:
+// (bench/RESULTS.md, issue 12), 400 000 rows: the staged INSERT costs about twice the COPY it
+// replaces on every row of a batch (+4 s here whatever the rate), COPY isolation costs per
+// refused row (+3 s at 0.5 %, +15 s at 5 %, where it also leaves 0.48 dead tuples per row
+// against 0.06 staged). Break-even about 1 %: decided on the rate, not on clean batches, since
 // at 0.05 % every batch holds a duplicate or two.
-constexpr std::uint64_t staged_rate_min_per_10k = 25;
+constexpr std::uint64_t staged_rate_min_per_10k = 100;
 
 // A writer's staging of one table (EngineOptions::stage_duplicate_keys).
 struct StagedMode {
