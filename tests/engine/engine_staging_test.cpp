@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "codecs/assert.hpp"
+#include "engine/detail/transaction.hpp"
 #include "engine/engine.hpp"
 #include "tests/support/pg.hpp"
 
@@ -298,4 +299,83 @@ TEST_CASE("engine staging: a user who may not read the key stays on COPYs",
     CHECK(engine.stats().rows_rejected == 100);
     CHECK(engine.stats().rows_committed == 1900);
     CHECK(conn.query_value("SELECT count(*) FROM stg_blind") == "1900");
+}
+
+namespace {
+
+ColumnInfo column(const std::string& name, const std::string& type) {
+    ColumnInfo info;
+    info.name = name;
+    info.type_display = type;
+    return info;
+}
+
+TableInfo two_columns() {
+    TableInfo table;
+    table.qualified_name = "public.t";
+    table.columns.push_back(column("seq", "bigint"));
+    table.columns.push_back(column("pay\"load", "text"));
+    return table;
+}
+
+}  // namespace
+
+TEST_CASE("engine staging: the stage and the staged INSERT as SQL", "[engine][staging]") {
+    const std::vector<std::string> key{"seq"};
+    std::optional<detail::StagedInsert> staged = detail::staged_insert(two_columns(), key, 3);
+    REQUIRE(staged.has_value());
+    CHECK(staged->stage_sql ==
+          "CREATE TEMP TABLE IF NOT EXISTS pgingest_unique_3 (\"seq\" bigint, \"pay\"\"load\" "
+          "text, pgingest_ord int8 GENERATED ALWAYS AS IDENTITY); TRUNCATE "
+          "pg_temp.pgingest_unique_3 RESTART IDENTITY; COPY pg_temp.pgingest_unique_3 (\"seq\", "
+          "\"pay\"\"load\") FROM STDIN (FORMAT binary)");
+    CHECK(staged->insert_sql ==
+          "WITH ins AS (INSERT INTO public.t (\"seq\", \"pay\"\"load\") SELECT \"seq\", "
+          "\"pay\"\"load\" FROM pg_temp.pgingest_unique_3 ORDER BY pgingest_ord ON CONFLICT "
+          "(\"seq\") DO NOTHING RETURNING \"seq\") SELECT (SELECT count(*) FROM ins) || ':' || "
+          "coalesce(string_agg(x.pgingest_ord::text, ',' ORDER BY x.pgingest_ord), '') FROM "
+          "(SELECT pgingest_ord, \"seq\", row_number() OVER (PARTITION BY \"seq\" ORDER BY "
+          "pgingest_ord) AS pgingest_rn FROM pg_temp.pgingest_unique_3) x LEFT JOIN ins ON "
+          "(ins.\"seq\") = (x.\"seq\") AND x.pgingest_rn = 1 WHERE ins.\"seq\" IS NULL");
+}
+
+TEST_CASE("engine staging: no stage without a key the batches carry, or with a clashing name",
+          "[engine][staging]") {
+    CHECK_FALSE(detail::staged_insert(two_columns(), {}, 0).has_value());
+    const std::vector<std::string> absent{"id"};
+    CHECK_FALSE(detail::staged_insert(two_columns(), absent, 0).has_value());
+    TableInfo clash = two_columns();
+    clash.columns.push_back(column("pgingest_ord", "int8"));
+    const std::vector<std::string> key{"seq"};
+    CHECK_FALSE(detail::staged_insert(clash, key, 0).has_value());
+}
+
+TEST_CASE("engine staging: primary key columns as the catalog query gives them",
+          "[engine][staging]") {
+    CHECK(detail::parse_staged_key("").empty());
+    CHECK(detail::parse_staged_key("3:seq") == std::vector<std::string>{"seq"});
+    CHECK(detail::parse_staged_key("3:a:b4:c,d\"") == std::vector<std::string>{"a:b", "c,d\""});
+    for (const char* bad : {"seq", "x:seq", "3", "9:seq", "0:", "3:seq2"}) {
+        INFO(bad);
+        CHECK_THROWS_WITH(detail::parse_staged_key(bad), Catch::StartsWith("unexpected"));
+    }
+}
+
+TEST_CASE("engine staging: the ordinals a staged INSERT skipped", "[engine][staging]") {
+    CHECK(detail::parse_staged_answer("5:", 5).empty());
+    CHECK(detail::parse_staged_answer("3:2,4", 5) == std::vector<std::size_t>{2, 4});
+    CHECK_THROWS_WITH(detail::parse_staged_answer("", 5),
+                      "unexpected answer of a staged INSERT: ''");
+    CHECK_THROWS_WITH(detail::parse_staged_answer("x:1", 5),
+                      "unexpected rows inserted from the server: 'x'");
+    CHECK_THROWS_WITH(detail::parse_staged_answer("4:0", 5),
+                      "staged INSERT returned ordinal 0 for a stage of 5 rows");
+    CHECK_THROWS_WITH(detail::parse_staged_answer("4:6", 5),
+                      "staged INSERT returned ordinal 6 for a stage of 5 rows");
+    CHECK_THROWS_WITH(detail::parse_staged_answer("3:4,2", 5),
+                      "staged INSERT returned ordinal 2 for a stage of 5 rows");
+    CHECK_THROWS_WITH(detail::parse_staged_answer("3:1,,2", 5),
+                      "unexpected staged ordinal from the server: ''");
+    CHECK_THROWS_WITH(detail::parse_staged_answer("2:1,2", 5),
+                      "staged INSERT count mismatch: 2 rows inserted and 2 skipped of 5 staged");
 }
