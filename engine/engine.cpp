@@ -41,6 +41,8 @@ struct TableTarget {
     TableInfo info;
     std::string copy_sql;  // COPY into the table, or into its staging table
     std::uint16_t field_count = 0;
+    // How to stage its batches after a duplicate key; none when not safe (staged_key_sql).
+    std::optional<StagedInsert> staged;
 };
 
 struct EngineState {
@@ -85,6 +87,7 @@ struct EngineState {
     std::atomic<std::uint64_t> ballast_batches{0};
     std::atomic<std::uint64_t> round_trips{0};
     std::atomic<std::uint64_t> copy_rows_sent{0};
+    std::atomic<std::uint64_t> staged_inserts{0};
 
     void fail(std::exception_ptr cause) {
         {
@@ -213,6 +216,21 @@ struct SentPiece {
 // Most COPYs in one pipeline.
 constexpr std::size_t round_pieces_max = 256;
 
+// Refused duplicate keys per 10 000 recent rows (`Writer::note_rows`) from which a writer stages
+// a table's batches, and below which it goes back to plain COPYs. Measured on the isobench
+// (bench/RESULTS.md, issue 12), 400 000 rows: the staged INSERT costs about twice the COPY it
+// replaces on every row of a batch (+4 s here whatever the rate), COPY isolation costs per
+// refused row (+3 s at 0.5 %, +15 s at 5 %, where it also leaves 0.48 dead tuples per row
+// against 0.06 staged). Break-even about 1 %: decided on the rate, not on clean batches, since
+// at 0.05 % every batch holds a duplicate or two.
+constexpr std::uint64_t staged_rate_min_per_10k = 100;
+
+// A writer's staging of one table (EngineOptions::stage_duplicate_keys).
+struct StagedMode {
+    bool on = false;     // batches of the table go through the stage
+    bool usable = true;  // false once the stage failed for a reason not about a row
+};
+
 // One writer thread: owns a connection; runs one COPY per batch (or smaller pieces of it)
 // inside a savepoint of a transaction spanning many batches; commits per size, rows, time or
 // flush; takes out the rows the server refuses (issue 12).
@@ -227,7 +245,11 @@ constexpr std::size_t round_pieces_max = 256;
 class Writer {
   public:
     Writer(EngineState& state, std::size_t index, Connection conn)
-        : _state(state), _index(index), _conn(std::move(conn)), _copy(_conn, state.options.io) {
+        : _state(state),
+          _index(index),
+          _conn(std::move(conn)),
+          _copy(_conn, state.options.io),
+          _staged(state.tables.size()) {
         begin_copy_data(_header);
         put_copy_header(_header);
         end_copy_data(_header);
@@ -385,11 +407,22 @@ class Writer {
     // wrong in this batch or when there is none, in halves. A row is rejected only when a COPY
     // of that row alone was refused: the hint never decides. While isolating, the COPYs go out
     // in pipelines (`isolate_round`), one round trip for many.
-    void isolate(Segment whole) {
-        std::vector<Work> todo{Work{whole, Piece::plain}};
+    // A table in staging mode (`StagedMode`) takes the staged path instead, from the next
+    // COPY on (`stage_pieces`).
+    void isolate(Segment whole) { run_isolation({Work{whole, Piece::plain}}, true); }
+
+    // Sends the pieces of `todo` (last: first to send) until each row is accepted or rejected;
+    // `may_stage`: the rest go through the stage once the table is in staging mode. Without it
+    // (the rows a staged INSERT skipped, or a stage that failed) every piece is a COPY, in
+    // pipelines on the io_uring path.
+    void run_isolation(std::vector<Work> todo, bool may_stage) {
         bool trust_hints = _state.options.isolation_hint != IsolationHint::ignore;
         while (!todo.empty()) {
-            if (pipelining()) {
+            if (may_stage && staging_wanted(todo)) {
+                stage_pieces(todo);
+                return;
+            }
+            if (pipelining(!may_stage)) {
                 isolate_round(todo, trust_hints);
             } else {
                 isolate_one(todo, trust_hints);
@@ -409,6 +442,9 @@ class Writer {
             segment.end = segment.first + limit;
         }
         std::optional<ServerError> refused = copy_segment(segment);
+        if (refused) {
+            note_refusal(*segment.batch, *refused);
+        }
         if (!refused) {
             _accepted.push_back(segment);
             note_rows(segment.rows(), 0, 0);
@@ -431,11 +467,11 @@ class Writer {
         split(segment, trust_hints ? hinted_row(*refused) : 0, merge_allowed(segment), todo);
     }
 
-    // Whether the next COPYs go out as one pipeline: after refusals (a clean batch is one
-    // COPY), inside a transaction (BEGIN and its id go through libpq), and on the io_uring path,
-    // where the engine owns the socket.
-    bool pipelining() const {
-        return _in_txn && sub_rows() != SIZE_MAX && _copy.io() == CopyIo::uring;
+    // Whether the next COPYs go out as one pipeline: after refusals or for the rows a staged
+    // INSERT skipped (`proofs`; a clean batch is one COPY), inside a transaction (BEGIN and its
+    // id go through libpq), and on the io_uring path, where the engine owns the socket.
+    bool pipelining(bool proofs) const {
+        return _in_txn && (proofs || sub_rows() != SIZE_MAX) && _copy.io() == CopyIo::uring;
     }
 
     // Rows of plain pieces per pipeline: about the rows between two refusals, so a pipeline
@@ -601,6 +637,7 @@ class Writer {
             ErrorMeaning::row) {
             throw refused;
         }
+        note_refusal(*segment.batch, refused);
         std::vector<Work> pieces;  // last: first to send
         if (work.piece == Piece::around) {
             unmerge(segment, pieces);
@@ -727,10 +764,12 @@ class Writer {
         return state == "23505" || state == "23P01" || state == "23503";
     }
 
-    // One COPY of `segment` inside the savepoint. Returns the server's refusal when it is about
-    // a row (the savepoint is then rolled back before the next statement), nothing on success.
-    // Throws every other error.
-    std::optional<ServerError> copy_segment(const Segment& segment) {
+    // One COPY of `segment` inside the savepoint, into its table or with `copy_sql` (the
+    // statements that end with the COPY into the stage). Returns the server's refusal when it is
+    // about a row (the savepoint is then rolled back before the next statement), nothing on
+    // success. Throws every other error.
+    std::optional<ServerError> copy_segment(const Segment& segment,
+                                            const std::string* copy_sql = nullptr) {
         std::string sql;
         if (!_in_txn) {
             sql = _state.prologue_sql;  // BEGIN; SELECT txid_current(); ... SAVEPOINT s;
@@ -739,7 +778,7 @@ class Writer {
         } else {
             sql = "RELEASE SAVEPOINT s; SAVEPOINT s; ";
         }
-        sql += _state.tables[segment.batch->table_index].copy_sql;
+        sql += copy_sql != nullptr ? *copy_sql : _state.tables[segment.batch->table_index].copy_sql;
         std::string marks;
         _copy.start(sql, _in_txn ? nullptr : &marks);
         _state.copy_rows_sent += segment.rows();
@@ -773,6 +812,135 @@ class Writer {
                         std::to_string(segment.rows()) + " rows were sent");
         }
         return std::nullopt;
+    }
+
+    // Turns staging on for the table of `batch` when a COPY into it was refused for a duplicate
+    // key, the table can be staged, and duplicates come often enough (`staged_rate_high`).
+    void note_refusal(const Batch& batch, const ServerError& error) {
+        StagedMode& mode = _staged[batch.table_index];
+        if (error.sqlstate() == "23505" && !mode.on && mode.usable &&
+            _state.tables[batch.table_index].staged && staged_rate_high()) {
+            mode.on = true;
+        }
+    }
+
+    // Whether recent refusals that leave their COPY dead (duplicate keys, mostly) reach
+    // `staged_rate_min_per_10k`; true before any row was placed (the first refusal stages, and
+    // the rate decides after the first staged batch).
+    bool staged_rate_high() const {
+        return _rate_costly * 10'000 >= staged_rate_min_per_10k * _rate_rows;
+    }
+
+    // Whether the rows of `todo` (one batch) go through the stage: its table is in staging
+    // mode, and no reject of any writer can end the load meanwhile (`RejectsOverLimit` commits
+    // the rows accepted so far, which must not include rows after the last refused one, while
+    // a staged INSERT stores the rows after a duplicate before the duplicate is rejected).
+    bool staging_wanted(const std::vector<Work>& todo) const {
+        if (!_staged[todo.back().segment.batch->table_index].on) {
+            return false;
+        }
+        std::uint64_t rows = 0;
+        for (const Work& work : todo) {
+            rows += work.segment.rows();
+        }
+        const std::uint64_t rejected = _state.rows_rejected.load();
+        const std::uint64_t max = _state.options.rejects_max;
+        return rejected < max && (max - rejected) / _state.options.writers > rows;
+    }
+
+    // Stages the rows of `todo`, which are disjoint rows of one batch, in batch order: each run
+    // of consecutive rows as one stage, so a key's first copy is the one stored.
+    void stage_pieces(std::vector<Work>& todo) {
+        std::vector<Segment> runs;
+        for (const Work& work : todo) {
+            for_each_run(work.segment, [&](std::size_t first, std::size_t end) {
+                runs.push_back(Segment{work.segment.batch, first, end, no_skip});
+            });
+        }
+        todo.clear();
+        std::sort(runs.begin(), runs.end(),
+                  [](const Segment& a, const Segment& b) { return a.first < b.first; });
+        std::size_t merged = 0;
+        for (std::size_t i = 1; i < runs.size(); i++) {
+            if (runs[i].first == runs[merged].end) {
+                runs[merged].end = runs[i].end;
+            } else {
+                runs[++merged] = runs[i];
+            }
+        }
+        runs.resize(runs.empty() ? 0 : merged + 1);
+        for (const Segment& run : runs) {
+            stage_segment(run);
+        }
+    }
+
+    // COPYs `segment` into the stage, moves it into the table with the staged INSERT, accepts
+    // the rows it inserted and sends each row it skipped alone: the server refuses it with its
+    // own message (issue 12 point 2) or, if it does not, the row is stored. When the stage or
+    // the INSERT is refused (a CHECK, NOT NULL, a foreign key, another unique index, a domain),
+    // the segment is isolated by COPYs as without a stage.
+    void stage_segment(const Segment& segment) {
+        const std::size_t table_index = segment.batch->table_index;
+        const StagedInsert& staged = *_state.tables[table_index].staged;
+        std::optional<ServerError> refused;
+        std::string answer;
+        try {
+            refused = copy_segment(segment, &staged.stage_sql);
+            if (!refused) {
+                _state.round_trips += 1;
+                answer = _conn.query_value(staged.insert_sql);
+            }
+        } catch (const ServerError& error) {
+            refused = error;
+            stage_refused(table_index, error);
+        }
+        if (refused) {
+            run_isolation({Work{segment, Piece::plain}}, false);
+            return;
+        }
+        _state.staged_inserts += 1;
+        const std::vector<std::size_t> skipped =
+            detail::parse_staged_answer(answer, segment.rows());
+        std::vector<Work> proofs;  // last: first to send
+        std::size_t first = segment.first;
+        for (std::size_t ordinal : skipped) {
+            const std::size_t row = segment.first + ordinal - 1;
+            if (row > first) {
+                accept(Segment{segment.batch, first, row, no_skip});
+            }
+            first = row + 1;
+            proofs.insert(proofs.begin(),
+                          Work{Segment{segment.batch, row, row + 1, no_skip}, Piece::lone});
+        }
+        if (first < segment.end) {
+            accept(Segment{segment.batch, first, segment.end, no_skip});
+        }
+        run_isolation(std::move(proofs), false);
+        if (!staged_rate_high()) {
+            _staged[table_index].on = false;  // duplicates became rare: back to plain COPYs
+        }
+    }
+
+    // The stage's COPY or INSERT failed with `error` (a ServerError thrown, not a row refused
+    // by the stage's COPY). Rethrows what the writer must recover from (a broken connection,
+    // 40001 / 40P01, a server in trouble); else undoes the statement so the rows can be sent
+    // by COPY, and stops staging the table when the error is not about a row (e.g. no right to
+    // create temp tables): the stage cannot work there.
+    void stage_refused(std::size_t table_index, const ServerError& error) {
+        const ErrorMeaning meaning = error_meaning(error.sqlstate(), false);
+        if (PQstatus(_conn.native()) != CONNECTION_OK || meaning == ErrorMeaning::transient ||
+            meaning == ErrorMeaning::retry_transaction) {
+            throw error;
+        }
+        if (meaning != ErrorMeaning::row) {
+            _staged[table_index].usable = false;
+            _staged[table_index].on = false;
+        }
+        if (_in_txn) {
+            _savepoint_failed = true;
+        } else if (PQtransactionStatus(_conn.native()) != PQTRANS_IDLE) {
+            rollback();  // the prologue began a transaction the stage's statements then failed
+        }
     }
 
     bool send_segment(const Segment& segment) {
@@ -1076,6 +1244,7 @@ class Writer {
     OriginRanges _rejected;
     std::uint64_t _rejected_rows = 0;
     ByteBuffer _pipeline;  // the messages of a pipeline of COPYs (`isolate_round`)
+    std::vector<StagedMode> _staged;  // per table: whether its batches go through the stage
 };
 
 }  // namespace
@@ -1222,6 +1391,26 @@ std::vector<detail::TableTarget> table_targets(std::vector<TableInfo> tables,
     return targets;
 }
 
+// How the batches of table `index` can be staged after a duplicate key: nothing when the table
+// has a staging target of the hooks (its COPYs go there already) or cannot be staged safely
+// (detail::staged_key_sql says when), or a hand-made TableInfo has no OID to look it up by.
+std::optional<detail::StagedInsert> read_staged_insert(Connection& conn,
+                                                       const detail::EngineState& state,
+                                                       std::size_t index) {
+    const TableInfo& info = state.tables[index].info;
+    for (const StagingTarget& staging : state.callbacks.transaction.staging) {
+        if (staging.table_index == index) {
+            return std::nullopt;
+        }
+    }
+    if (info.oid == 0) {
+        return std::nullopt;
+    }
+    std::vector<std::string> key =
+        detail::parse_staged_key(conn.query_value(detail::staged_key_sql(info.oid)));
+    return detail::staged_insert(info, key, index);
+}
+
 }  // namespace
 
 Engine::Engine(const std::string& conninfo, std::vector<TableInfo> tables, EngineOptions options,
@@ -1262,6 +1451,11 @@ Engine::Engine(const std::string& conninfo, std::vector<TableInfo> tables, Engin
     const bool has_citus = connections[0].query_value(
                                "SELECT count(*) FROM pg_extension WHERE extname = 'citus'") != "0";
     state.session_statements = writer_session_statements(options, has_citus);
+    if (options.stage_duplicate_keys) {
+        for (std::size_t i = 0; i < state.tables.size(); i++) {
+            state.tables[i].staged = read_staged_insert(connections[0], state, i);
+        }
+    }
     for (const StagingTarget& staging : state.callbacks.transaction.staging) {
         state.session_statements.push_back(staging.create_sql);
     }
@@ -1354,7 +1548,8 @@ EngineStats Engine::stats() const noexcept {
                        .producer_waits = state.producer_waits.load(),
                        .ballast_batches = state.ballast_batches.load(),
                        .round_trips = state.round_trips.load(),
-                       .copy_rows_sent = state.copy_rows_sent.load()};
+                       .copy_rows_sent = state.copy_rows_sent.load(),
+                       .staged_inserts = state.staged_inserts.load()};
 }
 
 const TableInfo& Engine::table() const noexcept {

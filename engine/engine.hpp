@@ -117,6 +117,16 @@ struct EngineOptions {
     /// How long a writer keeps trying to reconnect (backoff 50 ms doubling to 2 s) before the
     /// load fails; also how long it re-runs a transaction after transient errors, 40001, 40P01.
     std::uint32_t reconnect_timeout_ms = 60'000;
+    /// Once a COPY into a table is refused for a duplicate key (SQLSTATE 23505) and duplicates
+    /// come at 1 % of the rows or more, the writer copies its next batches for that table
+    /// into a temp table of its connection and moves them with `INSERT ... ON CONFLICT
+    /// (<primary key>) DO NOTHING`, then sends each row that INSERT skipped alone, so the server
+    /// refuses it with its own message; back to plain COPYs when duplicates become rarer. Only
+    /// for a plain or partitioned table with a primary key among the loaded columns, no rule,
+    /// no user trigger (detail::staged_key_sql); other tables are isolated by COPYs alone.
+    /// At 5 % duplicates: about 4 statements per batch and one per duplicate instead of COPYs of
+    /// 8 rows, 2.5x faster, 8x fewer dead tuples (bench/RESULTS.md).
+    bool stage_duplicate_keys = true;
     /// For tests: how isolation uses the server's CONTEXT hint (see `IsolationHint`).
     IsolationHint isolation_hint = IsolationHint::use;
 };
@@ -145,6 +155,9 @@ struct EngineStats {
     /// rows sent in COPY data, re-sends included: beyond `rows_submitted`, what isolation of
     /// refused rows and retried transactions sent again
     std::uint64_t copy_rows_sent = 0;
+    /// batches (or pieces) moved from a writer's stage by `INSERT ... ON CONFLICT DO NOTHING`
+    /// after duplicate keys (`EngineOptions::stage_duplicate_keys`); each also counts one COPY
+    std::uint64_t staged_inserts = 0;
 };
 
 /// Reported after each COMMIT that settled rows, on the writer thread that committed it: the

@@ -136,6 +136,131 @@ LostCommitVerdict lost_commit_verdict(const XidMarks& begin, const CheckpointNow
                                      : LostCommitVerdict::ask_txid_status;
 }
 
+std::string staged_key_sql(std::uint32_t table_oid) {
+    const std::string oid = std::to_string(table_oid);
+    return "SELECT CASE WHEN c.relkind IN ('r', 'p') "
+           "AND NOT EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = c.oid) "
+           "AND NOT EXISTS (SELECT 1 FROM pg_partition_tree(c.oid) p "
+           "JOIN pg_class k ON k.oid = p.relid WHERE k.relkind NOT IN ('r', 'p') "
+           "OR EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = p.relid "
+           "AND NOT g.tgisinternal)) "
+           "THEN (SELECT CASE WHEN bool_and(a.attcollation IN (0, 100) "
+           "AND has_column_privilege(c.oid, a.attnum, 'SELECT')) "
+           "THEN string_agg(octet_length(a.attname) || ':' || a.attname, '' ORDER BY k.n) END "
+           "FROM pg_constraint o, unnest(o.conkey) WITH ORDINALITY AS k(attnum, n), "
+           "pg_attribute a WHERE o.conrelid = c.oid AND o.contype = 'p' "
+           "AND a.attrelid = c.oid AND a.attnum = k.attnum) END "
+           "FROM pg_class c WHERE c.oid = " +
+           oid;
+}
+
+std::vector<std::string> parse_staged_key(std::string_view value) {
+    std::vector<std::string> names;
+    while (!value.empty()) {
+        std::size_t colon = value.find(':');
+        if (colon == std::string_view::npos) {
+            throw Error("unexpected primary key from the server: '" + std::string(value) + "'");
+        }
+        std::uint64_t length = to_u64(std::string(value.substr(0, colon)), "key column length");
+        value.remove_prefix(colon + 1);
+        if (length == 0 || length > value.size()) {
+            throw Error("unexpected primary key from the server: '" + std::string(value) + "'");
+        }
+        names.emplace_back(value.substr(0, length));
+        value.remove_prefix(length);
+    }
+    return names;
+}
+
+namespace {
+
+// `<prefix><name>, ...` for every name, each quoted.
+std::string column_list(std::span<const std::string> names, std::string_view prefix) {
+    std::string out;
+    for (const std::string& name : names) {
+        if (!out.empty()) {
+            out += ", ";
+        }
+        out += prefix;
+        out += quoted(name);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::optional<StagedInsert> staged_insert(const TableInfo& table, std::span<const std::string> key,
+                                          std::size_t table_index) {
+    std::vector<std::string> columns;
+    for (const ColumnInfo& column : table.columns) {
+        if (column.name == "pgingest_ord" || column.name == "pgingest_rn") {
+            return std::nullopt;
+        }
+        columns.push_back(column.name);
+    }
+    if (key.empty()) {
+        return std::nullopt;
+    }
+    for (const std::string& name : key) {
+        if (table.find(name) == nullptr) {
+            return std::nullopt;  // a key from a default: RETURNING could not be matched
+        }
+    }
+    const std::string name = "pgingest_unique_" + std::to_string(table_index);
+    const std::string stage = "pg_temp." + name;
+    std::string create = staging_table_sql(table, name);
+    // staging_table_sql ends with ") ON COMMIT DELETE ROWS": add the ordinal before it.
+    create.erase(create.rfind(") ON COMMIT DELETE ROWS"));
+    create += ", pgingest_ord int8 GENERATED ALWAYS AS IDENTITY)";
+    TableInfo target = table;
+    target.qualified_name = stage;
+    StagedInsert staged;
+    staged.stage_sql = create + "; TRUNCATE " + stage + " RESTART IDENTITY; " + target.copy_sql();
+    const std::string cols = column_list(columns, "");
+    const std::string keys = column_list(key, "");
+    // A left join, not NOT EXISTS under an OR: the planner turns that into a subplan run per row
+    // once the hashed one would not fit work_mem (quadratic on a large batch).
+    staged.insert_sql =
+        "WITH ins AS (INSERT INTO " + table.qualified_name + " (" + cols + ") SELECT " + cols +
+        " FROM " + stage + " ORDER BY pgingest_ord ON CONFLICT (" + keys +
+        ") DO NOTHING RETURNING " + keys +
+        ") SELECT (SELECT count(*) FROM ins) || ':' || "
+        "coalesce(string_agg(x.pgingest_ord::text, ',' ORDER BY x.pgingest_ord), '') FROM "
+        "(SELECT pgingest_ord, " +
+        keys + ", row_number() OVER (PARTITION BY " + keys +
+        " ORDER BY pgingest_ord) AS pgingest_rn FROM " + stage + ") x LEFT JOIN ins ON (" +
+        column_list(key, "ins.") + ") = (" + column_list(key, "x.") +
+        ") AND x.pgingest_rn = 1 WHERE ins." + quoted(key.front()) + " IS NULL";
+    return staged;
+}
+
+std::vector<std::size_t> parse_staged_answer(std::string_view value, std::size_t rows) {
+    const std::string shown(value.substr(0, 80));
+    std::size_t colon = value.find(':');
+    if (colon == std::string_view::npos) {
+        throw Error("unexpected answer of a staged INSERT: '" + shown + "'");
+    }
+    const std::uint64_t inserted = to_u64(std::string(value.substr(0, colon)), "rows inserted");
+    value.remove_prefix(colon + 1);
+    std::vector<std::size_t> skipped;
+    while (!value.empty()) {
+        std::size_t comma = value.find(',');
+        std::uint64_t ordinal = to_u64(std::string(value.substr(0, comma)), "staged ordinal");
+        if (ordinal == 0 || ordinal > rows || (!skipped.empty() && ordinal <= skipped.back())) {
+            throw Error("staged INSERT returned ordinal " + std::to_string(ordinal) +
+                        " for a stage of " + std::to_string(rows) + " rows");
+        }
+        skipped.push_back(static_cast<std::size_t>(ordinal));
+        value.remove_prefix(comma == std::string_view::npos ? value.size() : comma + 1);
+    }
+    if (inserted + skipped.size() != rows) {
+        throw Error("staged INSERT count mismatch: " + std::to_string(inserted) +
+                    " rows inserted and " + std::to_string(skipped.size()) + " skipped of " +
+                    std::to_string(rows) + " staged");
+    }
+    return skipped;
+}
+
 std::string transaction_prologue_sql(const TransactionHooks& hooks) {
     // The transaction id lets a writer that loses its connection during COMMIT ask the server
     // whether it committed; the latest checkpoint and the statistics' reset time tell it then

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -88,5 +89,47 @@ void validate_hooks(const TransactionHooks& hooks, std::size_t table_count);
 /// with it once `reconnect_timeout_ms` is spent. `statements`: the epilogue's.
 [[noreturn]] void rethrow_commit_failure(const Error& error, std::size_t epilogue_index,
                                          std::span<const Statement> statements);
+
+/// How a writer stages the batches of one table once a COPY into it was refused for a duplicate
+/// key (23505; issue 12 point 3): each batch is copied into a per-connection temp table with
+/// an ordinal column, then moved by one `INSERT ... ON CONFLICT (<primary key>) DO NOTHING`
+/// that says which ordinals it skipped. Speculative insertion leaves no dead tuple for a
+/// skipped row (nodeModifyTable.c ExecInsert: ExecCheckIndexConstraints before the heap insert).
+struct StagedInsert {
+    /// Ends the Query that starts the staging COPY: `CREATE TEMP TABLE IF NOT EXISTS` the stage
+    /// (the COPY columns with their catalog types, then `pgingest_ord int8 GENERATED ALWAYS AS
+    /// IDENTITY`), `TRUNCATE` it `RESTART IDENTITY`, then the COPY into it of the table's
+    /// columns: the rows get ordinals 1, 2, ... in the order sent.
+    std::string stage_sql;
+    /// One text value `<rows inserted>:<ordinal>,...`: the ordinals (ascending) of the staged
+    /// rows the INSERT skipped, those whose key was stored already or came earlier in the stage
+    /// (the first copy is kept, as a COPY keeps it).
+    std::string insert_sql;
+};
+
+/// A catalog query on table `table_oid` with one text value: NULL or empty when its batches
+/// must not be staged, else its primary key columns as `<octet length>:<name>` each, in key
+/// order. Staged only if the table is plain or partitioned with plain partitions, has no rule
+/// (COPY ignores rules, INSERT does not), no trigger of a user on it or a partition (one could
+/// change the key RETURNING gives back), the key columns use the default collation (the stage's
+/// comparisons must be the key's) and the user may read them (RETURNING).
+[[nodiscard]] std::string staged_key_sql(std::uint32_t table_oid);
+
+/// Parses the value of `staged_key_sql` into column names. Throws `Error` when malformed.
+[[nodiscard]] std::vector<std::string> parse_staged_key(std::string_view value);
+
+/// The statements staging `table` (engine table index `table_index`, which names the stage
+/// `pgingest_unique_<index>`) with primary key columns `key`. Nothing when `key` is empty,
+/// names a column the batches do not carry, or a column is named like the stage's own
+/// (`pgingest_ord`, `pgingest_rn`). Pure function.
+[[nodiscard]] std::optional<StagedInsert> staged_insert(const TableInfo& table,
+                                                        std::span<const std::string> key,
+                                                        std::size_t table_index);
+
+/// Parses the value of `StagedInsert::insert_sql` for a stage of `rows` rows into the skipped
+/// ordinals (1-based, ascending). Throws `Error` when it is malformed, an ordinal is out of
+/// range or not ascending, or the rows inserted and skipped do not add up to `rows`.
+[[nodiscard]] std::vector<std::size_t> parse_staged_answer(std::string_view value,
+                                                           std::size_t rows);
 
 }  // namespace pgingest::detail

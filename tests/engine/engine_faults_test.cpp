@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <catch2/catch.hpp>
 #include <thread>
 
@@ -259,33 +260,26 @@ TEST_CASE("engine faults: a connection lost during a COMMIT that then rolls back
     gate.exec("SELECT pg_advisory_lock(45)");
     Engine engine(test::cluster().conninfo() + " application_name=pgingest_commit_lost",
                   read_table_info(conn, "commit_lost"), EngineOptions{.writers = 1});
-    std::exception_ptr loader_error;
-    std::thread loader([&] {
-        try {
-            load_rows(engine, 100);
-            engine.flush();
-        } catch (...) {
-            loader_error = std::current_exception();
-        }
-    });
-    std::string waiting = "0";
-    for (int i = 0; i < 3000 && waiting == "0"; i++) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        waiting = gate.query_value(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-            "'pgingest_commit_lost' AND wait_event = 'advisory' AND query = 'COMMIT'");
-    }
-    CHECK(waiting == "1");
-    CHECK(gate.query_value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                           "WHERE application_name = 'pgingest_commit_lost'") == "1");
-    gate.exec("SELECT pg_advisory_unlock(45)");
-    loader.join();
-    if (loader_error) {
-        std::rethrow_exception(loader_error);
-    }
-    engine.close();
-    CHECK(engine.stats().reconnects >= 1);
-    CHECK(engine.stats().rows_committed == 100);
+    auto load = [&] {
+        load_rows(engine, 100);
+        engine.flush();
+    };
+    test::load_through_fault(
+        engine, load,
+        [&] {
+            std::string waiting = "0";
+            for (int i = 0; i < 3000 && waiting == "0"; i++) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                waiting = gate.query_value(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                    "'pgingest_commit_lost' AND wait_event = 'advisory' AND query = 'COMMIT'");
+            }
+            CHECK(waiting == "1");
+            CHECK(gate.query_value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                   "WHERE application_name = 'pgingest_commit_lost'") == "1");
+            gate.exec("SELECT pg_advisory_unlock(45)");
+        },
+        test::FaultOutcome{.rows_committed = 100, .transactions_committed = 0});
     check_every_row_once(conn, "commit_lost", 100);
 }
 
@@ -301,26 +295,18 @@ TEST_CASE("engine faults: a connection lost after its COMMIT was written re-send
     test::hold_commits(admin, true);
     Engine engine(server.conninfo() + " application_name=pgingest_commit_kept",
                   read_table_info(admin, "commit_kept"), EngineOptions{.writers = 1});
-    std::exception_ptr loader_error;
-    std::thread loader([&] {
-        try {
-            load_rows(engine, 100);
-            engine.flush();
-        } catch (...) {
-            loader_error = std::current_exception();
-        }
-    });
-    CHECK(test::wait_for_wait_event(admin, "pgingest_commit_kept", "SyncRep"));
-    CHECK(test::terminate_backends(admin, "pgingest_commit_kept") == 1);
-    test::hold_commits(admin, false);
-    loader.join();
-    if (loader_error) {
-        std::rethrow_exception(loader_error);
-    }
-    engine.close();
-    CHECK(engine.stats().reconnects >= 1);
-    CHECK(engine.stats().rows_committed == 100);
-    CHECK(engine.stats().transactions_committed == 1);
+    auto load = [&] {
+        load_rows(engine, 100);
+        engine.flush();
+    };
+    test::load_through_fault(
+        engine, load,
+        [&] {
+            CHECK(test::wait_for_wait_event(admin, "pgingest_commit_kept", "SyncRep"));
+            CHECK(test::terminate_backends(admin, "pgingest_commit_kept") == 1);
+            test::hold_commits(admin, false);
+        },
+        test::FaultOutcome{.rows_committed = 100, .transactions_committed = 1});
     check_every_row_once(admin, "commit_kept", 100);
 }
 
@@ -349,32 +335,27 @@ TEST_CASE("engine faults: a COMMIT lost in a crash before any of its WAL is writ
     Engine engine(server.conninfo() + " user=pgingest_reissue application_name=pgingest_reissue",
                   read_table_info(admin, "reissued"), EngineOptions{.writers = 1});
     admin.exec("ALTER ROLE pgingest_reissue CONNECTION LIMIT 0");  // before the load's id
-    std::exception_ptr loader_error;
-    std::thread loader([&] {
-        try {
-            load_rows(engine, 100);
-            engine.flush();
-        } catch (...) {
-            loader_error = std::current_exception();
-        }
-    });
-    CHECK(test::wait_for_wait_event(admin, "pgingest_reissue", "advisory"));
-    const std::string xid = admin.query_value(
-        "SELECT backend_xid FROM pg_stat_activity WHERE application_name = 'pgingest_reissue'");
-    server.restart(Shutdown::immediate, std::chrono::milliseconds(500));
-    Connection after(server.conninfo());
-    after.exec("BEGIN");
-    CHECK(after.query_value("SELECT txid_current()") == xid);  // the same id, given out again
-    after.exec("ALTER ROLE pgingest_reissue CONNECTION LIMIT -1");
-    after.exec("COMMIT");
-    CHECK(after.query_value("SELECT txid_status(" + xid + ")") == "committed");
-    loader.join();
-    if (loader_error) {
-        std::rethrow_exception(loader_error);
-    }
-    engine.close();
-    CHECK(engine.stats().reconnects >= 1);
-    CHECK(engine.stats().rows_committed == 100);
-    CHECK(engine.stats().transactions_committed == 1);
-    check_every_row_once(after, "reissued", 100);
+    std::unique_ptr<Connection> after;  // opened once the server is back
+    auto load = [&] {
+        load_rows(engine, 100);
+        engine.flush();
+    };
+    test::load_through_fault(
+        engine, load,
+        [&] {
+            CHECK(test::wait_for_wait_event(admin, "pgingest_reissue", "advisory"));
+            const std::string xid = admin.query_value(
+                "SELECT backend_xid FROM pg_stat_activity WHERE application_name = "
+                "'pgingest_reissue'");
+            server.restart(Shutdown::immediate, std::chrono::milliseconds(500));
+            after = std::make_unique<Connection>(server.conninfo());
+            after->exec("BEGIN");
+            // the same id, given out again
+            CHECK(after->query_value("SELECT txid_current()") == xid);
+            after->exec("ALTER ROLE pgingest_reissue CONNECTION LIMIT -1");
+            after->exec("COMMIT");
+            CHECK(after->query_value("SELECT txid_status(" + xid + ")") == "committed");
+        },
+        test::FaultOutcome{.rows_committed = 100, .transactions_committed = 1});
+    check_every_row_once(*after, "reissued", 100);
 }

@@ -504,29 +504,21 @@ TEST_CASE(
         EngineOptions{.writers = 1},
         EngineCallbacks{
             .on_commit = {}, .on_reject = {}, .transaction = ledger_hooks("txn_kept_side")});
-    std::exception_ptr loader_error;
-    std::thread loader([&] {
-        try {
-            Producer producer = engine.producer();
-            for (std::int64_t id = 0; id < 100; id++) {
-                put_row(producer, id);
-            }
-            producer.flush();
-        } catch (...) {
-            loader_error = std::current_exception();
+    auto load = [&] {
+        Producer producer = engine.producer();
+        for (std::int64_t id = 0; id < 100; id++) {
+            put_row(producer, id);
         }
-    });
-    CHECK(test::wait_for_wait_event(admin, "pgingest_txn_kept", "SyncRep"));
-    CHECK(test::terminate_backends(admin, "pgingest_txn_kept") == 1);
-    test::hold_commits(admin, false);
-    loader.join();
-    if (loader_error) {
-        std::rethrow_exception(loader_error);
-    }
-    engine.close();
-    CHECK(engine.stats().reconnects >= 1);
-    CHECK(engine.stats().rows_committed == 100);
-    CHECK(engine.stats().transactions_committed == 1);
+        producer.flush();
+    };
+    test::load_through_fault(
+        engine, load,
+        [&] {
+            CHECK(test::wait_for_wait_event(admin, "pgingest_txn_kept", "SyncRep"));
+            CHECK(test::terminate_backends(admin, "pgingest_txn_kept") == 1);
+            test::hold_commits(admin, false);
+        },
+        test::FaultOutcome{.rows_committed = 100, .transactions_committed = 1});
     CHECK(admin.query_value("SELECT count(*) FROM txn_kept") == "100");
     CHECK(admin.query_value("SELECT count(*) FROM txn_kept_side") == "1");
     check_side_matches_per_transaction(admin, "txn_kept", "txn_kept_side");

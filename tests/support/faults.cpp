@@ -1,6 +1,8 @@
 #include "tests/support/faults.hpp"
 
+#include <catch2/catch.hpp>
 #include <chrono>
+#include <exception>
 #include <utility>
 
 namespace pgingest::test {
@@ -23,6 +25,34 @@ bool wait_for_wait_event(Connection& conn, const std::string& application_name,
         }
     }
     return false;
+}
+
+void load_through_fault(Engine& engine, const std::function<void()>& load,
+                        const std::function<void()>& fault, const FaultOutcome& expected) {
+    std::exception_ptr load_error;
+    std::thread loader([&] {
+        try {
+            load();
+        } catch (...) {
+            load_error = std::current_exception();
+        }
+    });
+    try {
+        fault();
+    } catch (...) {
+        loader.join();
+        throw;
+    }
+    loader.join();
+    if (load_error) {
+        std::rethrow_exception(load_error);
+    }
+    engine.close();
+    CHECK(engine.stats().reconnects >= 1);
+    CHECK(engine.stats().rows_committed == expected.rows_committed);
+    if (expected.transactions_committed != 0) {
+        CHECK(engine.stats().transactions_committed == expected.transactions_committed);
+    }
 }
 
 void hold_commits(Connection& admin, bool hold) {

@@ -5,10 +5,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <thread>
 
 #include "engine/connection.hpp"
+#include "engine/engine.hpp"
 
 namespace pgingest::test {
 
@@ -26,6 +28,21 @@ bool wait_for_wait_event(Connection& conn, const std::string& application_name,
 /// commit record was written. Without, resets it and the waiting COMMITs return. Server-wide:
 /// only on a cluster of the test's own.
 void hold_commits(Connection& admin, bool hold);
+
+/// What a load run through a fault must end with (`load_through_fault`).
+struct FaultOutcome {
+    /// Rows the engine reports committed (`EngineStats::rows_committed`).
+    std::uint64_t rows_committed = 0;
+    /// Transactions it reports committed; 0: not checked.
+    std::uint64_t transactions_committed = 0;
+};
+
+/// Runs `load` (producers, then `Engine::flush`) on a thread of its own while `fault` runs on the
+/// calling thread, joins it, rethrows what `load` threw, closes `engine` and checks (Catch2
+/// CHECK) that the engine reconnected at least once and committed what `expected` says. A
+/// `fault` that throws still waits for the load before the exception leaves.
+void load_through_fault(Engine& engine, const std::function<void()>& load,
+                        const std::function<void()>& fault, const FaultOutcome& expected);
 
 /// Kills the writers of a load from a thread of its own. Takes advisory lock `gate_key` at once
 /// (a trigger of the loaded table waits on it for one chosen row); once a session waits for the
