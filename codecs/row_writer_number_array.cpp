@@ -126,6 +126,34 @@ std::string_view from(std::string_view array, std::string_view element) noexcept
     return array.substr(static_cast<std::size_t>(element.data() - array.data()));
 }
 
+// Bytes of one element field of `kind` (length included; a NULL takes less), 0 when it varies.
+std::size_t fixed_element_size(ColumnKind kind) noexcept {
+    switch (kind) {
+        case ColumnKind::int2:
+            return int2_encoded_size_max();
+        case ColumnKind::int4:
+            return int4_encoded_size_max();
+        case ColumnKind::int8:
+            return int8_encoded_size_max();
+        case ColumnKind::float4:
+            return float4_encoded_size_max();
+        case ColumnKind::float8:
+            return float8_encoded_size_max();
+        default:
+            return 0;
+    }
+}
+
+std::size_t element_count(std::string_view array) noexcept {
+    detail::JsonElementCursor cursor(array);
+    std::string_view element;
+    std::size_t count = 0;
+    while (cursor.next(element)) {
+        ++count;
+    }
+    return count;
+}
+
 }  // namespace
 
 bool RowWriter::streams_json_array(std::string_view array_json) const noexcept {
@@ -156,6 +184,12 @@ Status RowWriter::json_array_raw(std::string_view array_json) {
 
 Status RowWriter::write_number_array(const ColumnCodec& codec, std::string_view array_json) {
     ColumnCodec element{.kind = codec.element, .typmod = codec.typmod};
+    if (std::size_t width = fixed_element_size(element.kind);
+        width != 0 && array_json.size() >= (std::size_t{1} << 20)) {
+        // A huge member: room for the whole field at once, not doublings that would hold the
+        // old and the new buffer (up to 3 x the field) while the copy runs.
+        _out->reserve(_out->size() + array_encoded_size_max(element_count(array_json), width));
+    }
     ArrayWriter array(*_out, codec.element_oid);
     detail::JsonElementCursor cursor(array_json);
     std::string_view value;
