@@ -843,6 +843,34 @@ bool json_number(std::string_view text) noexcept {
     return i == text.size();
 }
 
+/// True when `json_value` of a string into a `kind` column is `from_text` of the string: the
+/// scalar types that parse text (not text kinds, json, arrays, vectors or catalog-driven types,
+/// which take other paths).
+bool string_from_text(ColumnKind kind) noexcept {
+    switch (kind) {
+        case ColumnKind::text:
+        case ColumnKind::varchar:
+        case ColumnKind::bpchar:
+        case ColumnKind::name:
+        case ColumnKind::json:
+        case ColumnKind::jsonb:
+        case ColumnKind::vector:
+        case ColumnKind::halfvec:
+        case ColumnKind::sparsevec:
+        case ColumnKind::array:
+        case ColumnKind::enumeration:
+        case ColumnKind::range:
+        case ColumnKind::multirange:
+        case ColumnKind::composite:
+        case ColumnKind::hstore:
+        case ColumnKind::ltree:
+        case ColumnKind::unsupported:
+            return false;
+        default:
+            return true;
+    }
+}
+
 bool is_integer_kind(ColumnKind kind) noexcept {
     return kind == ColumnKind::int2 || kind == ColumnKind::int4 || kind == ColumnKind::int8;
 }
@@ -885,6 +913,8 @@ bool RecordEncoder::write_raw(std::size_t index, std::string_view raw, RecordErr
             return false;
         }
         return status.ok() || fail(status, index, _writer.failed_text(), error);
+    } else if (_validated && raw.front() == '"' && string_from_text(kind)) {
+        return write_large_string(index, raw.substr(1, raw.size() - 2), error);
     } else if (_validated && raw.front() == '[' && _writer.streams_json_array(raw)) {
         // A large record's array of numbers, scanned once into the tuple: no DOM of the member.
         status = _writer.json_array_raw(raw);
@@ -911,6 +941,29 @@ bool RecordEncoder::write_raw(std::size_t index, std::string_view raw, RecordErr
         }
     }
     return status.ok() || fail(status, index, raw, error);
+}
+
+bool RecordEncoder::write_large_string(std::size_t index, std::string_view raw,
+                                       RecordError& error) {
+    std::string_view text = raw;
+    if (raw.find('\\') != std::string_view::npos) {
+        _unescaped.resize(raw.size());
+        std::size_t length = detail::decode_json_escapes(raw, _unescaped.data(),
+                                                         detail::LoneSurrogate::refuse);
+        if (length == std::string_view::npos) {  // as the DOM refuses the record
+            error.reason =
+                std::string("invalid JSON: ") + simdjson::error_message(simdjson::STRING_ERROR);
+            return false;
+        }
+        _unescaped.resize(length);
+        text = _unescaped;
+    }
+    Status status = _writer.from_text(text);
+    bool ok = status.ok() || fail(status, index, text, error);
+    if (_unescaped.capacity() >= large_record_bytes) {
+        _unescaped = std::string{};  // a huge member's copy is not kept
+    }
+    return ok;
 }
 
 std::string_view RecordEncoder::unescaped_key(std::string_view raw) {

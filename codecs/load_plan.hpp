@@ -161,6 +161,10 @@ class RecordEncoder {
     /// The text at `tokens` in the validated `root` (the last of duplicate keys at every step).
     bool large_at_pointer(std::string_view root, const std::vector<std::string>& tokens,
                           std::string_view& text);
+    /// A large record's string member (`raw`: between the quotes) into a column whose type
+    /// parses text (bytea, numeric, uuid, ...): given to `RowWriter::from_text` from the record
+    /// itself, unescaped into `_unescaped` only when it holds escapes. No DOM of the member.
+    bool write_large_string(std::size_t index, std::string_view raw, RecordError& error);
     /// A raw key unescaped: `raw` itself when it holds no escape, else a copy in `_key_store`.
     std::string_view unescaped_key(std::string_view raw);
 
@@ -200,6 +204,7 @@ class RecordEncoder {
     detail::JsonValidator _validator{simdjson::DEFAULT_MAX_DEPTH};  ///< large records only
     bool _validated = false;  ///< `encode_large` is encoding: `_raw` is validated JSON text
     std::deque<std::string> _key_store;  ///< unescaped keys of a large record (stable addresses)
+    std::string _unescaped;  ///< `write_large_string`'s value when it has escapes
 };
 
 }  // namespace pgingest::tools

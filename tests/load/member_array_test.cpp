@@ -121,8 +121,9 @@ TEST_CASE("load: a large record's number arrays are stored as the same record sm
         "12: column \"r\" (real[]): value \"[1,3.5e38]\" at element 1: out of range for type real";
     for (std::size_t i = 0; i < large_reasons.size(); ++i) {
         if (large_reasons[i] == out_of_range) {
-            CHECK(small_reasons[i] == "12: column \"r\" (real[]): value \"[1,3.5e+38]\" at "
-                                      "element 1: out of range for type real");
+            CHECK(small_reasons[i] ==
+                  "12: column \"r\" (real[]): value \"[1,3.5e+38]\" at "
+                  "element 1: out of range for type real");
         } else {
             std::string reason = large_reasons[i];  // the server's names the table
             if (std::size_t at = reason.find("arr_large"); at != std::string::npos) {
@@ -132,13 +133,14 @@ TEST_CASE("load: a large record's number arrays are stored as the same record sm
         }
     }
     std::string deep = long_array(100000, "1", "2147483648");
-    CHECK(large_reasons[0] == "5: column \"i\" (integer[]): value \"" + deep.substr(0, 60) +
-                                  "\"… (" + std::to_string(deep.size()) +
-                                  " bytes) at element 99999: " +
-                                  errc_reason(Errc::integer_out_of_range));
+    CHECK(large_reasons[0] ==
+          "5: column \"i\" (integer[]): value \"" + deep.substr(0, 60) + "\"… (" +
+              std::to_string(deep.size()) +
+              " bytes) at element 99999: " + errc_reason(Errc::integer_out_of_range));
     CHECK(large_reasons[1].starts_with("6: column \"r\" (real[]): value \"[0.5,0.5,"));
-    CHECK(large_reasons[1].ends_with("(400001 bytes) at element 99999: not a floating-point "
-                                     "number"));
+    CHECK(
+        large_reasons[1].ends_with("(400001 bytes) at element 99999: not a floating-point "
+                                   "number"));
     CHECK(large_reasons[2].ends_with(
         "(100004 bytes): value of this kind cannot be stored in this column (element 49999)"));
     CHECK(large_reasons[4].ends_with("(100005 bytes) at element 0: invalid JSON"));
@@ -185,4 +187,49 @@ TEST_CASE("load: json members and the rest column store the record's own text, s
           R"({"a": "\u00e9\/x\"", "n": [1, 2.5, {}]}|{"x":{ "k" : [ "\u0041" ] }})");
     CHECK(conn.query_value("SELECT j::text || '|' || rest::text FROM js_small WHERE id = 2") ==
           R"("s\u00e9\n\/"|{"y":"\t\/"})");
+}
+
+TEST_CASE("load: a large record's strings into types parsed from text are stored as small",
+          "[load][cli][pg][memory]") {
+    auto conn = test::connect();
+    std::string columns =
+        "(id int8, b bytea, n numeric, u uuid, d date, i int4, f float4, "
+        "bo bool, p point, ts tsvector)";
+    conn.exec("DROP TABLE IF EXISTS str_small, str_large; CREATE TABLE str_small " + columns +
+              "; CREATE TABLE str_large " + columns);
+    std::vector<std::string> records = {
+        R"j({"id":1,"b":"\\x00ff10","n":"1.50","u":"A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",)j"
+        R"j("d":"2024-02-29","i":" 12 ","f":"1.0000000596046447753906250001","bo":"yes",)j"
+        R"j("p":"(1,2)","ts":"a:1 b"})j",
+        R"j({"id":2,"b":"ab\\\\cd\\000\u00e9","n":"\u0031.5e3","u":"a0eebc999c0b4ef8bb6d6bb9bd380a11",)j"
+        R"j("d":"\u0032024-01-01","i":"-7","f":"NaN","bo":"\u0074","p":"1,2","ts":"\u00e9t\u00e9"})j",
+        R"j({"id":3,"b":"","n":"NaN","f":"-Infinity","bo":"off"})j",
+    };
+    std::size_t good = records.size();
+    records.push_back(R"j({"id":4,"b":"\\xzz"})j");
+    records.push_back(R"j({"id":5,"n":"1.5\u0000"})j");
+    records.push_back(R"j({"id":6,"u":"x\ud800"})j");
+    records.push_back(R"j({"id":7,"i":"99999999999"})j");
+    records.push_back(R"j({"id":8,"d":"2024-13-01"})j");
+    records.push_back(R"j({"id":9,"f":"3.5e38"})j");
+    std::vector<std::string> large;
+    for (const std::string& record : records) {
+        large.push_back(padded(record));
+    }
+    test::TempDir dir;
+    std::vector<std::string> small_reasons = load_lines("str_small", records, dir, good);
+    std::vector<std::string> large_reasons = load_lines("str_large", large, dir, good);
+    CHECK(large_reasons == small_reasons);
+    REQUIRE(large_reasons.size() == records.size() - good);
+    CHECK(large_reasons[0].starts_with(
+        "4: column \"b\" (bytea): value \"\\x5cxzz\" at byte 2: invalid hexadecimal digit"));
+    CHECK(large_reasons[2] == "6: invalid JSON: Problem while parsing a string");
+    std::string all =
+        "SELECT id, b::text, n::text, u::text, d::text, i::text, f::text, "
+        "bo::text, p::text, ts::text FROM ";
+    CHECK(missing(conn, all, "str_small", "str_large") == "0");
+    CHECK(missing(conn, all, "str_large", "str_small") == "0");
+    CHECK(conn.query_value("SELECT count(*) FROM str_large") == std::to_string(good));
+    CHECK(conn.query_value("SELECT b::text || ' ' || n || ' ' || f FROM str_large WHERE id = 1") ==
+          "\\x00ff10 1.50 1.0000001");
 }
