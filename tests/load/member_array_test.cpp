@@ -201,8 +201,9 @@ TEST_CASE("load: a large record's strings into types parsed from text are stored
         R"j({"id":1,"b":"\\x00ff10","n":"1.50","u":"A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",)j"
         R"j("d":"2024-02-29","i":" 12 ","f":"1.0000000596046447753906250001","bo":"yes",)j"
         R"j("p":"(1,2)","ts":"a:1 b"})j",
-        R"j({"id":2,"b":"ab\\\\cd\\000\u00e9","n":"\u0031.5e3","u":"a0eebc999c0b4ef8bb6d6bb9bd380a11",)j"
-        R"j("d":"\u0032024-01-01","i":"-7","f":"NaN","bo":"\u0074","p":"1,2","ts":"\u00e9t\u00e9"})j",
+        R"j({"id":2,"b":"ab\\\\cd\\000\u00e9","n":"\u0031.5e3",)j"
+        R"j("u":"a0eebc999c0b4ef8bb6d6bb9bd380a11","d":"\u0032024-01-01","i":"-7","f":"NaN",)j"
+        R"j("bo":"\u0074","p":"1,2","ts":"\u00e9t\u00e9"})j",
         R"j({"id":3,"b":"","n":"NaN","f":"-Infinity","bo":"off"})j",
     };
     std::size_t good = records.size();
