@@ -915,14 +915,12 @@ bool RecordEncoder::write_raw(std::size_t index, std::string_view raw, RecordErr
         return status.ok() || fail(status, index, _writer.failed_text(), error);
     } else if (_validated && raw.front() == '"' && string_from_text(kind)) {
         return write_large_string(index, raw.substr(1, raw.size() - 2), error);
+    } else if (_validated && (raw.front() == '{' || raw.front() == '[') && is_text_kind(kind)) {
+        // A large record's object or array into text: its JSON text, no DOM of the member.
+        status = _writer.json_as_text_raw(raw);
     } else if (_validated && raw.front() == '[' && _writer.streams_json_array(raw)) {
         // A large record's array of numbers, scanned once into the tuple: no DOM of the member.
         status = _writer.json_array_raw(raw);
-        if (status.code == Errc::json_lone_surrogate) {  // as the DOM refuses the record
-            error.reason =
-                std::string("invalid JSON: ") + simdjson::error_message(simdjson::STRING_ERROR);
-            return false;
-        }
     } else if (valid && (kind == ColumnKind::numeric || is_float_kind(kind) ||
                          is_scalar_column_kind(kind))) {
         // numeric keeps its scale, float4/float8 round the text once (out of range: 22003), as
@@ -939,6 +937,11 @@ bool RecordEncoder::write_raw(std::size_t index, std::string_view raw, RecordErr
         if (raw.size() >= large_record_bytes) {
             _token_parser = simdjson::dom::parser{};  // a large member's DOM is not kept
         }
+    }
+    if (status.code == Errc::json_lone_surrogate) {  // as the DOM refuses the record
+        error.reason =
+            std::string("invalid JSON: ") + simdjson::error_message(simdjson::STRING_ERROR);
+        return false;
     }
     return status.ok() || fail(status, index, raw, error);
 }

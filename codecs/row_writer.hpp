@@ -228,6 +228,14 @@ class RowWriter {
     /// `streams_json_array` refuses: `type_mismatch`.
     Status json_array_raw(std::string_view array_json);
 
+    /// `json_value` of the JSON object or array whose validated text (detail::JsonValidator)
+    /// is `json` into a text/varchar/bpchar/name column: its JSON text as the DOM walk writes
+    /// it (minified, strings re-escaped, numbers as simdjson's DOM reads them), written token
+    /// by token: no DOM (a huge member of a large record). The same field and Status as
+    /// `json_value`; what the DOM would refuse as in `json_array_raw`. Another column or a
+    /// scalar: `type_mismatch`.
+    Status json_as_text_raw(std::string_view json);
+
     /// json/jsonb columns: starts the field and returns the writer to build the document with;
     /// `end_json` completes it. Returns nullptr (and `last_status()` is `type_mismatch` or
     /// `row_field_count`) when the column cannot take JSON.

@@ -7,6 +7,10 @@
 // of the small path (codecs/load_plan.cpp). The one difference is on purpose: a float4 element
 // whose double lies exactly halfway between two floats is rounded from its text (float4in:
 // strtof), not from the double (which would round twice).
+//
+// Also an object or array into a text column (RowWriter::json_as_text_raw): its JSON text as
+// the DOM walk writes it (minified, strings re-escaped, numbers as the DOM reads them), token
+// by token from the member's text.
 
 #include <charconv>
 #include <cmath>
@@ -154,7 +158,110 @@ std::size_t element_count(std::string_view array) noexcept {
     return count;
 }
 
+bool is_text_column_kind(ColumnKind kind) noexcept {
+    return kind == ColumnKind::text || kind == ColumnKind::varchar || kind == ColumnKind::bpchar ||
+           kind == ColumnKind::name;
+}
+
+// One scalar token of validated JSON text written as write_dom writes the DOM's element: a
+// string unescaped (as a key when `key`), a number as the DOM reads it. Errors as
+// `json_as_text_raw`'s.
+Status write_scalar_token(JsonWriter& writer, std::string_view token, bool key,
+                          std::string& unescaped) {
+    char c = token.front();
+    if (c == '"') {
+        std::string_view raw = token.substr(1, token.size() - 2);
+        unescaped.resize(raw.size());
+        std::size_t length =
+            detail::decode_json_escapes(raw, unescaped.data(), detail::LoneSurrogate::refuse);
+        if (length == std::string_view::npos) {
+            return Status{Errc::json_lone_surrogate, 0};
+        }
+        std::string_view text(unescaped.data(), length);
+        key ? writer.key_valid_utf8(text) : writer.string_valid_utf8(text);
+    } else if (is_number_start(c)) {
+        DomNumber number = read_number(token);
+        switch (number.type) {
+            case NumberType::int64:
+                writer.number(number.int64);
+                break;
+            case NumberType::uint64:
+                writer.number(number.uint64);
+                break;
+            case NumberType::real:
+                writer.number(number.real);
+                break;
+            case NumberType::refused:
+                return Status{Errc::json_syntax, 0};
+        }
+    } else if (c == 'n') {
+        writer.null();
+    } else {
+        writer.boolean(c == 't');
+    }
+    return Status{};
+}
+
+// The validated JSON value `text` written token by token as write_dom writes its DOM.
+Status write_json_tokens(JsonWriter& writer, std::string_view text, std::string& unescaped,
+                         std::string& open) {
+    open.clear();
+    char before = 0;  // the structural character before the token: '{', '[', ',' or ':'
+    std::size_t at = 0;
+    while (at < text.size()) {
+        char c = text[at];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            ++at;
+            continue;
+        }
+        if (c == '{' || c == '[' || c == '}' || c == ']' || c == ',' || c == ':') {
+            if (c == '{' || c == '[') {
+                c == '{' ? writer.begin_object() : writer.begin_array();
+                open.push_back(c);
+            } else if (c == '}' || c == ']') {
+                c == '}' ? writer.end_object() : writer.end_array();
+                open.pop_back();
+            }
+            before = c;
+            ++at;
+            continue;
+        }
+        std::size_t end = detail::skip_json_value(text, at);
+        bool key = !open.empty() && open.back() == '{' && (before == '{' || before == ',');
+        Status status = write_scalar_token(writer, text.substr(at, end - at), key, unescaped);
+        if (!status.ok()) {
+            return status;
+        }
+        before = 0;
+        at = end;
+    }
+    return Status{};
+}
+
 }  // namespace
+
+Status RowWriter::json_as_text_raw(std::string_view json) {
+    if (full() || !is_text_column_kind(_codecs[_column].kind) || json.empty() ||
+        (json.front() != '{' && json.front() != '[')) {
+        return mismatch();
+    }
+    _scratch.clear();
+    _json.reset(_scratch);
+    std::string unescaped;
+    std::string open;
+    Status status = write_json_tokens(_json, json, unescaped, open);
+    if (status.ok()) {
+        status = _json.finish();
+    }
+    if (status.ok()) {
+        status = text_field(_codecs[_column], _scratch.view());
+    }
+    if (_scratch.capacity() >= (std::size_t{1} << 20)) {
+        _scratch = ByteBuffer{};  // a huge member's text is not kept
+        _json.reset(_scratch);
+    }
+    return done(status);
+}
 
 bool RowWriter::streams_json_array(std::string_view array_json) const noexcept {
     if (full() || array_json.empty() || array_json.front() != '[') {

@@ -184,3 +184,50 @@ TEST_CASE("json_array_raw: nested arrays and other columns are not streamed",
     REQUIRE(writer.null().ok());
     CHECK_FALSE(writer.streams_json_array("[\"a\"]"));  // text[]: json_value's path
 }
+
+TEST_CASE("json_as_text_raw: an object or array into text as json_value writes it from the DOM",
+          "[row_writer][number_array]") {
+    const std::vector<std::string> values = {
+        "{}",
+        "[]",
+        R"({ "a" : [ 1 , 2.50, -0, -0.0, 1e5, 1E-7, 18446744073709551615 ], "b": {"c": null}})",
+        R"([true, false, null, "x\"y\\z\/\b\f\n\r\t\u0001\u00e9\ud83d\ude00", {"k\u0041": "v"}])",
+        R"({"dup": 1, "dup": 2, "": ""})",
+        R"([[[[[]]]], {"a": {"b": {"c": [1, {"d": []}]}}}])",
+        R"([1, 1e999])",
+        R"([123456789012345678901234567890])",
+        R"({"s": "a\ud800"})",
+        R"([0.1, 0.30000000000000004, 5e-324, 1.7976931348623157e308, 1e-400])",
+    };
+    const std::vector<ColumnInfo> columns = {
+        [] {
+            ColumnInfo column;
+            column.name = "t";
+            column.type_oid = oid::text;
+            column.type_name = "text";
+            return column;
+        }(),
+        [] {
+            ColumnInfo column;
+            column.name = "v";
+            column.type_oid = oid::varchar;
+            column.type_name = "varchar";
+            column.typmod = 20 + 4;
+            return column;
+        }(),
+    };
+    for (const ColumnInfo& column : columns) {
+        for (const std::string& json : values) {
+            INFO(column.name << " " << json);
+            Written dom = by_dom(column, json);
+            TableInfo table{.qualified_name = "t", .columns = {column}};
+            RowWriter writer(table);
+            ByteBuffer out;
+            writer.begin(out);
+            Status status = writer.json_as_text_raw(json);
+            CHECK(status.code == dom.status.code);
+            CHECK(status.position == dom.status.position);
+            CHECK(std::string(out.view()) == dom.bytes);
+        }
+    }
+}
