@@ -294,8 +294,12 @@ Status RowWriter::write_number_array(const ColumnCodec& codec, std::string_view 
     if (std::size_t width = fixed_element_size(element.kind);
         width != 0 && array_json.size() >= (std::size_t{1} << 20)) {
         // A huge member: room for the whole field at once, not doublings that would hold the
-        // old and the new buffer (up to 3 x the field) while the copy runs.
-        _out->reserve(_out->size() + array_encoded_size_max(element_count(array_json), width));
+        // old and the new buffer (up to 3 x the field) while the copy runs. None for a field
+        // the server cannot take (ArrayWriter::finish refuses it: field_too_large).
+        std::size_t field = array_encoded_size_max(element_count(array_json), width);
+        if (field <= copy_field_size_max) {
+            _out->reserve(_out->size() + field);
+        }
     }
     ArrayWriter array(*_out, codec.element_oid);
     detail::JsonElementCursor cursor(array_json);
