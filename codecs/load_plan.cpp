@@ -14,6 +14,7 @@
 #include "codecs/copy_binary.hpp"
 #include "codecs/jsonb.hpp"
 #include "codecs/scalar_columns.hpp"
+#include "codecs/scalars.hpp"
 
 namespace pgingest::tools {
 
@@ -224,6 +225,28 @@ bool may_change_number(std::string_view text) noexcept {
 bool is_json_column(const PlannedColumn& planned) noexcept {
     ColumnKind kind = column_codec(planned.column).kind;
     return kind == ColumnKind::json || kind == ColumnKind::jsonb;
+}
+
+/// real[]: an element whose double lies halfway between two floats is rounded from its text
+/// (RowWriter::json_array_raw), as float4in rounds it, not twice through the double.
+bool is_float4_array_column(const ColumnInfo& column) noexcept {
+    ColumnCodec codec = column_codec(column);
+    return codec.kind == ColumnKind::array && codec.element == ColumnKind::float4;
+}
+
+/// True when the array `value` holds a double halfway between two floats (`float_halfway`).
+bool has_halfway_float(simdjson::dom::element value) noexcept {
+    simdjson::dom::array array;
+    if (value.get_array().get(array) != simdjson::SUCCESS) {
+        return false;
+    }
+    for (simdjson::dom::element element : array) {
+        if (element.type() == simdjson::dom::element_type::DOUBLE &&
+            float_halfway(element.get_double().value_unsafe())) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /// json[] and jsonb[]: their elements keep the record's text too (RowWriter::json_array_parsed).
@@ -510,20 +533,6 @@ bool is_text_kind(ColumnKind kind) noexcept {
            kind == ColumnKind::name;
 }
 
-/// True when the double `value` lies exactly halfway between two floats: rounding it to float
-/// then differs from rounding the decimal it came from (double rounding), so float4 needs the
-/// number's text.
-bool float_halfway(double value) noexcept {
-    auto bits = std::bit_cast<std::uint64_t>(value);
-    // A normal double has 52 fraction bits, a float 23: the 29 dropped bits are 1 then zeros.
-    // (Subnormal floats drop more bits; such values are rare enough to take the text always.)
-    double magnitude = std::fabs(value);
-    if (magnitude < 0x1p-126 && magnitude != 0.0) {
-        return true;
-    }
-    return (bits & ((std::uint64_t{1} << 29) - 1)) == (std::uint64_t{1} << 28);
-}
-
 std::string left_reason(const LoadPlan& plan, std::size_t i) {
     bool skip = i >= plan.left_out.size();
     const std::string& name = skip ? plan.skipped[i - plan.left_out.size()] : plan.left_out[i];
@@ -547,7 +556,8 @@ RecordEncoder::RecordEncoder(const LoadPlan& plan, JsonWriterOptions json)
         const PlannedColumn& planned = plan.columns[i];
         bool by_pointer = planned.source == SourceKind::pointer && !planned.argument.empty();
         bool exact = keeps_number_text(column_codec(planned.column).kind) ||
-                     is_json_array_column(planned.column);
+                     is_json_array_column(planned.column) ||
+                     is_float4_array_column(planned.column);
         _raw_columns.push_back((planned.source == SourceKind::key || by_pointer) && exact);
         _raw_rest = _raw_rest || planned.source == SourceKind::rest;
         _raw_any = _raw_any || _raw_rest || _raw_columns.back();
@@ -634,6 +644,12 @@ bool has_double(simdjson::dom::element root, std::vector<simdjson::dom::element>
 bool RecordEncoder::needs_raw(simdjson::dom::element record) {
     for (std::size_t i = 0; i < _plan->columns.size(); ++i) {
         if (!_raw_columns[i] || _found[i] == 0) {
+            continue;
+        }
+        if (is_float4_array_column(_plan->columns[i].column)) {
+            if (has_halfway_float(_values[i])) {
+                return true;
+            }
             continue;
         }
         // float8 takes a double as it is; only "-0", which simdjson reads as the integer 0,
@@ -827,6 +843,34 @@ bool json_number(std::string_view text) noexcept {
     return i == text.size();
 }
 
+/// True when `json_value` of a string into a `kind` column is `from_text` of the string: the
+/// scalar types that parse text (not text kinds, json, arrays, vectors or catalog-driven types,
+/// which take other paths).
+bool string_from_text(ColumnKind kind) noexcept {
+    switch (kind) {
+        case ColumnKind::text:
+        case ColumnKind::varchar:
+        case ColumnKind::bpchar:
+        case ColumnKind::name:
+        case ColumnKind::json:
+        case ColumnKind::jsonb:
+        case ColumnKind::vector:
+        case ColumnKind::halfvec:
+        case ColumnKind::sparsevec:
+        case ColumnKind::array:
+        case ColumnKind::enumeration:
+        case ColumnKind::range:
+        case ColumnKind::multirange:
+        case ColumnKind::composite:
+        case ColumnKind::hstore:
+        case ColumnKind::ltree:
+        case ColumnKind::unsupported:
+            return false;
+        default:
+            return true;
+    }
+}
+
 bool is_integer_kind(ColumnKind kind) noexcept {
     return kind == ColumnKind::int2 || kind == ColumnKind::int4 || kind == ColumnKind::int8;
 }
@@ -869,6 +913,14 @@ bool RecordEncoder::write_raw(std::size_t index, std::string_view raw, RecordErr
             return false;
         }
         return status.ok() || fail(status, index, _writer.failed_text(), error);
+    } else if (_validated && raw.front() == '"' && string_from_text(kind)) {
+        return write_large_string(index, raw.substr(1, raw.size() - 2), error);
+    } else if (_validated && (raw.front() == '{' || raw.front() == '[') && is_text_kind(kind)) {
+        // A large record's object or array into text: its JSON text, no DOM of the member.
+        status = _writer.json_as_text_raw(raw);
+    } else if (_validated && raw.front() == '[' && _writer.streams_json_array(raw)) {
+        // A large record's array of numbers, scanned once into the tuple: no DOM of the member.
+        status = _writer.json_array_raw(raw);
     } else if (valid && (kind == ColumnKind::numeric || is_float_kind(kind) ||
                          is_scalar_column_kind(kind))) {
         // numeric keeps its scale, float4/float8 round the text once (out of range: 22003), as
@@ -886,7 +938,35 @@ bool RecordEncoder::write_raw(std::size_t index, std::string_view raw, RecordErr
             _token_parser = simdjson::dom::parser{};  // a large member's DOM is not kept
         }
     }
+    if (status.code == Errc::json_lone_surrogate) {  // as the DOM refuses the record
+        error.reason =
+            std::string("invalid JSON: ") + simdjson::error_message(simdjson::STRING_ERROR);
+        return false;
+    }
     return status.ok() || fail(status, index, raw, error);
+}
+
+bool RecordEncoder::write_large_string(std::size_t index, std::string_view raw,
+                                       RecordError& error) {
+    std::string_view text = raw;
+    if (raw.find('\\') != std::string_view::npos) {
+        _unescaped.resize(raw.size());
+        std::size_t length = detail::decode_json_escapes(raw, _unescaped.data(),
+                                                         detail::LoneSurrogate::refuse);
+        if (length == std::string_view::npos) {  // as the DOM refuses the record
+            error.reason =
+                std::string("invalid JSON: ") + simdjson::error_message(simdjson::STRING_ERROR);
+            return false;
+        }
+        _unescaped.resize(length);
+        text = _unescaped;
+    }
+    Status status = _writer.from_text(text);
+    bool ok = status.ok() || fail(status, index, text, error);
+    if (_unescaped.capacity() >= large_record_bytes) {
+        _unescaped = std::string{};  // a huge member's copy is not kept
+    }
+    return ok;
 }
 
 std::string_view RecordEncoder::unescaped_key(std::string_view raw) {
@@ -1188,10 +1268,23 @@ bool RecordEncoder::write_column(std::size_t index, simdjson::dom::element recor
                 float_halfway(value.get_double().value_unsafe())) {
                 (void)ensure_raw();
             }
+            // A json column stores the member's own text, as the large path and the raw pass
+            // copy it: the DOM would write its strings re-escaped and drop its blanks.
+            if (_raw_columns[index] && column_codec(planned.column).kind == ColumnKind::json &&
+                (value.is_string() || value.is_array() || value.is_object())) {
+                (void)ensure_raw();
+            }
             if (_raw_ready && _raw_columns[index] && !_raw[index].empty() &&
                 (value.is_number() || is_json_column(planned) ||
                  (value.is_array() && is_json_array_column(planned.column)))) {
                 return write_raw(index, _raw[index], error);
+            }
+            if (_raw_ready && _raw_columns[index] && !_raw[index].empty() && value.is_array() &&
+                is_float4_array_column(planned.column)) {
+                _validated = true;  // the DOM parsed the record: its text is valid JSON
+                bool ok = write_raw(index, _raw[index], error);
+                _validated = false;
+                return ok;
             }
             status = _writer.json_value(value);
             break;
@@ -1222,6 +1315,10 @@ bool RecordEncoder::write_column(std::size_t index, simdjson::dom::element recor
 }
 
 bool RecordEncoder::write_rest(simdjson::dom::element record, RecordError& error) {
+    if (_writer.column() < _writer.column_count() &&
+        column_codec(_writer.column_info(_writer.column())).kind == ColumnKind::json) {
+        (void)ensure_raw();  // the members' own text, as for a json column by key
+    }
     JsonWriter* json = _writer.begin_json();
     if (json == nullptr) {
         return fail(_writer.last_status(), _writer.column(), "", error);

@@ -102,11 +102,15 @@ struct RecordError {
 /// validated in place (`detail::JsonValidator`, constant memory), its columns are found as
 /// slices of its text and written as for a record the DOM refuses for a number (`encode_raw`:
 /// numbers as written, json/jsonb values and the document column copied verbatim, strings into
-/// text/varchar/bpchar/name unescaped straight into the tuple: `RowWriter::json_string_raw`),
-/// and the tuple is reserved at once at its final size. Its cost is then the tuple, about the
-/// record's size. Still parsed alone by a DOM (up to 12 bytes per byte of the member): a large
-/// member going to another column kind (an array into a float4[]/text[] column, a string into
-/// bytea or a date, an object into text).
+/// text/varchar/bpchar/name unescaped straight into the tuple: `RowWriter::json_string_raw`;
+/// arrays of numbers into int/float[] and pgvector columns scanned once into the tuple:
+/// `RowWriter::json_array_raw`; a string into a type parsed from text given to `from_text` as
+/// it is: `write_large_string`; an object or array into text written token by token:
+/// `RowWriter::json_as_text_raw`), and the tuple is reserved at once at its final size. Its
+/// cost is then the tuple, about the record's size (more for arrays of tiny numbers: an int4[]
+/// field is 8 bytes per element). Still parsed alone by a DOM (up to 12 bytes per byte of the
+/// member): a large member going to another column kind (arrays of other elements such as
+/// text[], arrays of arrays, catalog-driven types).
 class RecordEncoder {
   public:
     /// Records at least this long take the large-record path (see the class comment). 1 MiB:
@@ -161,6 +165,10 @@ class RecordEncoder {
     /// The text at `tokens` in the validated `root` (the last of duplicate keys at every step).
     bool large_at_pointer(std::string_view root, const std::vector<std::string>& tokens,
                           std::string_view& text);
+    /// A large record's string member (`raw`: between the quotes) into a column whose type
+    /// parses text (bytea, numeric, uuid, ...): given to `RowWriter::from_text` from the record
+    /// itself, unescaped into `_unescaped` only when it holds escapes. No DOM of the member.
+    bool write_large_string(std::size_t index, std::string_view raw, RecordError& error);
     /// A raw key unescaped: `raw` itself when it holds no escape, else a copy in `_key_store`.
     std::string_view unescaped_key(std::string_view raw);
 
@@ -171,10 +179,11 @@ class RecordEncoder {
     /// copies it verbatim, numbers digit for digit.
     std::string_view _record_text;
     /// Numbers keep their text as written where the record text is at hand: a numeric, text,
-    /// float4 or json/jsonb column taken by key or pointer, and the rest column, are written
-    /// from the members' raw text, found by a simdjson On-Demand pass over the record, when a
-    /// scan of the record finds a number whose text its double would change (`1.50`, `1e5`,
-    /// 17 digits) or a float4 column's double would round twice.
+    /// float4, real[] or json/jsonb column taken by key or pointer, and the rest column, are
+    /// written from the members' raw text, found by a simdjson On-Demand pass over the record,
+    /// when a scan of the record finds a number whose text its double would change (`1.50`,
+    /// `1e5`, 17 digits) or a float4 (or real[] element) double would round twice; a json
+    /// column's string, object or array (and a json rest column) always: json keeps the text.
     std::vector<bool> _raw_columns;  ///< per planned column
     bool _raw_rest = false;
     bool _raw_any = false;               ///< some column or the rest column takes raw text
@@ -200,6 +209,7 @@ class RecordEncoder {
     detail::JsonValidator _validator{simdjson::DEFAULT_MAX_DEPTH};  ///< large records only
     bool _validated = false;  ///< `encode_large` is encoding: `_raw` is validated JSON text
     std::deque<std::string> _key_store;  ///< unescaped keys of a large record (stable addresses)
+    std::string _unescaped;  ///< `write_large_string`'s value when it has escapes
 };
 
 }  // namespace pgingest::tools

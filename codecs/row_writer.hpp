@@ -212,6 +212,30 @@ class RowWriter {
     /// at the flat element index). Other columns: `type_mismatch`.
     Status json_array_parsed(std::string_view array_json);
 
+    /// True when `json_array_raw` takes `array_json` (a JSON array's text, from '[') into the
+    /// next column: an int2/int4/int8/float4/float8/numeric array column whose first element
+    /// is not an array (nested arrays take `json_value`'s multi-dimensional path), or a
+    /// vector/halfvec/sparsevec column.
+    [[nodiscard]] bool streams_json_array(std::string_view array_json) const noexcept;
+    /// `json_value` of the JSON array whose validated text (detail::JsonValidator) is
+    /// `array_json`, scanned once with its elements written straight into the field: no DOM
+    /// (a huge member of a large record, codecs/load_plan.cpp; codecs/row_writer_number_array.cpp).
+    /// The same field and Status as `json_value` of simdjson's DOM of the text, element index
+    /// as position, except that a float4 element whose double lies halfway between two floats
+    /// is rounded once from its text (float4in: strtof). What the DOM would refuse: a number
+    /// (`1e999`, an integer beyond 64 bits) is `Errc::json_syntax` at 0, a lone surrogate escape
+    /// `Errc::json_lone_surrogate` at 0 (the DOM refuses the whole record). A column or text
+    /// `streams_json_array` refuses: `type_mismatch`.
+    Status json_array_raw(std::string_view array_json);
+
+    /// `json_value` of the JSON object or array whose validated text (detail::JsonValidator)
+    /// is `json` into a text/varchar/bpchar/name column: its JSON text as the DOM walk writes
+    /// it (minified, strings re-escaped, numbers as simdjson's DOM reads them), written token
+    /// by token: no DOM (a huge member of a large record). The same field and Status as
+    /// `json_value`; what the DOM would refuse as in `json_array_raw`. Another column or a
+    /// scalar: `type_mismatch`.
+    Status json_as_text_raw(std::string_view json);
+
     /// json/jsonb columns: starts the field and returns the writer to build the document with;
     /// `end_json` completes it. Returns nullptr (and `last_status()` is `type_mismatch` or
     /// `row_field_count`) when the column cannot take JSON.
@@ -254,6 +278,9 @@ class RowWriter {
     Status write_float_array(const ColumnCodec& element, std::uint32_t element_oid,
                              simdjson::dom::array values);
     Status write_vector(const ColumnCodec& codec, simdjson::dom::array values);
+    Status write_number_array(const ColumnCodec& codec, std::string_view array_json);
+    Status number_element(const ColumnCodec& element, std::string_view token);
+    Status write_vector_raw(const ColumnCodec& codec, std::string_view array_json);
     Status write_json_as_text(const ColumnCodec& codec, simdjson::dom::element value);
     Status json_scalar(const ColumnCodec& codec, simdjson::dom::element value);
     Status unsigned_field(const ColumnCodec& codec, std::uint64_t value);

@@ -128,6 +128,20 @@ inline void encode_float8(ByteBuffer& out, double value) {
     return narrowed != 0.0f || value == 0.0;
 }
 
+/// True when the double `value` may lie exactly halfway between two floats: rounding it to
+/// float then may differ from rounding the decimal it came from (double rounding), so float4
+/// needs the number's text. A normal double has 52 fraction bits, a float 23: the 29 dropped
+/// bits are 1 then zeros. Doubles in float's subnormal range (which drop more bits) are always
+/// said to be halfway: rare enough to take the text always. Pure.
+[[nodiscard]] inline bool float_halfway(double value) noexcept {
+    auto bits = std::bit_cast<std::uint64_t>(value);
+    double magnitude = std::fabs(value);
+    if (magnitude < 0x1p-126 && magnitude != 0.0) {
+        return true;
+    }
+    return (bits & ((std::uint64_t{1} << 29) - 1)) == (std::uint64_t{1} << 28);
+}
+
 /// Appends a float4 field for a double, rounded to nearest as the server's float8 → float4 cast
 /// (float.c dtof) does. `Errc::float_out_of_range` (position 0, buffer unchanged) when a finite
 /// value overflows float4 (|value| ≥ 2^128 − 2^103, which would round to Infinity) or a non-zero

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 #include "codecs/status.hpp"
@@ -16,5 +17,10 @@ namespace pgingest {
 /// `validate_utf8` plus the server's refusal of NUL in text (`22021 ... 0x00`): returns
 /// `Errc::nul_in_text` with the NUL's offset, or `Errc::invalid_utf8`.
 [[nodiscard]] Status validate_text(std::string_view bytes) noexcept;
+
+/// Writes the UTF-8 sequence of `code` (at most U+10FFFF, not a surrogate: the caller decides
+/// what a surrogate becomes) at `out`, which has room for 4 bytes; returns its length, 1 to 4
+/// (RFC 3629 §3). Pure, any thread.
+std::size_t encode_utf8(char* out, char32_t code) noexcept;
 
 }  // namespace pgingest

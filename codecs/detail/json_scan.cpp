@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "codecs/assert.hpp"
+#include "codecs/utf8.hpp"
 
 namespace pgingest::detail {
 
@@ -354,84 +355,9 @@ unsigned hex_value(std::string_view four) noexcept {
     return value;
 }
 
-void append_utf8(std::string& out, unsigned code) {
-    if (code < 0x80) {
-        out += static_cast<char>(code);
-    } else if (code < 0x800) {
-        out += static_cast<char>(0xC0 | (code >> 6));
-        out += static_cast<char>(0x80 | (code & 0x3F));
-    } else if (code < 0x10000) {
-        out += static_cast<char>(0xE0 | (code >> 12));
-        out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (code & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (code >> 18));
-        out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (code & 0x3F));
-    }
-}
-
 }  // namespace
 
-void unescape_json_string(std::string_view raw, std::string& out) {
-    std::size_t at = 0;
-    while (at < raw.size()) {
-        std::size_t slash = raw.find('\\', at);
-        out.append(raw.substr(at, slash - at));
-        if (slash == std::string_view::npos) {
-            return;
-        }
-        char kind = raw[slash + 1];
-        at = slash + 2;
-        if (kind != 'u') {
-            constexpr std::string_view from = "bfnrt";
-            constexpr std::string_view to = "\b\f\n\r\t";
-            std::size_t index = from.find(kind);
-            out += index == std::string_view::npos ? kind : to[index];
-            continue;
-        }
-        unsigned code = hex_value(raw.substr(at, 4));
-        at += 4;
-        if (code >= 0xD800 && code <= 0xDBFF && raw.substr(at, 2) == "\\u") {
-            unsigned low = hex_value(raw.substr(at + 2, 4));
-            if (low >= 0xDC00 && low <= 0xDFFF) {
-                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-                at += 6;
-            }
-        }
-        append_utf8(out, code >= 0xD800 && code <= 0xDFFF ? 0xFFFDU : code);
-    }
-}
-
-namespace {
-
-std::size_t put_utf8(char* out, unsigned code) noexcept {
-    if (code < 0x80) {
-        out[0] = static_cast<char>(code);
-        return 1;
-    }
-    if (code < 0x800) {
-        out[0] = static_cast<char>(0xC0 | (code >> 6));
-        out[1] = static_cast<char>(0x80 | (code & 0x3F));
-        return 2;
-    }
-    if (code < 0x10000) {
-        out[0] = static_cast<char>(0xE0 | (code >> 12));
-        out[1] = static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-        out[2] = static_cast<char>(0x80 | (code & 0x3F));
-        return 3;
-    }
-    out[0] = static_cast<char>(0xF0 | (code >> 18));
-    out[1] = static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-    out[2] = static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out[3] = static_cast<char>(0x80 | (code & 0x3F));
-    return 4;
-}
-
-}  // namespace
-
-std::size_t unescape_json_string_into(std::string_view raw, char* out) noexcept {
+std::size_t decode_json_escapes(std::string_view raw, char* out, LoneSurrogate lone) noexcept {
     constexpr std::string_view from = "bfnrt";
     constexpr std::string_view to = "\b\f\n\r\t";
     std::size_t written = 0;
@@ -461,11 +387,25 @@ std::size_t unescape_json_string_into(std::string_view raw, char* out) noexcept 
             }
         }
         if (code >= 0xD800 && code <= 0xDFFF) {
-            return std::string_view::npos;
+            if (lone == LoneSurrogate::refuse) {
+                return std::string_view::npos;
+            }
+            code = 0xFFFD;
         }
-        written += put_utf8(out + written, code);
+        written += encode_utf8(out + written, static_cast<char32_t>(code));
     }
     return written;
+}
+
+void unescape_json_string(std::string_view raw, std::string& out) {
+    std::size_t base = out.size();
+    out.resize(base + raw.size());
+    std::size_t written = decode_json_escapes(raw, out.data() + base, LoneSurrogate::replace);
+    out.resize(base + written);
+}
+
+std::size_t unescape_json_string_into(std::string_view raw, char* out) noexcept {
+    return decode_json_escapes(raw, out, LoneSurrogate::refuse);
 }
 
 }  // namespace pgingest::detail

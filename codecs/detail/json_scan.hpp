@@ -69,15 +69,28 @@ class JsonElementCursor {
     std::size_t _at;
 };
 
+/// What a lone surrogate escape (`\uD800` not followed by a low one, or a lone low one)
+/// becomes when a JSON string is unescaped.
+enum class LoneSurrogate : std::uint8_t {
+    replace,  ///< U+FFFD, as simdjson's On-Demand `unescaped_key` does
+    refuse,   ///< an error, as simdjson's DOM refuses the record (STRING_ERROR)
+};
+
+/// The one JSON escape decoder: writes the unescaped bytes of a validated JSON string's raw
+/// text (between the quotes) to `out`, which has room for `raw.size()` bytes (unescaping never
+/// lengthens a string: an escape is at least as long as the UTF-8 it stands for, U+FFFD's 3
+/// bytes included). `\uD83D\uDE00` pairs become one UTF-8 sequence; a lone surrogate as `lone`
+/// says. Returns the bytes written, or `npos` at a lone surrogate under `refuse` (what was
+/// written before it is left in `out`). Pure.
+[[nodiscard]] std::size_t decode_json_escapes(std::string_view raw, char* out,
+                                              LoneSurrogate lone) noexcept;
+
 /// Appends the unescaped bytes of a validated JSON string's raw text (between the quotes) to
-/// `out`. `\uD83D\uDE00` pairs become one UTF-8 sequence; a lone surrogate becomes U+FFFD.
+/// `out`; a lone surrogate becomes U+FFFD (`decode_json_escapes`, `LoneSurrogate::replace`).
 void unescape_json_string(std::string_view raw, std::string& out);
 
-/// `unescape_json_string` into `out`, which has room for `raw.size()` bytes (unescaping never
-/// lengthens a string: an escape is at least as long as the UTF-8 it stands for), for a huge
-/// member written straight into a tuple. Returns the bytes written, or `npos` at a lone
-/// surrogate escape, which simdjson's DOM refuses (STRING_ERROR), so a large record's string
-/// is refused as the same record small is.
+/// `decode_json_escapes` with `LoneSurrogate::refuse`, for a huge member written straight into
+/// a tuple: a large record's string is refused as the same record small is by the DOM.
 [[nodiscard]] std::size_t unescape_json_string_into(std::string_view raw, char* out) noexcept;
 
 }  // namespace pgingest::detail

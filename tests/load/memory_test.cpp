@@ -16,6 +16,7 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -431,9 +432,9 @@ TEST_CASE("load: a large record's strings go to text columns as the same record 
                                   ": invalid JSON: Problem while parsing a string");
     CHECK(large_reasons[2] == std::to_string(first_bad + 2) +
                                   ": invalid JSON: Problem while parsing a string");
-    // json: the large path keeps a member's text verbatim, the DOM writes it re-escaped (as
-    // before this change), so it is compared as jsonb; every other column byte for byte.
-    std::string all = "SELECT id, t, v, c, n, j::jsonb, b, f FROM ";
+    // Every column byte for byte, json too: small or large, a json column stores the member's
+    // own text (escapes as written).
+    std::string all = "SELECT id, t, v, c, n, j::text, b, f FROM ";
     CHECK(conn.query_value("SELECT count(*) FROM (" + all + "mem_str_small EXCEPT " + all +
                            "mem_str_large) d") == "0");
     CHECK(conn.query_value("SELECT count(*) FROM (" + all + "mem_str_large EXCEPT " + all +
@@ -473,4 +474,66 @@ TEST_CASE("load: a string member of many MiB goes to a text column unescaped as 
                            "mem_member") == "true true");
     CHECK(conn.query_value("SELECT j::text FROM mem_member") == "\"" + s + "\"");
     CHECK(conn.query_value("SELECT octet_length(t) > 1048576 FROM mem_member") == "t");
+}
+
+namespace {
+
+/// {"id":N,"r":[0.0000000,0.0007919,...]}: about `size` bytes of 7-digit fractions (an
+/// embedding's shape: 10 bytes of text per element, 8 bytes of real[] field).
+std::string float_array_record(int id, std::size_t size, std::size_t& count) {
+    std::string text = "{\"id\":" + std::to_string(id) + ",\"r\":[";
+    char digits[16];
+    for (count = 0; text.size() < size; ++count) {
+        std::snprintf(digits, sizeof digits, "%s0.%07zu", count == 0 ? "" : ",",
+                      (count * 7919) % 10000000);
+        text += digits;
+    }
+    return text + "]}";
+}
+
+/// Loads one record of a real[] member of about `size` bytes with --memory-bytes 16 MiB and
+/// checks the peak RSS against the bound and the stored array's length and ends.
+void load_float_array_member(std::size_t size) {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS mem_floats; CREATE TABLE mem_floats (id int8, r real[])");
+    test::TempDir dir;
+    std::size_t count = 0;
+    std::uint64_t record_bytes = 0;
+    {
+        std::string record = float_array_record(1, size, count);
+        record_bytes = record.size();
+        dir.write("floats.ndjson", record + "\n");
+    }  // freed before the fork: the child's RSS before exec counts in its ru_maxrss
+    constexpr std::uint64_t budget_bytes = std::uint64_t{16} << 20;
+    Measured run = run_measured(
+        {"load", "--db", test::cluster().conninfo(), "--table", "mem_floats", "--memory-bytes",
+         std::to_string(budget_bytes), "--summary", "json", "--progress", "never",
+         dir.path("floats.ndjson")},
+        dir.path("out.txt"));
+    INFO(run.output.substr(0, 2000));
+    REQUIRE(run.exit_code == 0);
+    std::uint64_t bound = budget_bytes + 2 * record_bytes + (std::uint64_t{64} << 20);
+    INFO("peak RSS " << run.peak_rss_bytes << " bytes, bound " << bound << " (record "
+                     << record_bytes << " bytes, " << count << " elements)");
+    CHECK(run.peak_rss_bytes <= bound);
+    std::size_t last = ((count - 1) * 7919) % 10000000;
+    char digits[16];
+    std::snprintf(digits, sizeof digits, "%zu", last);
+    std::string last_text = "0." + std::string(7 - std::strlen(digits), '0') + digits;
+    CHECK(conn.query_value("SELECT array_length(r, 1) || ' ' || r[1] || ' ' || r[2] || ' ' || "
+                           "(r[" + std::to_string(count) + "] = " + last_text +
+                           "::real) FROM mem_floats") ==
+          std::to_string(count) + " 0 0.0007919 true");
+}
+
+}  // namespace
+
+TEST_CASE("load: a real[] member of many MiB peaks under budget + 2 x the record + 64 MB",
+          "[load][cli][pg][memory]") {
+    load_float_array_member(std::size_t{24} << 20);
+}
+
+TEST_CASE("load: a real[] member of 150 MB peaks under budget + 2 x the record + 64 MB",
+          "[load][cli][pg][memory][.]") {
+    load_float_array_member(std::size_t{150} * 1000 * 1000);
 }
