@@ -536,6 +536,54 @@ void Ledger::end_run(const std::string& load_id) {
     query(_conn, "SELECT pg_advisory_unlock($1)", {std::to_string(run_lock_key(_schema, load_id))});
 }
 
+void Ledger::reset_load(const std::string& load_id, const std::string& target,
+                        std::span<const SourceIdentity> sources, bool keep_settled) {
+    const std::string& s = _quoted_schema;
+    std::vector<Statement> statements{
+        Statement{.sql = "BEGIN"},
+        Statement{.sql = "UPDATE " + s +
+                         ".loads SET target = $2, finished_at = NULL, started_at = now() "
+                         "WHERE load_id = $1",
+                  .params = {load_id, target}},
+        Statement{.sql = "DELETE FROM " + s + ".sources WHERE load_id = $1", .params = {load_id}}};
+    if (!keep_settled) {
+        for (const char* table : {".settled", ".rejects"}) {
+            statements.push_back(Statement{.sql = "DELETE FROM " + s + table + " WHERE load_id = $1",
+                                           .params = {load_id}});
+        }
+    }
+    for (std::size_t no = 0; no < sources.size(); no++) {
+        const SourceIdentity& source = sources[no];
+        statements.push_back(Statement{
+            .sql = "INSERT INTO " + s +
+                   ".sources (load_id, source_no, path, size_bytes, mtime_ns, hashed_bytes, "
+                   "head_xxh3, tail_xxh3) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            .params = {load_id, std::to_string(no), source.path, checked_i64(source.size_bytes),
+                       std::to_string(source.mtime_ns), std::to_string(source.hashed_bytes),
+                       source.head_xxh3, source.tail_xxh3}});
+    }
+    statements.push_back(Statement{.sql = "COMMIT"});
+    _conn.exec_pipeline(statements);
+}
+
+void Ledger::settle_alone(const std::string& load_id, std::span<const LedgerReject> rejects) {
+    if (rejects.empty()) {
+        return;
+    }
+    OriginRanges ranges;
+    for (const LedgerReject& reject : rejects) {
+        ranges.add(reject.origin);
+    }
+    TransactionView view{.rows_rejected = rejects.size(), .rejected = ranges.ranges()};
+    std::vector<Statement> statements{Statement{.sql = "BEGIN"}};
+    for (Statement& statement : ledger_statements(_quoted_schema, load_id, view, rejects)) {
+        statements.push_back(std::move(statement));
+    }
+    statements.push_back(Statement{.sql = "COMMIT"});
+    std::lock_guard lock(_settle_mutex);
+    _conn.exec_pipeline(statements);
+}
+
 bool Ledger::forget(const std::string& load_id) {
     auto rows = query(_conn,
                       "WITH l AS (DELETE FROM " + _quoted_schema +
@@ -555,21 +603,30 @@ namespace {
 struct HookState {
     std::string quoted_schema;
     std::string load_id;
+    std::function<void(std::span<const LedgerReject>)> unrecorded;
     std::mutex mutex;
     std::map<std::size_t, std::vector<LedgerReject>> rejects;
+    /// Per writer: whether an epilogue carried its rejects since its last COMMIT.
+    std::map<std::size_t, bool> recorded;
 
     std::vector<LedgerReject>& of(std::size_t writer_index) {
         std::lock_guard lock(mutex);
         return rejects[writer_index];
     }
+    bool& recorded_of(std::size_t writer_index) {
+        std::lock_guard lock(mutex);
+        return recorded[writer_index];
+    }
 };
 
 }  // namespace
 
-void Ledger::attach(const std::string& load_id, EngineCallbacks& callbacks) const {
+void Ledger::attach(const std::string& load_id, EngineCallbacks& callbacks,
+                    std::function<void(std::span<const LedgerReject>)> unrecorded) const {
     auto state = std::make_shared<HookState>();
     state->quoted_schema = _quoted_schema;
     state->load_id = load_id;
+    state->unrecorded = std::move(unrecorded);
     callbacks.transaction.prologue.push_back("SELECT pg_advisory_xact_lock_shared(" +
                                              std::to_string(run_lock_key(_schema, load_id) + 1) +
                                              ")");
@@ -583,6 +640,7 @@ void Ledger::attach(const std::string& load_id, EngineCallbacks& callbacks) cons
         // Every refused row of the transaction was reported on this writer since its last
         // COMMIT, and only those.
         PGINGEST_ASSERT(rejects.size() == view.rows_rejected);
+        state->recorded_of(view.writer_index) = true;
         for (Statement& statement :
              ledger_statements(state->quoted_schema, state->load_id, view, rejects)) {
             statements.push_back(std::move(statement));
@@ -604,6 +662,11 @@ void Ledger::attach(const std::string& load_id, EngineCallbacks& callbacks) cons
     callbacks.on_commit = [state, previous_commit](const CommitReport& report) {
         std::vector<LedgerReject>& rejects = state->of(report.writer_index);
         PGINGEST_ASSERT(rejects.size() == report.rows_rejected);
+        bool& recorded = state->recorded_of(report.writer_index);
+        if (!recorded && !rejects.empty() && state->unrecorded) {
+            state->unrecorded(rejects);  // committed without a transaction: no epilogue ran
+        }
+        recorded = false;
         rejects.clear();
         if (previous_commit) {
             previous_commit(report);
