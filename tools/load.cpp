@@ -83,9 +83,22 @@ class RejectSink {
     RejectSink& operator=(const RejectSink&) = delete;
 
     /// A record refused before it reached the server; `record` is its original text.
+    /// `admitted`: its place under the limit was taken by `admit` (it is written whatever the
+    /// limit).
     void client(std::string_view source, std::uint64_t line, std::uint64_t byte_offset,
-                std::string_view reason, std::string_view record) {
-        write(Entry{source, line, byte_offset, reason, "", &record});
+                std::string_view reason, std::string_view record, bool admitted = false) {
+        write(Entry{source, line, byte_offset, reason, "", &record}, admitted);
+    }
+
+    /// Takes places under the limit for `rejects` rejects about to be written, before the
+    /// ledger settles them (a reject the ledger settles is never dropped): returns how many
+    /// got one; the others count as dropped.
+    std::uint64_t admit(std::uint64_t rejects) {
+        std::lock_guard lock(_mutex);
+        std::uint64_t allowed = std::min(rejects, _limit - std::min(_limit, _taken));
+        _taken += allowed;
+        _dropped.fetch_add(rejects - allowed);
+        return allowed;
     }
 
     /// A row the server refused; `record` is its original text (from `HeldRecords`), nullptr
@@ -148,7 +161,7 @@ class RejectSink {
         (void)json.finish();  // on error (invalid UTF-8) the buffer is left empty
     }
 
-    void write(const Entry& entry) {
+    void write(const Entry& entry, bool admitted = false) {
         ByteBuffer line;
         format(line, entry, true);
         if (line.empty()) {
@@ -156,10 +169,11 @@ class RejectSink {
         }
         line.put_u8('\n');
         std::lock_guard lock(_mutex);
-        if (_count.load() >= _limit) {
+        if (!admitted && _taken >= _limit) {
             _dropped.fetch_add(1);
             return;
         }
+        _taken += admitted ? 0 : 1;
         std::fwrite(line.data(), 1, line.size(), _file);
         std::fflush(_file);
         _count.fetch_add(1);
@@ -171,6 +185,7 @@ class RejectSink {
     std::uint64_t _limit;
     std::mutex _mutex;
     std::atomic<std::uint64_t> _count{0};
+    std::uint64_t _taken = 0;  ///< places under the limit taken (written or admitted)
     std::atomic<std::uint64_t> _dropped{0};
 };
 
@@ -711,16 +726,22 @@ class ClientRejects {
                                        .message = std::string(reason)});
         _lines.push_back(line);
         _texts.emplace_back(text);
+        if (_shared.options.max_errors != UINT64_MAX) {
+            flush();  // at once: --max-errors stops at the record past the limit
+        }
     }
 
     void flush() {
         if (_ledger.empty()) {
             return;
         }
+        // Past --max-errors a reject is dropped: it is not settled either, so a resume
+        // reports it.
+        _ledger.resize(static_cast<std::size_t>(_shared.rejects.admit(_ledger.size())));
         _shared.ledger->settle_client(_ledger);
         for (std::size_t i = 0; i < _ledger.size(); ++i) {
             _shared.rejects.client(_name, _lines[i], _ledger[i].origin.offset,
-                                   _ledger[i].message, _texts[i]);
+                                   _ledger[i].message, _texts[i], true);
         }
         _ledger.clear();
         _lines.clear();
