@@ -363,6 +363,7 @@ Ledger::Ledger(const std::string& conninfo, LedgerOptions options)
         throw Error("ledger: the ledger schema name is empty");
     }
     _quoted_schema = _conn.quote_identifier(_schema);
+    _backend_pid = PQbackendPID(_conn.native());
     try {
         create_schema();
     } catch (const ServerError& error) {
@@ -582,6 +583,26 @@ void Ledger::settle_alone(const std::string& load_id, std::span<const LedgerReje
     statements.push_back(Statement{.sql = "COMMIT"});
     std::lock_guard lock(_settle_mutex);
     _conn.exec_pipeline(statements);
+}
+
+Statement Ledger::run_lock_check(const std::string& load_id) const {
+    const std::uint64_t key = static_cast<std::uint64_t>(run_lock_key(_schema, load_id));
+    std::string message = "load " + load_id +
+                          " lost its run lock (the ledger's control connection, backend pid " +
+                          std::to_string(_backend_pid) +
+                          ", ended): nothing more is committed; --resume it";
+    std::string quoted;
+    for (char c : message) {
+        quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    }
+    return Statement{
+        .sql = "DO $pgingest$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = "
+               "'advisory' AND granted AND objsubid = 1 AND mode = 'ExclusiveLock' AND "
+               "classid::int8 = " +
+               std::to_string(key >> 32) + " AND objid::int8 = " +
+               std::to_string(key & 0xffffffffU) +
+               " AND pid = " + std::to_string(_backend_pid) +
+               ") THEN RAISE EXCEPTION '%', '" + quoted + "'; END IF; END $pgingest$"};
 }
 
 bool Ledger::forget(const std::string& load_id) {

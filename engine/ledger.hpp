@@ -222,6 +222,13 @@ class Ledger {
     void attach(const std::string& load_id, EngineCallbacks& callbacks,
                 std::function<void(std::span<const LedgerReject>)> unrecorded = {}) const;
 
+    /// A statement for a writer transaction's epilogue that fails (P0001, "load ID lost its run
+    /// lock ...") unless this ledger's control session still holds the run lock of `load_id`:
+    /// when the control connection dropped, the lock went with it and another run may have
+    /// started, so nothing more may commit. Sent in the epilogue pipeline: no round trip of its
+    /// own. Pure function of the load and the control connection's backend pid.
+    [[nodiscard]] Statement run_lock_check(const std::string& load_id) const;
+
     /// The ledger's schema, quoted for SQL.
     [[nodiscard]] const std::string& quoted_schema() const noexcept { return _quoted_schema; }
 
@@ -232,6 +239,7 @@ class Ledger {
 
     Connection _conn;
     std::mutex _settle_mutex;  ///< serializes `settle_alone`
+    int _backend_pid = 0;      ///< of `_conn`
     std::string _schema;
     std::string _quoted_schema;
 };

@@ -273,6 +273,15 @@ void LoadLedger::attach(EngineCallbacks& callbacks) {
     _ledger->attach(_load_id, callbacks, [this](std::span<const LedgerReject> rejects) {
         _ledger->settle_alone(_load_id, rejects);
     });
+    // Nothing commits once the run lock is lost (its connection dropped): another run may
+    // have taken the load and read the ledger already.
+    auto ledger_epilogue = std::move(callbacks.transaction.epilogue);
+    callbacks.transaction.epilogue = [check = _ledger->run_lock_check(_load_id),
+                                      ledger_epilogue](const TransactionView& view) {
+        std::vector<Statement> statements = ledger_epilogue(view);
+        statements.push_back(check);
+        return statements;
+    };
 }
 
 void LoadLedger::settle_client(std::span<const LedgerReject> rejects) {

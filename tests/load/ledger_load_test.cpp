@@ -545,3 +545,46 @@ TEST_CASE("ledger: flags that need the ledger are refused where there is none",
     CHECK(conn.query_value("SELECT count(*) FROM pgingest.loads WHERE load_id = 'never-ran'") ==
           "0");
 }
+
+TEST_CASE("ledger: a run whose ledger connection dropped commits nothing more; --resume loads "
+          "the rest",
+          "[load][ledger][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS lg_lost; CREATE TABLE lg_lost" + std::string(table_sql));
+    test::TempDir dir;
+    Source source = make_source(1, 3000);
+    std::string file = dir.write("lost.ndjson", source.text);
+    std::string conninfo = test::cluster().conninfo();
+    // The writers wait at their first COPY (SHARE blocks ROW EXCLUSIVE) while the run lock's
+    // session is ended; then no transaction of the run may commit.
+    conn.exec("BEGIN; LOCK TABLE lg_lost IN SHARE MODE");
+    pid_t run = spawn_pgingest(
+        load_args(conninfo, "lg_lost", file, {"--load-id", "lost-1", "--rejects", dir.path("r")}),
+        dir.path("out"));
+    auto other = test::connect();
+    std::string ended;
+    while (ended.empty()) {  // until the run holds its lock and its writers wait for the table
+        ended = other.query_value(
+            "SELECT coalesce((SELECT string_agg(pg_terminate_backend(l.pid)::text, ',') FROM "
+            "pg_locks l WHERE l.locktype = 'advisory' AND l.mode = 'ExclusiveLock' AND l.granted "
+            "AND l.objsubid = 1 AND EXISTS (SELECT 1 FROM pg_locks w WHERE NOT w.granted AND "
+            "w.relation = 'lg_lost'::regclass)), '')");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    CHECK(ended == "true");
+    conn.exec("COMMIT");
+    int exit = wait_exit(run);
+    std::string output = test::read_file(dir.path("out"));
+    INFO(output);
+    CHECK(exit == 5);
+    CHECK(output.find("load lost-1 lost its run lock (the ledger's control connection, backend "
+                      "pid ") != std::string::npos);
+    CHECK(output.find(", ended): nothing more is committed; --resume it") != std::string::npos);
+    CHECK(count(conn, "lg_lost") == "0");
+
+    test::CliResult resumed = test::run_pgingest(load_args(
+        conninfo, "lg_lost", file, {"--load-id", "lost-1", "--resume", "--rejects", dir.path("r")}));
+    INFO(resumed.output);
+    CHECK(resumed.exit_code == 1);
+    CHECK(count(conn, "lg_lost") == std::to_string(source.rows_good));
+}
