@@ -585,6 +585,15 @@ void Ledger::settle_alone(const std::string& load_id, std::span<const LedgerReje
     _conn.exec_pipeline(statements);
 }
 
+std::vector<std::string> Ledger::load_ids() {
+    std::vector<std::string> ids;
+    for (auto& row :
+         query(_conn, "SELECT load_id FROM " + _quoted_schema + ".loads ORDER BY started_at, 1")) {
+        ids.push_back(std::move(row[0]));
+    }
+    return ids;
+}
+
 Statement Ledger::run_lock_check(const std::string& load_id) const {
     const std::uint64_t key = static_cast<std::uint64_t>(run_lock_key(_schema, load_id));
     std::string message = "load " + load_id +

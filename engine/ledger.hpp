@@ -205,6 +205,9 @@ class Ledger {
     /// recorded), `ConnectionError`.
     void settle_alone(const std::string& load_id, std::span<const LedgerReject> rejects);
 
+    /// The ids of every load the ledger holds, oldest first. Throws `ServerError`.
+    [[nodiscard]] std::vector<std::string> load_ids();
+
     /// Deletes everything the ledger holds of `load_id`; returns whether it knew the load.
     bool forget(const std::string& load_id);
 

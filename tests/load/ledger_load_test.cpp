@@ -588,3 +588,45 @@ TEST_CASE("ledger: a run whose ledger connection dropped commits nothing more; -
     CHECK(resumed.exit_code == 1);
     CHECK(count(conn, "lg_lost") == std::to_string(source.rows_good));
 }
+
+TEST_CASE("ledger: `pgingest ledger` lists, shows and forgets a load", "[load][ledger][pg]") {
+    auto conn = test::connect();
+    test::TempDir dir;
+    std::string file = interrupted_load(conn, dir, "lg_cmd", "cmd-1");
+    std::string conninfo = test::cluster().conninfo();
+    std::string stored = count(conn, "lg_cmd");
+
+    test::CliResult list = test::run_pgingest({"ledger", "--db", conninfo, "list"});
+    INFO(list.output);
+    CHECK(list.exit_code == 0);
+    CHECK(list.output.find("cmd-1\tinterrupted\tpublic.lg_cmd\t" + stored +
+                           " loaded\t1 rejected\n") != std::string::npos);
+
+    test::CliResult show = test::run_pgingest({"ledger", "--db", conninfo, "show", "cmd-1"});
+    INFO(show.output);
+    CHECK(show.exit_code == 0);
+    CHECK(show.output.starts_with("load cmd-1\n  table public.lg_cmd\n  state interrupted\n  "
+                                  "rows loaded " +
+                                  stored + ", rejected 1\n  file 0: " + file + ", " +
+                                  std::to_string(std::filesystem::file_size(file)) + " bytes, "));
+    CHECK(show.output.ends_with(" bytes settled\n"));
+
+    test::CliResult forget = test::run_pgingest({"ledger", "--db", conninfo, "forget", "cmd-1"});
+    INFO(forget.output);
+    CHECK(forget.exit_code == 0);
+    CHECK(forget.output == "forgot load cmd-1: a load of its files starts anew\n");
+    CHECK(conn.query_value("SELECT count(*) FROM pgingest.settled WHERE load_id = 'cmd-1'") ==
+          "0");
+
+    for (const char* command : {"show", "forget"}) {
+        test::CliResult unknown = test::run_pgingest({"ledger", "--db", conninfo, command, "cmd-1"});
+        CHECK(unknown.exit_code == 1);
+        CHECK(unknown.output == "pgingest ledger: no load cmd-1 in the ledger\n");
+    }
+    // Forgotten: the same command is a new load of the whole file.
+    test::CliResult again = test::run_pgingest(
+        load_args(conninfo, "lg_cmd", file, {"--load-id", "cmd-1", "--rejects", dir.path("r2")}));
+    INFO(again.output);
+    CHECK(again.exit_code == 1);
+    CHECK(test::parse_summary(again.output).rows_loaded == make_source(1, 20000).rows_good);
+}
