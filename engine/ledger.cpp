@@ -549,8 +549,8 @@ void Ledger::reset_load(const std::string& load_id, const std::string& target,
         Statement{.sql = "DELETE FROM " + s + ".sources WHERE load_id = $1", .params = {load_id}}};
     if (!keep_settled) {
         for (const char* table : {".settled", ".rejects"}) {
-            statements.push_back(Statement{.sql = "DELETE FROM " + s + table + " WHERE load_id = $1",
-                                           .params = {load_id}});
+            statements.push_back(Statement{
+                .sql = "DELETE FROM " + s + table + " WHERE load_id = $1", .params = {load_id}});
         }
     }
     for (std::size_t no = 0; no < sources.size(); no++) {
@@ -596,22 +596,21 @@ std::vector<std::string> Ledger::load_ids() {
 
 Statement Ledger::run_lock_check(const std::string& load_id) const {
     const std::uint64_t key = static_cast<std::uint64_t>(run_lock_key(_schema, load_id));
-    std::string message = "load " + load_id +
-                          " lost its run lock (the ledger's control connection, backend pid " +
-                          std::to_string(_backend_pid) +
-                          ", ended): nothing more is committed; --resume it";
+    std::string message =
+        "load " + load_id + " lost its run lock (the ledger's control connection, backend pid " +
+        std::to_string(_backend_pid) + ", ended): nothing more is committed; --resume it";
     std::string quoted;
     for (char c : message) {
         quoted += c == '\'' ? std::string("''") : std::string(1, c);
     }
     return Statement{
-        .sql = "DO $pgingest$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = "
-               "'advisory' AND granted AND objsubid = 1 AND mode = 'ExclusiveLock' AND "
-               "classid::int8 = " +
-               std::to_string(key >> 32) + " AND objid::int8 = " +
-               std::to_string(key & 0xffffffffU) +
-               " AND pid = " + std::to_string(_backend_pid) +
-               ") THEN RAISE EXCEPTION '%', '" + quoted + "'; END IF; END $pgingest$"};
+        .sql =
+            "DO $pgingest$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = "
+            "'advisory' AND granted AND objsubid = 1 AND mode = 'ExclusiveLock' AND "
+            "classid::int8 = " +
+            std::to_string(key >> 32) + " AND objid::int8 = " + std::to_string(key & 0xffffffffU) +
+            " AND pid = " + std::to_string(_backend_pid) + ") THEN RAISE EXCEPTION '%', '" +
+            quoted + "'; END IF; END $pgingest$"};
 }
 
 bool Ledger::forget(const std::string& load_id) {

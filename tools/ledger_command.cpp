@@ -12,12 +12,12 @@ namespace {
 
 const char* state_name(LoadState state) {
     switch (state) {
-    case LoadState::finished:
-        return "finished";
-    case LoadState::running:
-        return "running";
-    case LoadState::interrupted:
-        return "interrupted";
+        case LoadState::finished:
+            return "finished";
+        case LoadState::running:
+            return "running";
+        case LoadState::interrupted:
+            return "interrupted";
     }
     return "?";
 }

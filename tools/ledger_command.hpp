@@ -11,7 +11,7 @@ namespace pgingest::tools {
 
 /// Options of `pgingest ledger ...`, filled by CLI11.
 struct LedgerCommandOptions {
-    std::optional<std::string> db;         ///< --db; empty: as `pgingest load` resolves it
+    std::optional<std::string> db;           ///< --db; empty: as `pgingest load` resolves it
     std::string ledger_schema = "pgingest";  ///< --ledger-schema
     std::string load_id;                     ///< show / forget: the load
 };

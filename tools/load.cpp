@@ -196,7 +196,8 @@ class ServerRejects {
   public:
     explicit ServerRejects(std::size_t writers) : _held(writers) {}
 
-    void hold(const RejectReport& report, std::optional<std::pair<std::uint64_t, std::string>> found) {
+    void hold(const RejectReport& report,
+              std::optional<std::pair<std::uint64_t, std::string>> found) {
         PGINGEST_ASSERT(report.writer_index < _held.size());
         _held[report.writer_index].push_back(Held{report, std::move(found)});
     }
@@ -722,8 +723,9 @@ class ClientRejects {
             _shared.rejects.client(_name, line, byte_offset, reason, text);
             return;
         }
-        _ledger.push_back(LedgerReject{.origin = RowOrigin{.source = _source, .offset = byte_offset},
-                                       .message = std::string(reason)});
+        _ledger.push_back(
+            LedgerReject{.origin = RowOrigin{.source = _source, .offset = byte_offset},
+                         .message = std::string(reason)});
         _lines.push_back(line);
         _texts.emplace_back(text);
         if (_shared.options.max_errors != UINT64_MAX) {
@@ -740,8 +742,8 @@ class ClientRejects {
         _ledger.resize(static_cast<std::size_t>(_shared.rejects.admit(_ledger.size())));
         _shared.ledger->settle_client(_ledger);
         for (std::size_t i = 0; i < _ledger.size(); ++i) {
-            _shared.rejects.client(_name, _lines[i], _ledger[i].origin.offset,
-                                   _ledger[i].message, _texts[i], true);
+            _shared.rejects.client(_name, _lines[i], _ledger[i].origin.offset, _ledger[i].message,
+                                   _texts[i], true);
         }
         _ledger.clear();
         _lines.clear();

@@ -64,7 +64,8 @@ const char* const load_description =
     "nothing written); 3 cannot connect, or the connection was lost for longer than\n"
     "--reconnect-timeout; 4 more rejects than --max-errors (stopped after at most N + 1\n"
     "rejects; rows committed before stay); 5 any other failure, --lock-timeout included (rows\n"
-    "committed before stay, the summary says how many); 6 interrupted by a signal (see above); 130/143 a second signal.";
+    "committed before stay, the summary says how many); 6 interrupted by a signal (see above); "
+    "130/143 a second signal.";
 
 }  // namespace
 

@@ -64,9 +64,9 @@ std::string derived_load_id(const std::string& target, std::span<const std::stri
 
 std::string percent(std::uint64_t part, std::uint64_t whole) {
     char text[16];
-    std::snprintf(text, sizeof text, "%.0f%%",
-                  whole == 0 ? 100.0 : 100.0 * static_cast<double>(part) /
-                                           static_cast<double>(whole));
+    std::snprintf(
+        text, sizeof text, "%.0f%%",
+        whole == 0 ? 100.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole));
     return text;
 }
 
@@ -79,7 +79,8 @@ std::string progress_of(const LoadRecord& record, const OriginRanges& settled) {
         const SourceIdentity& source = record.sources[no];
         std::uint64_t bytes = 0;
         for (const OriginRange& range : settled.ranges(static_cast<std::uint32_t>(no))) {
-            bytes += std::min(range.end, source.size_bytes) - std::min(range.first, source.size_bytes);
+            bytes +=
+                std::min(range.end, source.size_bytes) - std::min(range.first, source.size_bytes);
         }
         text += "; " + source.path + ": " + std::to_string(bytes) + " of " +
                 std::to_string(source.size_bytes) + " bytes settled (" +
@@ -95,8 +96,8 @@ std::optional<std::pair<std::string, std::string>> first_change(
     if (record.sources.size() != now.size()) {
         return std::pair<std::string, std::string>{
             now.empty() ? std::string("-") : now[0].path,
-            "the load had " + std::to_string(record.sources.size()) +
-                " files, this run names " + std::to_string(now.size())};
+            "the load had " + std::to_string(record.sources.size()) + " files, this run names " +
+                std::to_string(now.size())};
     }
     for (std::size_t no = 0; no < now.size(); no++) {
         std::string change = describe_source_change(record.sources[no], now[no]);
@@ -113,18 +114,18 @@ const char* const reload_hint = "--reload loads every record again";
 /// accepts); throws `LoadRefused` naming the first that did not.
 void check_appended(const LoadRecord& record, std::span<const SourceIdentity> now) {
     if (record.sources.size() != now.size()) {
-        throw LoadRefused(LoadExit::usage, "cannot resume load " + record.load_id +
-                                               " with --resume=append: " +
-                                               first_change(record, now)->second +
-                                               "; nothing written. " + reload_hint);
+        throw LoadRefused(LoadExit::usage,
+                          "cannot resume load " + record.load_id +
+                              " with --resume=append: " + first_change(record, now)->second +
+                              "; nothing written. " + reload_hint);
     }
     for (std::size_t no = 0; no < now.size(); no++) {
         std::string change = describe_source_change(record.sources[no], now[no]);
         if (!change.empty() && !source_only_grew(record.sources[no], now[no].path)) {
-            throw LoadRefused(LoadExit::usage,
-                              "cannot resume load " + record.load_id + " with --resume=append: " +
-                                  now[no].path + " did not only grow at its end (" + change +
-                                  "); nothing written. " + reload_hint);
+            throw LoadRefused(LoadExit::usage, "cannot resume load " + record.load_id +
+                                                   " with --resume=append: " + now[no].path +
+                                                   " did not only grow at its end (" + change +
+                                                   "); nothing written. " + reload_hint);
         }
     }
 }
@@ -189,8 +190,7 @@ OriginRanges decide(Ledger& ledger, const LoadOptions& options, const LoadRecord
         ledger.reset_load(id, target, now, true);  // the appended records are loaded next
     } else if (record.state == LoadState::finished) {
         throw LoadRefused(LoadExit::ok, "load " + id + " already finished (" +
-                                            std::to_string(record.rows_loaded) +
-                                            " rows loaded, " +
+                                            std::to_string(record.rows_loaded) + " rows loaded, " +
                                             std::to_string(record.rows_rejected) +
                                             " rejected): nothing to resume; " + reload_hint);
     }
@@ -222,8 +222,7 @@ std::unique_ptr<Ledger> connect_ledger(const LoadOptions& options, const std::st
 }  // namespace
 
 std::unique_ptr<LoadLedger> LoadLedger::open(const LoadOptions& options,
-                                             const std::string& conninfo,
-                                             const std::string& target,
+                                             const std::string& conninfo, const std::string& target,
                                              std::span<const std::string> files) {
     check_flags(options);
     if (!options.ledger) {
@@ -258,8 +257,8 @@ std::unique_ptr<LoadLedger> LoadLedger::open(const LoadOptions& options,
     std::unique_ptr<LoadLedger> run(new LoadLedger(std::move(ledger), load_id));
     if (!before && !options.resume.empty()) {
         run->_ledger->forget(load_id);
-        throw LoadRefused(LoadExit::usage, "cannot resume load " + load_id + ": the ledger (schema " +
-                                               options.ledger_schema +
+        throw LoadRefused(LoadExit::usage, "cannot resume load " + load_id +
+                                               ": the ledger (schema " + options.ledger_schema +
                                                ") has no such load; nothing written. Run without "
                                                "--resume to start it");
     }

@@ -59,8 +59,7 @@ class LoadLedger {
     /// without a ledger (--no-ledger, stdin or a file that is not regular, or a ledger that
     /// cannot be created: then a warning goes to stderr unless --quiet). Throws `LoadRefused`,
     /// `std::invalid_argument` for flags that do not go together, `ConnectionError`, `Error`.
-    static std::unique_ptr<LoadLedger> open(const LoadOptions& options,
-                                            const std::string& conninfo,
+    static std::unique_ptr<LoadLedger> open(const LoadOptions& options, const std::string& conninfo,
                                             const std::string& target,
                                             std::span<const std::string> files);
 

@@ -46,21 +46,21 @@ Source make_source(std::uint64_t first_id, std::uint64_t records) {
         std::uint64_t at = source.text.size();
         std::string line;
         switch (i % 5000) {
-        case 1001:
-            line = R"({"id": )" + std::to_string(i) + R"(, "kind": )";  // malformed
-            break;
-        case 1002:
-            line = R"({"id": )" + std::to_string(i) + R"(, "kind": "bad", "n": -1})";
-            break;
-        case 1003:
-            line = R"({"id": )" + std::to_string(i) + R"(, "kind": "big", "n": 99999999999})";
-            break;
-        default:
-            line = R"({"id": )" + std::to_string(i) + R"(, "kind": "k)" + std::to_string(i % 7) +
-                   R"(", "n": )" + std::to_string(i % 1000) +
-                   R"(, "payload": "some text to make the line longer )" + std::to_string(i * 7) +
-                   R"("})";
-            ++source.rows_good;
+            case 1001:
+                line = R"({"id": )" + std::to_string(i) + R"(, "kind": )";  // malformed
+                break;
+            case 1002:
+                line = R"({"id": )" + std::to_string(i) + R"(, "kind": "bad", "n": -1})";
+                break;
+            case 1003:
+                line = R"({"id": )" + std::to_string(i) + R"(, "kind": "big", "n": 99999999999})";
+                break;
+            default:
+                line = R"({"id": )" + std::to_string(i) + R"(, "kind": "k)" +
+                       std::to_string(i % 7) + R"(", "n": )" + std::to_string(i % 1000) +
+                       R"(, "payload": "some text to make the line longer )" +
+                       std::to_string(i * 7) + R"("})";
+                ++source.rows_good;
         }
         if (i % 5000 >= 1001 && i % 5000 <= 1003) {
             source.reject_offsets.insert(at);
@@ -72,10 +72,10 @@ Source make_source(std::uint64_t first_id, std::uint64_t records) {
 
 std::vector<std::string> load_args(const std::string& conninfo, const std::string& table,
                                    const std::string& file, std::vector<std::string> extra) {
-    std::vector<std::string> args{"load",           "--db",         conninfo, "--table", table,
-                                  "--summary",      "json",         "--progress", "never",
-                                  "--txn-bytes",    "200000",       "--batch-bytes", "32768",
-                                  "--workers",      "2"};
+    std::vector<std::string> args{"load",  "--db",        conninfo, "--table",
+                                  table,   "--summary",   "json",   "--progress",
+                                  "never", "--txn-bytes", "200000", "--batch-bytes",
+                                  "32768", "--workers",   "2"};
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back(file);
     return args;
@@ -109,9 +109,9 @@ int wait_exit(pid_t pid) {
 
 /// Rows of `a` not in `b` plus rows of `b` not in `a`, as multisets.
 std::string multiset_difference(Connection& conn, const std::string& a, const std::string& b) {
-    return conn.query_value("SELECT count(*) FROM ((SELECT * FROM " + a + " EXCEPT ALL SELECT * FROM " +
-                            b + ") UNION ALL (SELECT * FROM " + b + " EXCEPT ALL SELECT * FROM " +
-                            a + ")) d");
+    return conn.query_value("SELECT count(*) FROM ((SELECT * FROM " + a +
+                            " EXCEPT ALL SELECT * FROM " + b + ") UNION ALL (SELECT * FROM " + b +
+                            " EXCEPT ALL SELECT * FROM " + a + ")) d");
 }
 
 /// Loads `file` into `table` with --resume (or without, when the ledger never heard of the
@@ -180,7 +180,8 @@ void kill_and_resume(int runs, const std::string& tag) {
     std::mt19937_64 random(seed);
     for (int run = 0; run < runs; ++run) {
         conn.exec("TRUNCATE " + table);
-        std::string load_id = "kill-" + tag + "-" + std::to_string(run) + "-" + std::to_string(seed);
+        std::string load_id =
+            "kill-" + tag + "-" + std::to_string(run) + "-" + std::to_string(seed);
         std::string rejects = dir.path("rejects-" + std::to_string(run));
         auto delay = std::chrono::milliseconds(random() % 1500);
         INFO("run " << run << ": SIGKILL after " << delay.count() << " ms");
@@ -228,10 +229,10 @@ TEST_CASE("ledger: an immediate server stop mid-load, then --resume: exactly the
         std::string rejects = dir.path("rejects-" + std::to_string(run));
         auto delay = std::chrono::milliseconds(100 + random() % 900);
         INFO("run " << run << ": immediate stop after " << delay.count() << " ms");
-        pid_t pid = spawn_pgingest(load_args(server.conninfo(), "lg_crash", file,
-                                             {"--load-id", load_id, "--rejects", rejects,
-                                              "--reconnect-timeout", "0"}),
-                                   dir.path("out"));
+        pid_t pid = spawn_pgingest(
+            load_args(server.conninfo(), "lg_crash", file,
+                      {"--load-id", load_id, "--rejects", rejects, "--reconnect-timeout", "0"}),
+            dir.path("out"));
         std::this_thread::sleep_for(delay);
         server.restart(Shutdown::immediate, std::chrono::milliseconds(300));
         int exit = wait_exit(pid);
@@ -251,9 +252,9 @@ std::string interrupted_load(Connection& conn, test::TempDir& dir, const std::st
                              const std::string& load_id) {
     conn.exec("DROP TABLE IF EXISTS " + table + "; CREATE TABLE " + table + table_sql);
     std::string file = dir.write("src.ndjson", make_source(1, 20000).text);
-    test::CliResult first = test::run_pgingest(load_args(
-        test::cluster().conninfo(), table, file,
-        {"--load-id", load_id, "--max-errors", "0", "--rejects", dir.path("rejects")}));
+    test::CliResult first = test::run_pgingest(
+        load_args(test::cluster().conninfo(), table, file,
+                  {"--load-id", load_id, "--max-errors", "0", "--rejects", dir.path("rejects")}));
     INFO(first.output);
     REQUIRE(first.exit_code == 4);
     return file;
@@ -265,9 +266,10 @@ std::string count(Connection& conn, const std::string& table) {
 
 }  // namespace
 
-TEST_CASE("ledger: a finished load run again says so, exits 0 and writes nothing; --reload "
-          "loads it again",
-          "[load][ledger][pg]") {
+TEST_CASE(
+    "ledger: a finished load run again says so, exits 0 and writes nothing; --reload "
+    "loads it again",
+    "[load][ledger][pg]") {
     auto conn = test::connect();
     conn.exec("DROP TABLE IF EXISTS lg_done; CREATE TABLE lg_done" + std::string(table_sql));
     test::TempDir dir;
@@ -286,8 +288,8 @@ TEST_CASE("ledger: a finished load run again says so, exits 0 and writes nothing
         load_args(conninfo, "lg_done", file, {"--rejects", dir.path("rejects")}));
     INFO(again.output);
     CHECK(again.exit_code == 0);
-    std::string load_id = conn.query_value(
-        "SELECT load_id FROM pgingest.loads WHERE target = 'public.lg_done'");
+    std::string load_id =
+        conn.query_value("SELECT load_id FROM pgingest.loads WHERE target = 'public.lg_done'");
     CHECK(load_id.starts_with("public.lg_done:"));
     CHECK(again.output.find("pgingest load: load " + load_id + " already finished (" + rows +
                             " rows loaded, " + rejected +
@@ -314,9 +316,10 @@ TEST_CASE("ledger: a finished load run again says so, exits 0 and writes nothing
                            test::sql_literal(conn, load_id)) == rejected);
 }
 
-TEST_CASE("ledger: an interrupted load run again without --resume exits 2, says how far it "
-          "got and writes nothing; --resume loads the rest",
-          "[load][ledger][pg]") {
+TEST_CASE(
+    "ledger: an interrupted load run again without --resume exits 2, says how far it "
+    "got and writes nothing; --resume loads the rest",
+    "[load][ledger][pg]") {
     auto conn = test::connect();
     test::TempDir dir;
     std::string file = interrupted_load(conn, dir, "lg_int", "interrupted-1");
@@ -326,11 +329,11 @@ TEST_CASE("ledger: an interrupted load run again without --resume exits 2, says 
         test::run_pgingest(load_args(conninfo, "lg_int", file, {"--load-id", "interrupted-1"}));
     INFO(again.output);
     CHECK(again.exit_code == 2);
-    std::string settled = conn.query_value(
-        "SELECT sum(rows) FROM pgingest.settled WHERE load_id = 'interrupted-1'");
-    CHECK(again.output.find("pgingest load: error: load interrupted-1 was interrupted: " +
-                            settled + " records settled (" + stored + " loaded, 1 rejected); " +
-                            file + ": ") != std::string::npos);
+    std::string settled =
+        conn.query_value("SELECT sum(rows) FROM pgingest.settled WHERE load_id = 'interrupted-1'");
+    CHECK(again.output.find("pgingest load: error: load interrupted-1 was interrupted: " + settled +
+                            " records settled (" + stored + " loaded, 1 rejected); " + file +
+                            ": ") != std::string::npos);
     CHECK(again.output.find(" of " + std::to_string(std::filesystem::file_size(file)) +
                             " bytes settled (") != std::string::npos);
     CHECK(again.output.find(". Nothing written: run again with --resume to load the records not "
@@ -338,9 +341,9 @@ TEST_CASE("ledger: an interrupted load run again without --resume exits 2, says 
           std::string::npos);
     CHECK(count(conn, "lg_int") == stored);
 
-    test::CliResult resumed = test::run_pgingest(load_args(
-        conninfo, "lg_int", file,
-        {"--load-id", "interrupted-1", "--resume", "--rejects", dir.path("rejects")}));
+    test::CliResult resumed = test::run_pgingest(
+        load_args(conninfo, "lg_int", file,
+                  {"--load-id", "interrupted-1", "--resume", "--rejects", dir.path("rejects")}));
     INFO(resumed.output);
     CHECK(resumed.exit_code == 1);
     Source source = make_source(1, 20000);
@@ -366,7 +369,8 @@ TEST_CASE("ledger: a changed source refuses --resume, naming the file and what c
     std::uint64_t size = std::filesystem::file_size(file);
     {
         std::ofstream out(file, std::ios::app);
-        out << R"({"id": 999999, "kind": "new"})" << "\n";
+        out << R"({"id": 999999, "kind": "new"})"
+            << "\n";
     }
     std::string conninfo = test::cluster().conninfo();
     test::CliResult resumed = test::run_pgingest(
@@ -385,8 +389,8 @@ TEST_CASE("ledger: a changed source refuses --resume, naming the file and what c
     std::string text = test::read_file(file);
     text[1] = ' ';
     dir.write("src.ndjson", text);
-    test::CliResult append = test::run_pgingest(load_args(
-        conninfo, "lg_changed", file, {"--load-id", "changed-1", "--resume=append"}));
+    test::CliResult append = test::run_pgingest(
+        load_args(conninfo, "lg_changed", file, {"--load-id", "changed-1", "--resume=append"}));
     INFO(append.output);
     CHECK(append.exit_code == 2);
     CHECK(append.output.find("pgingest load: error: cannot resume load changed-1 with "
@@ -395,9 +399,10 @@ TEST_CASE("ledger: a changed source refuses --resume, naming the file and what c
     CHECK(count(conn, "lg_changed") == stored);
 }
 
-TEST_CASE("ledger: an NDJSON file that grew is refused without --resume=append, which loads "
-          "exactly the appended lines",
-          "[load][ledger][pg]") {
+TEST_CASE(
+    "ledger: an NDJSON file that grew is refused without --resume=append, which loads "
+    "exactly the appended lines",
+    "[load][ledger][pg]") {
     auto conn = test::connect();
     conn.exec("DROP TABLE IF EXISTS lg_grow; CREATE TABLE lg_grow" + std::string(table_sql));
     test::TempDir dir;
@@ -473,15 +478,18 @@ TEST_CASE("ledger: a second run of a running load refuses, naming the session th
     CHECK(count(conn, "lg_busy") == std::to_string(source.rows_good));
 }
 
-TEST_CASE("ledger: a role that cannot create the ledger loads without it after a warning, "
-          "unless --resume asked for it",
-          "[load][ledger][pg]") {
+TEST_CASE(
+    "ledger: a role that cannot create the ledger loads without it after a warning, "
+    "unless --resume asked for it",
+    "[load][ledger][pg]") {
     auto conn = test::connect();
     conn.exec("DROP TABLE IF EXISTS lg_role; CREATE TABLE lg_role" + std::string(table_sql));
-    conn.exec("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'lg_nocreate') "
-              "THEN CREATE ROLE lg_nocreate LOGIN; END IF; END $$");
-    conn.exec("REVOKE CREATE ON DATABASE postgres FROM PUBLIC, lg_nocreate; "
-              "GRANT SELECT, INSERT ON lg_role TO lg_nocreate");
+    conn.exec(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'lg_nocreate') "
+        "THEN CREATE ROLE lg_nocreate LOGIN; END IF; END $$");
+    conn.exec(
+        "REVOKE CREATE ON DATABASE postgres FROM PUBLIC, lg_nocreate; "
+        "GRANT SELECT, INSERT ON lg_role TO lg_nocreate");
     test::TempDir dir;
     Source source = make_source(1, 3000);
     std::string file = dir.write("role.ndjson", source.text);
@@ -546,9 +554,10 @@ TEST_CASE("ledger: flags that need the ledger are refused where there is none",
           "0");
 }
 
-TEST_CASE("ledger: a run whose ledger connection dropped commits nothing more; --resume loads "
-          "the rest",
-          "[load][ledger][pg]") {
+TEST_CASE(
+    "ledger: a run whose ledger connection dropped commits nothing more; --resume loads "
+    "the rest",
+    "[load][ledger][pg]") {
     auto conn = test::connect();
     conn.exec("DROP TABLE IF EXISTS lg_lost; CREATE TABLE lg_lost" + std::string(table_sql));
     test::TempDir dir;
@@ -582,8 +591,9 @@ TEST_CASE("ledger: a run whose ledger connection dropped commits nothing more; -
     CHECK(output.find(", ended): nothing more is committed; --resume it") != std::string::npos);
     CHECK(count(conn, "lg_lost") == "0");
 
-    test::CliResult resumed = test::run_pgingest(load_args(
-        conninfo, "lg_lost", file, {"--load-id", "lost-1", "--resume", "--rejects", dir.path("r")}));
+    test::CliResult resumed = test::run_pgingest(
+        load_args(conninfo, "lg_lost", file,
+                  {"--load-id", "lost-1", "--resume", "--rejects", dir.path("r")}));
     INFO(resumed.output);
     CHECK(resumed.exit_code == 1);
     CHECK(count(conn, "lg_lost") == std::to_string(source.rows_good));
@@ -605,21 +615,22 @@ TEST_CASE("ledger: `pgingest ledger` lists, shows and forgets a load", "[load][l
     test::CliResult show = test::run_pgingest({"ledger", "--db", conninfo, "show", "cmd-1"});
     INFO(show.output);
     CHECK(show.exit_code == 0);
-    CHECK(show.output.starts_with("load cmd-1\n  table public.lg_cmd\n  state interrupted\n  "
-                                  "rows loaded " +
-                                  stored + ", rejected 1\n  file 0: " + file + ", " +
-                                  std::to_string(std::filesystem::file_size(file)) + " bytes, "));
+    CHECK(
+        show.output.starts_with("load cmd-1\n  table public.lg_cmd\n  state interrupted\n  "
+                                "rows loaded " +
+                                stored + ", rejected 1\n  file 0: " + file + ", " +
+                                std::to_string(std::filesystem::file_size(file)) + " bytes, "));
     CHECK(show.output.ends_with(" bytes settled\n"));
 
     test::CliResult forget = test::run_pgingest({"ledger", "--db", conninfo, "forget", "cmd-1"});
     INFO(forget.output);
     CHECK(forget.exit_code == 0);
     CHECK(forget.output == "forgot load cmd-1: a load of its files starts anew\n");
-    CHECK(conn.query_value("SELECT count(*) FROM pgingest.settled WHERE load_id = 'cmd-1'") ==
-          "0");
+    CHECK(conn.query_value("SELECT count(*) FROM pgingest.settled WHERE load_id = 'cmd-1'") == "0");
 
     for (const char* command : {"show", "forget"}) {
-        test::CliResult unknown = test::run_pgingest({"ledger", "--db", conninfo, command, "cmd-1"});
+        test::CliResult unknown =
+            test::run_pgingest({"ledger", "--db", conninfo, command, "cmd-1"});
         CHECK(unknown.exit_code == 1);
         CHECK(unknown.output == "pgingest ledger: no load cmd-1 in the ledger\n");
     }
