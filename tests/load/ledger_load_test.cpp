@@ -641,3 +641,38 @@ TEST_CASE("ledger: `pgingest ledger` lists, shows and forgets a load", "[load][l
     CHECK(again.exit_code == 1);
     CHECK(test::parse_summary(again.output).rows_loaded == make_source(1, 20000).rows_good);
 }
+
+TEST_CASE(
+    "ledger: a gzip source resumes at the records not settled (offsets in the "
+    "decompressed text)",
+    "[load][ledger][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS lg_gzip; CREATE TABLE lg_gzip" + std::string(table_sql));
+    test::TempDir dir;
+    Source source = make_source(1, 20000);
+    std::string plain = dir.write("src.ndjson", source.text);
+    REQUIRE(test::run_shell("gzip -n " + test::shell_quote(plain)) == 0);
+    std::string file = plain + ".gz";
+    std::string conninfo = test::cluster().conninfo();
+    test::CliResult first = test::run_pgingest(
+        load_args(conninfo, "lg_gzip", file,
+                  {"--load-id", "gzip-1", "--max-errors", "0", "--rejects", dir.path("rejects")}));
+    INFO(first.output);
+    REQUIRE(first.exit_code == 4);
+    std::string stored = count(conn, "lg_gzip");
+    test::CliResult resumed = test::run_pgingest(
+        load_args(conninfo, "lg_gzip", file,
+                  {"--load-id", "gzip-1", "--resume", "--rejects", dir.path("rejects")}));
+    INFO(resumed.output);
+    CHECK(resumed.exit_code == 1);
+    CHECK(count(conn, "lg_gzip") == std::to_string(source.rows_good));
+    CHECK(conn.query_value("SELECT count(DISTINCT id) FROM lg_gzip") ==
+          std::to_string(source.rows_good));
+    CHECK(test::parse_summary(resumed.output).rows_loaded + std::stoull(stored) ==
+          source.rows_good);
+    std::set<std::uint64_t> reported;
+    for (const test::Reject& reject : test::read_rejects(dir.path("rejects"))) {
+        CHECK(reported.insert(reject.offset).second);
+    }
+    CHECK(reported == source.reject_offsets);
+}
