@@ -200,7 +200,11 @@ class ServerRejects {
               std::optional<std::pair<std::uint64_t, std::string>> found) {
         PGINGEST_ASSERT(report.writer_index < _held.size());
         _held[report.writer_index].push_back(Held{report, std::move(found)});
+        _waiting.fetch_add(1);
     }
+
+    /// Rejects held now, every writer's (for --max-errors: the load stops at once).
+    [[nodiscard]] std::uint64_t waiting() const noexcept { return _waiting.load(); }
 
     /// Writes the rejects of `writer`'s committed transaction to `sink`.
     void report(std::size_t writer, RejectSink& sink) {
@@ -210,6 +214,7 @@ class ServerRejects {
             sink.server(held.report, held.found ? held.found->first : 0,
                         held.found ? &text : nullptr);
         }
+        _waiting.fetch_sub(_held[writer].size());
         _held[writer].clear();
     }
 
@@ -228,6 +233,7 @@ class ServerRejects {
         std::optional<std::pair<std::uint64_t, std::string>> found;
     };
     std::vector<std::vector<Held>> _held;
+    std::atomic<std::uint64_t> _waiting{0};
 };
 
 /// The texts of records while their rows are in flight, for every source: a row the server
@@ -672,7 +678,8 @@ struct Shared {
     HeldRecords& held;
     Engine& engine;
     std::vector<std::string> sources;
-    LoadLedger* ledger = nullptr;  ///< nullptr: no ledger
+    LoadLedger* ledger = nullptr;             ///< nullptr: no ledger
+    const ServerRejects* deferred = nullptr;  ///< rejects waiting for their COMMIT (ledger)
     std::atomic<std::uint64_t> rows_read{0};
     std::atomic<std::uint64_t> rows_skipped{0};  ///< settled by an earlier run of the load
     std::atomic<bool> stop{false};
@@ -692,7 +699,8 @@ std::uint32_t source_index(const Shared& shared, std::string_view source) {
 }
 
 bool over_max_errors(const Shared& shared) {
-    return shared.rejects.count() > shared.options.max_errors;
+    std::uint64_t waiting = shared.deferred != nullptr ? shared.deferred->waiting() : 0;
+    return shared.rejects.count() + waiting > shared.options.max_errors;
 }
 
 /// Stops reading: the producers end after the record they are encoding.
@@ -1076,6 +1084,9 @@ struct LoadHooks {
             auto found = hooks.held.take(report.origin);
             if (hooks.ledger != nullptr) {
                 hooks.deferred.hold(report, std::move(found));  // reported with its COMMIT
+                if (hooks.rejects.count() + hooks.deferred.waiting() > hooks.options.max_errors) {
+                    hooks.feed.stop();  // start no new batch, as without a ledger
+                }
                 return;
             }
             std::string_view text = found ? std::string_view(found->second) : std::string_view();
@@ -1135,7 +1146,8 @@ void load_records(const LoadOptions& options, const std::string& conninfo, const
                   .held = held,
                   .engine = *engine,
                   .sources = files,
-                  .ledger = ledger.get()};
+                  .ledger = ledger.get(),
+                  .deferred = &deferred};
     signals.on_first([&shared] { stop_load(shared); });
     std::exception_ptr failure = produce_and_close(shared, conninfo, threads);
     signals.on_first({});
