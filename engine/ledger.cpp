@@ -363,6 +363,7 @@ Ledger::Ledger(const std::string& conninfo, LedgerOptions options)
         throw Error("ledger: the ledger schema name is empty");
     }
     _quoted_schema = _conn.quote_identifier(_schema);
+    _backend_pid = PQbackendPID(_conn.native());
     try {
         create_schema();
     } catch (const ServerError& error) {
@@ -430,7 +431,10 @@ std::optional<LoadRecord> Ledger::begin_load(const std::string& load_id, const s
     if (before) {
         return before;
     }
+    // No wait for the WAL flush: every writer transaction that settles records commits after
+    // it, and a commit's flush makes all WAL before it durable, this row included.
     std::vector<Statement> inserts{Statement{.sql = "BEGIN"},
+                                   Statement{.sql = "SET LOCAL synchronous_commit = off"},
                                    Statement{.sql = "INSERT INTO " + _quoted_schema +
                                                     ".loads (load_id, target) VALUES ($1, $2)",
                                              .params = {load_id, target}}};
@@ -524,8 +528,10 @@ void Ledger::finish_load(const std::string& load_id) {
         "SELECT $1, g.source_no, g.rejected, (SELECT range_agg(r) FROM gone AS h, "
         "unnest(h.ranges) AS r WHERE h.source_no = g.source_no AND h.rejected = g.rejected), "
         "sum(g.rows)::int8 FROM gone AS g GROUP BY g.source_no, g.rejected";
+    // No wait for the WAL flush: if a crash loses this transaction, the load reads as
+    // interrupted with every record settled, and a --resume finishes it loading nothing.
     _conn.exec_pipeline(std::vector<Statement>{
-        Statement{.sql = "BEGIN"},
+        Statement{.sql = "BEGIN"}, Statement{.sql = "SET LOCAL synchronous_commit = off"},
         Statement{.sql = "UPDATE " + s + ".loads SET finished_at = now() WHERE load_id = $1",
                   .params = {load_id}},
         Statement{.sql = compact, .params = {load_id}}, Statement{.sql = "COMMIT"}});
@@ -534,6 +540,82 @@ void Ledger::finish_load(const std::string& load_id) {
 
 void Ledger::end_run(const std::string& load_id) {
     query(_conn, "SELECT pg_advisory_unlock($1)", {std::to_string(run_lock_key(_schema, load_id))});
+}
+
+void Ledger::reset_load(const std::string& load_id, const std::string& target,
+                        std::span<const SourceIdentity> sources, bool keep_settled) {
+    const std::string& s = _quoted_schema;
+    std::vector<Statement> statements{
+        Statement{.sql = "BEGIN"},
+        Statement{.sql = "UPDATE " + s +
+                         ".loads SET target = $2, finished_at = NULL, started_at = now() "
+                         "WHERE load_id = $1",
+                  .params = {load_id, target}},
+        Statement{.sql = "DELETE FROM " + s + ".sources WHERE load_id = $1", .params = {load_id}}};
+    if (!keep_settled) {
+        for (const char* table : {".settled", ".rejects"}) {
+            statements.push_back(Statement{
+                .sql = "DELETE FROM " + s + table + " WHERE load_id = $1", .params = {load_id}});
+        }
+    }
+    for (std::size_t no = 0; no < sources.size(); no++) {
+        const SourceIdentity& source = sources[no];
+        statements.push_back(Statement{
+            .sql = "INSERT INTO " + s +
+                   ".sources (load_id, source_no, path, size_bytes, mtime_ns, hashed_bytes, "
+                   "head_xxh3, tail_xxh3) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            .params = {load_id, std::to_string(no), source.path, checked_i64(source.size_bytes),
+                       std::to_string(source.mtime_ns), std::to_string(source.hashed_bytes),
+                       source.head_xxh3, source.tail_xxh3}});
+    }
+    statements.push_back(Statement{.sql = "COMMIT"});
+    _conn.exec_pipeline(statements);
+}
+
+void Ledger::settle_alone(const std::string& load_id, std::span<const LedgerReject> rejects) {
+    if (rejects.empty()) {
+        return;
+    }
+    OriginRanges ranges;
+    for (const LedgerReject& reject : rejects) {
+        ranges.add(reject.origin);
+    }
+    TransactionView view{.rows_rejected = rejects.size(), .rejected = ranges.ranges()};
+    std::vector<Statement> statements{Statement{.sql = "BEGIN"}};
+    for (Statement& statement : ledger_statements(_quoted_schema, load_id, view, rejects)) {
+        statements.push_back(std::move(statement));
+    }
+    statements.push_back(Statement{.sql = "COMMIT"});
+    std::lock_guard lock(_settle_mutex);
+    _conn.exec_pipeline(statements);
+}
+
+std::vector<std::string> Ledger::load_ids() {
+    std::vector<std::string> ids;
+    for (auto& row :
+         query(_conn, "SELECT load_id FROM " + _quoted_schema + ".loads ORDER BY started_at, 1")) {
+        ids.push_back(std::move(row[0]));
+    }
+    return ids;
+}
+
+Statement Ledger::run_lock_check(const std::string& load_id) const {
+    const std::uint64_t key = static_cast<std::uint64_t>(run_lock_key(_schema, load_id));
+    std::string message =
+        "load " + load_id + " lost its run lock (the ledger's control connection, backend pid " +
+        std::to_string(_backend_pid) + ", ended): nothing more is committed; --resume it";
+    std::string quoted;
+    for (char c : message) {
+        quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    }
+    return Statement{
+        .sql =
+            "DO $pgingest$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = "
+            "'advisory' AND granted AND objsubid = 1 AND mode = 'ExclusiveLock' AND "
+            "classid::int8 = " +
+            std::to_string(key >> 32) + " AND objid::int8 = " + std::to_string(key & 0xffffffffU) +
+            " AND pid = " + std::to_string(_backend_pid) + ") THEN RAISE EXCEPTION '%', '" +
+            quoted + "'; END IF; END $pgingest$"};
 }
 
 bool Ledger::forget(const std::string& load_id) {
@@ -555,21 +637,30 @@ namespace {
 struct HookState {
     std::string quoted_schema;
     std::string load_id;
+    std::function<void(std::span<const LedgerReject>)> unrecorded;
     std::mutex mutex;
     std::map<std::size_t, std::vector<LedgerReject>> rejects;
+    /// Per writer: whether an epilogue carried its rejects since its last COMMIT.
+    std::map<std::size_t, bool> recorded;
 
     std::vector<LedgerReject>& of(std::size_t writer_index) {
         std::lock_guard lock(mutex);
         return rejects[writer_index];
     }
+    bool& recorded_of(std::size_t writer_index) {
+        std::lock_guard lock(mutex);
+        return recorded[writer_index];
+    }
 };
 
 }  // namespace
 
-void Ledger::attach(const std::string& load_id, EngineCallbacks& callbacks) const {
+void Ledger::attach(const std::string& load_id, EngineCallbacks& callbacks,
+                    std::function<void(std::span<const LedgerReject>)> unrecorded) const {
     auto state = std::make_shared<HookState>();
     state->quoted_schema = _quoted_schema;
     state->load_id = load_id;
+    state->unrecorded = std::move(unrecorded);
     callbacks.transaction.prologue.push_back("SELECT pg_advisory_xact_lock_shared(" +
                                              std::to_string(run_lock_key(_schema, load_id) + 1) +
                                              ")");
@@ -583,6 +674,7 @@ void Ledger::attach(const std::string& load_id, EngineCallbacks& callbacks) cons
         // Every refused row of the transaction was reported on this writer since its last
         // COMMIT, and only those.
         PGINGEST_ASSERT(rejects.size() == view.rows_rejected);
+        state->recorded_of(view.writer_index) = true;
         for (Statement& statement :
              ledger_statements(state->quoted_schema, state->load_id, view, rejects)) {
             statements.push_back(std::move(statement));
@@ -604,6 +696,11 @@ void Ledger::attach(const std::string& load_id, EngineCallbacks& callbacks) cons
     callbacks.on_commit = [state, previous_commit](const CommitReport& report) {
         std::vector<LedgerReject>& rejects = state->of(report.writer_index);
         PGINGEST_ASSERT(rejects.size() == report.rows_rejected);
+        bool& recorded = state->recorded_of(report.writer_index);
+        if (!recorded && !rejects.empty() && state->unrecorded) {
+            state->unrecorded(rejects);  // committed without a transaction: no epilogue ran
+        }
+        recorded = false;
         rejects.clear();
         if (previous_commit) {
             previous_commit(report);

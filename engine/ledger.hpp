@@ -26,7 +26,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -187,6 +189,25 @@ class Ledger {
     /// Releases the run lock of `load_id` without finishing it (the load stays interrupted).
     void end_run(const std::string& load_id);
 
+    /// Starts load `load_id` over while this session holds its run lock (after `begin_load`
+    /// returned a record): marks it unfinished, replaces its sources with `sources`, and, unless
+    /// `keep_settled`, deletes what it settled and its rejects (`--reload`; `keep_settled`:
+    /// `--resume=append` of a source that grew). One transaction. Throws `ServerError`.
+    void reset_load(const std::string& load_id, const std::string& target,
+                    std::span<const SourceIdentity> sources, bool keep_settled);
+
+    /// Records, in a transaction of its own on the control connection, that the rows or
+    /// records of `rejects` of load `load_id` are settled as rejected (a `settled` row per
+    /// source and a `rejects` row each): records refused before reaching the server, and rows
+    /// the server refused whose transaction had nothing left to commit (no epilogue ran).
+    /// Thread-safe: the one method that may be called from several threads at once (not
+    /// concurrently with the others). Throws `ServerError` (23505 when a reject is already
+    /// recorded), `ConnectionError`.
+    void settle_alone(const std::string& load_id, std::span<const LedgerReject> rejects);
+
+    /// The ids of every load the ledger holds, oldest first. Throws `ServerError`.
+    [[nodiscard]] std::vector<std::string> load_ids();
+
     /// Deletes everything the ledger holds of `load_id`; returns whether it knew the load.
     bool forget(const std::string& load_id);
 
@@ -195,7 +216,21 @@ class Ledger {
     /// load's fence in its prologue. Wraps `on_reject` and `on_commit` (still calling the
     /// previous ones) to carry each refused row to its transaction's `rejects` row. Call before
     /// the engine is built; the hooks keep what they need alive without this object.
-    void attach(const std::string& load_id, EngineCallbacks& callbacks) const;
+    ///
+    /// When a writer reports refused rows with no epilogue since its last COMMIT (every pending
+    /// row of a transaction was refused after a reconnect: the engine then commits without a
+    /// transaction), the hooks hand them to `unrecorded` on that writer's thread, before the
+    /// previous `on_commit` runs (e.g. `settle_alone`, which needs this object alive until the
+    /// engine is closed); without `unrecorded` they are not recorded.
+    void attach(const std::string& load_id, EngineCallbacks& callbacks,
+                std::function<void(std::span<const LedgerReject>)> unrecorded = {}) const;
+
+    /// A statement for a writer transaction's epilogue that fails (P0001, "load ID lost its run
+    /// lock ...") unless this ledger's control session still holds the run lock of `load_id`:
+    /// when the control connection dropped, the lock went with it and another run may have
+    /// started, so nothing more may commit. Sent in the epilogue pipeline: no round trip of its
+    /// own. Pure function of the load and the control connection's backend pid.
+    [[nodiscard]] Statement run_lock_check(const std::string& load_id) const;
 
     /// The ledger's schema, quoted for SQL.
     [[nodiscard]] const std::string& quoted_schema() const noexcept { return _quoted_schema; }
@@ -206,6 +241,8 @@ class Ledger {
     void read_settled(LoadRecord& record);
 
     Connection _conn;
+    std::mutex _settle_mutex;  ///< serializes `settle_alone`
+    int _backend_pid = 0;      ///< of `_conn`
     std::string _schema;
     std::string _quoted_schema;
 };

@@ -26,6 +26,7 @@
 #include "engine/engine.hpp"
 #include "engine/errors.hpp"
 #include "engine/input.hpp"
+#include "tools/load_ledger.hpp"
 #include "tools/local_server.hpp"
 
 namespace pgingest::tools {
@@ -58,13 +59,15 @@ RowOrigin record_origin(const RecordChunk& chunk, std::size_t index, std::uint32
 /// record is accounted for as not loaded. Thread-safe.
 class RejectSink {
   public:
-    RejectSink(const std::string& path, std::vector<std::string> sources, std::uint64_t limit)
+    /// `append` (--resume): the file keeps the rejects of earlier runs.
+    RejectSink(const std::string& path, std::vector<std::string> sources, std::uint64_t limit,
+               bool append)
         : _sources(std::move(sources)), _limit(limit) {
         if (path.empty()) {
             _file = stderr;
             return;
         }
-        _file = std::fopen(path.c_str(), "w");
+        _file = std::fopen(path.c_str(), append ? "a" : "w");
         if (_file == nullptr) {
             throw std::invalid_argument("--rejects " + path +
                                         ": cannot open for writing: " + std::strerror(errno));
@@ -80,9 +83,22 @@ class RejectSink {
     RejectSink& operator=(const RejectSink&) = delete;
 
     /// A record refused before it reached the server; `record` is its original text.
+    /// `admitted`: its place under the limit was taken by `admit` (it is written whatever the
+    /// limit).
     void client(std::string_view source, std::uint64_t line, std::uint64_t byte_offset,
-                std::string_view reason, std::string_view record) {
-        write(Entry{source, line, byte_offset, reason, "", &record});
+                std::string_view reason, std::string_view record, bool admitted = false) {
+        write(Entry{source, line, byte_offset, reason, "", &record}, admitted);
+    }
+
+    /// Takes places under the limit for `rejects` rejects about to be written, before the
+    /// ledger settles them (a reject the ledger settles is never dropped): returns how many
+    /// got one; the others count as dropped.
+    std::uint64_t admit(std::uint64_t rejects) {
+        std::lock_guard lock(_mutex);
+        std::uint64_t allowed = std::min(rejects, _limit - std::min(_limit, _taken));
+        _taken += allowed;
+        _dropped.fetch_add(rejects - allowed);
+        return allowed;
     }
 
     /// A row the server refused; `record` is its original text (from `HeldRecords`), nullptr
@@ -145,7 +161,7 @@ class RejectSink {
         (void)json.finish();  // on error (invalid UTF-8) the buffer is left empty
     }
 
-    void write(const Entry& entry) {
+    void write(const Entry& entry, bool admitted = false) {
         ByteBuffer line;
         format(line, entry, true);
         if (line.empty()) {
@@ -153,10 +169,11 @@ class RejectSink {
         }
         line.put_u8('\n');
         std::lock_guard lock(_mutex);
-        if (_count.load() >= _limit) {
+        if (!admitted && _taken >= _limit) {
             _dropped.fetch_add(1);
             return;
         }
+        _taken += admitted ? 0 : 1;
         std::fwrite(line.data(), 1, line.size(), _file);
         std::fflush(_file);
         _count.fetch_add(1);
@@ -168,7 +185,55 @@ class RejectSink {
     std::uint64_t _limit;
     std::mutex _mutex;
     std::atomic<std::uint64_t> _count{0};
+    std::uint64_t _taken = 0;  ///< places under the limit taken (written or admitted)
     std::atomic<std::uint64_t> _dropped{0};
+};
+
+/// With a ledger, the rows the server refused are reported once their transaction committed
+/// (with their ledger rows), so a run killed before its COMMIT never reports a reject that its
+/// --resume reports again. One list per writer, touched by that writer's thread only.
+class ServerRejects {
+  public:
+    explicit ServerRejects(std::size_t writers) : _held(writers) {}
+
+    void hold(const RejectReport& report,
+              std::optional<std::pair<std::uint64_t, std::string>> found) {
+        PGINGEST_ASSERT(report.writer_index < _held.size());
+        _held[report.writer_index].push_back(Held{report, std::move(found)});
+        _waiting.fetch_add(1);
+    }
+
+    /// Rejects held now, every writer's (for --max-errors: the load stops at once).
+    [[nodiscard]] std::uint64_t waiting() const noexcept { return _waiting.load(); }
+
+    /// Writes the rejects of `writer`'s committed transaction to `sink`.
+    void report(std::size_t writer, RejectSink& sink) {
+        PGINGEST_ASSERT(writer < _held.size());
+        for (const Held& held : _held[writer]) {
+            std::string_view text = held.found ? std::string_view(held.found->second) : "";
+            sink.server(held.report, held.found ? held.found->first : 0,
+                        held.found ? &text : nullptr);
+        }
+        _waiting.fetch_sub(_held[writer].size());
+        _held[writer].clear();
+    }
+
+    /// Rejects of transactions that never committed; exact once every writer stopped.
+    [[nodiscard]] std::uint64_t unreported() const noexcept {
+        std::uint64_t rows = 0;
+        for (const auto& list : _held) {
+            rows += list.size();
+        }
+        return rows;
+    }
+
+  private:
+    struct Held {
+        RejectReport report;
+        std::optional<std::pair<std::uint64_t, std::string>> found;
+    };
+    std::vector<std::vector<Held>> _held;
+    std::atomic<std::uint64_t> _waiting{0};
 };
 
 /// The texts of records while their rows are in flight, for every source: a row the server
@@ -613,7 +678,10 @@ struct Shared {
     HeldRecords& held;
     Engine& engine;
     std::vector<std::string> sources;
+    LoadLedger* ledger = nullptr;             ///< nullptr: no ledger
+    const ServerRejects* deferred = nullptr;  ///< rejects waiting for their COMMIT (ledger)
     std::atomic<std::uint64_t> rows_read{0};
+    std::atomic<std::uint64_t> rows_skipped{0};  ///< settled by an earlier run of the load
     std::atomic<bool> stop{false};
     std::mutex error_mutex{};
     std::exception_ptr error{};
@@ -631,7 +699,8 @@ std::uint32_t source_index(const Shared& shared, std::string_view source) {
 }
 
 bool over_max_errors(const Shared& shared) {
-    return shared.rejects.count() > shared.options.max_errors;
+    std::uint64_t waiting = shared.deferred != nullptr ? shared.deferred->waiting() : 0;
+    return shared.rejects.count() + waiting > shared.options.max_errors;
 }
 
 /// Stops reading: the producers end after the record they are encoding.
@@ -640,14 +709,78 @@ void stop_load(Shared& shared) {
     shared.feed.stop();
 }
 
+/// Whether an earlier run of the load settled the record at `byte_offset` (counted as skipped).
+bool skip_settled(Shared& shared, std::uint32_t source, std::uint64_t byte_offset) {
+    if (shared.ledger == nullptr || !shared.ledger->settled(source, byte_offset)) {
+        return false;
+    }
+    shared.rows_skipped.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+/// Records refused before the engine, reported once the ledger (if any) settled them, so a
+/// resume neither reports them again nor loses one: with a ledger they wait for `flush`.
+class ClientRejects {
+  public:
+    ClientRejects(Shared& shared, std::string_view source_name, std::uint32_t source)
+        : _shared(shared), _name(source_name), _source(source) {}
+
+    void add(std::uint64_t line, std::uint64_t byte_offset, std::string_view reason,
+             std::string_view text) {
+        if (_shared.ledger == nullptr) {
+            _shared.rejects.client(_name, line, byte_offset, reason, text);
+            return;
+        }
+        _ledger.push_back(
+            LedgerReject{.origin = RowOrigin{.source = _source, .offset = byte_offset},
+                         .message = std::string(reason)});
+        _lines.push_back(line);
+        _texts.emplace_back(text);
+        if (_shared.options.max_errors != UINT64_MAX) {
+            flush();  // at once: --max-errors stops at the record past the limit
+        }
+    }
+
+    void flush() {
+        if (_ledger.empty()) {
+            return;
+        }
+        // Past --max-errors a reject is dropped: it is not settled either, so a resume
+        // reports it.
+        _ledger.resize(static_cast<std::size_t>(_shared.rejects.admit(_ledger.size())));
+        _shared.ledger->settle_client(_ledger);
+        for (std::size_t i = 0; i < _ledger.size(); ++i) {
+            _shared.rejects.client(_name, _lines[i], _ledger[i].origin.offset, _ledger[i].message,
+                                   _texts[i], true);
+        }
+        _ledger.clear();
+        _lines.clear();
+        _texts.clear();
+    }
+
+  private:
+    Shared& _shared;
+    std::string_view _name;
+    std::uint32_t _source;
+    std::vector<LedgerReject> _ledger;
+    std::vector<std::uint64_t> _lines;
+    std::vector<std::string> _texts;
+};
+
 /// Encodes the records of `chunk`, until the load stops (--max-errors, a signal, a failure).
+/// Records an earlier run settled are skipped. The chunk's errors are settled before any of its
+/// rows is handed over: a row's origin covers the refused lines after it.
 void encode_chunk(Shared& shared, Producer& producer, RecordEncoder& encoder,
                   const RecordChunk& chunk) {
     std::uint32_t source = source_index(shared, chunk.source);
+    ClientRejects refused(shared, chunk.source, source);
     for (const InputError& bad : chunk.errors) {
-        shared.rows_read.fetch_add(1, std::memory_order_relaxed);
-        shared.rejects.client(chunk.source, bad.line, bad.byte_offset, bad.reason, bad.text);
+        if (!skip_settled(shared, source, bad.byte_offset)) {
+            shared.rows_read.fetch_add(1, std::memory_order_relaxed);
+            refused.add(bad.line, bad.byte_offset, bad.reason, bad.text);
+        }
     }
+    refused.flush();
     HeldRecords::Held* held = shared.held.hold(chunk, source);
     std::size_t not_submitted = 0;
     RecordError error;
@@ -657,6 +790,10 @@ void encode_chunk(Shared& shared, Producer& producer, RecordEncoder& encoder,
             break;
         }
         const RecordRef& record = chunk.records[i];
+        if (skip_settled(shared, source, record.byte_offset)) {
+            ++not_submitted;
+            continue;
+        }
         std::string_view text = chunk.text(record);
         shared.rows_read.fetch_add(1, std::memory_order_relaxed);
         ByteBuffer* out = producer.begin_row();
@@ -664,11 +801,11 @@ void encode_chunk(Shared& shared, Producer& producer, RecordEncoder& encoder,
             producer.end_row(record_origin(chunk, i, source));
         } else {
             producer.cancel_row();
-            shared.rejects.client(chunk.source, record.line, record.byte_offset, error.reason,
-                                  text);
+            refused.add(record.line, record.byte_offset, error.reason, text);
             ++not_submitted;
         }
     }
+    refused.flush();
     if (held != nullptr) {
         shared.held.release(held, source, not_submitted);
     }
@@ -913,54 +1050,104 @@ void conclude(const LoadOptions& options, const RejectSink& rejects, LoadSummary
 
 /// The load proper, once the plan is made: reader, engine, producers, accounting. The counts
 /// of `summary` are filled in on every exit, failures included, once every writer stopped.
-void load_records(const LoadOptions& options, const std::string& conninfo, const LoadPlan& plan,
-                  SignalWatcher& signals, LoadSummary& summary) {
-    EngineOptions engine_settings = engine_options(options);  // bad flags: before any output
-    std::vector<std::string> files =
-        options.files.empty() ? std::vector<std::string>{"-"} : options.files;
+/// The load's files ("-" for stdin when none), opened; throws `std::invalid_argument` for a
+/// file that cannot be opened, a bad pointer or too many files.
+std::unique_ptr<InputReader> open_reader(const LoadOptions& options,
+                                         const std::vector<std::string>& files) {
     if (files.size() >= UINT32_MAX) {  // a row's origin names its source in 32 bits
         throw std::invalid_argument("too many input files: " + std::to_string(files.size()) +
                                     " (at most " + std::to_string(UINT32_MAX - 1) + ")");
     }
     InputOptions input{.format = parse_format(options.format), .pointer = options.pointer};
     input.max_record_bytes = options.max_record_bytes;
-    std::unique_ptr<InputReader> opened;
     try {
-        opened = std::make_unique<InputReader>(files, input);
+        return std::make_unique<InputReader>(files, input);
     } catch (const Error& e) {
         throw std::invalid_argument(e.what());  // a file that cannot be opened, a bad pointer
     }
+}
+
+/// What the load does with each COMMIT and each row the server refused. With a ledger, the
+/// refused rows are reported once their transaction committed (`ServerRejects`).
+struct LoadHooks {
+    const LoadOptions& options;
+    HeldRecords& held;
+    RejectSink& rejects;
+    ChunkFeed& feed;
+    std::atomic<std::uint64_t>& committed;
+    LoadLedger* ledger;
+    ServerRejects& deferred;
+
+    EngineCallbacks callbacks() const {
+        EngineCallbacks callbacks;
+        callbacks.on_reject = [hooks = *this](const RejectReport& report) {
+            auto found = hooks.held.take(report.origin);
+            if (hooks.ledger != nullptr) {
+                hooks.deferred.hold(report, std::move(found));  // reported with its COMMIT
+                if (hooks.rejects.count() + hooks.deferred.waiting() > hooks.options.max_errors) {
+                    hooks.feed.stop();  // start no new batch, as without a ledger
+                }
+                return;
+            }
+            std::string_view text = found ? std::string_view(found->second) : std::string_view();
+            hooks.rejects.server(report, found ? found->first : 0, found ? &text : nullptr);
+            hooks.stop_past_max_errors();
+        };
+        callbacks.on_commit = [hooks = *this](const CommitReport& report) {
+            hooks.held.committed(report);
+            hooks.committed.fetch_add(report.rows);
+            if (hooks.ledger != nullptr) {
+                hooks.deferred.report(report.writer_index, hooks.rejects);
+                hooks.stop_past_max_errors();
+            }
+        };
+        if (ledger != nullptr) {
+            ledger->attach(callbacks);
+        }
+        return callbacks;
+    }
+
+    void stop_past_max_errors() const {
+        if (rejects.count() > options.max_errors) {
+            feed.stop();  // start no new batch
+        }
+    }
+};
+
+/// The load proper, once the plan is made: reader, ledger, engine, producers, accounting. The
+/// counts of `summary` are filled in on every exit, failures included, once every writer
+/// stopped.
+void load_records(const LoadOptions& options, const std::string& conninfo, const LoadPlan& plan,
+                  SignalWatcher& signals, LoadSummary& summary) {
+    EngineOptions engine_settings = engine_options(options);  // bad flags: before any output
+    std::vector<std::string> files =
+        options.files.empty() ? std::vector<std::string>{"-"} : options.files;
+    std::unique_ptr<InputReader> opened = open_reader(options, files);
+    // Before the rejects file is opened: a load the ledger refuses writes nothing.
+    std::unique_ptr<LoadLedger> ledger =
+        LoadLedger::open(options, conninfo, plan.table.qualified_name, files);
+    summary.load_id = ledger ? ledger->load_id() : "";
     std::uint64_t limit = options.max_errors == UINT64_MAX ? UINT64_MAX : options.max_errors + 1;
-    RejectSink rejects(options.rejects, files, limit);
-    JsonWriterOptions json{.nul = parse_nul(options.nul)};
+    RejectSink rejects(options.rejects, files, limit, !options.resume.empty());
     HeldRecords held;
     std::atomic<std::uint64_t> committed{0};
     std::size_t threads =
         options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
     ChunkFeed feed(std::move(opened), threads);
-    EngineCallbacks callbacks;
-    callbacks.on_reject = [&](const RejectReport& report) {
-        auto found = held.take(report.origin);
-        std::string_view text = found ? std::string_view(found->second) : std::string_view();
-        rejects.server(report, found ? found->first : 0, found ? &text : nullptr);
-        if (rejects.count() > options.max_errors) {
-            feed.stop();  // start no new batch
-        }
-    };
-    callbacks.on_commit = [&held, &committed](const CommitReport& report) {
-        held.committed(report);
-        committed.fetch_add(report.rows);
-    };
+    ServerRejects deferred(options.workers);
+    LoadHooks hooks{options, held, rejects, feed, committed, ledger.get(), deferred};
     std::optional<Engine> engine;
-    engine.emplace(conninfo, plan.table, engine_settings, std::move(callbacks));
+    engine.emplace(conninfo, plan.table, engine_settings, hooks.callbacks());
     Shared shared{.options = options,
                   .plan = plan,
-                  .json = json,
+                  .json = JsonWriterOptions{.nul = parse_nul(options.nul)},
                   .feed = feed,
                   .rejects = rejects,
                   .held = held,
                   .engine = *engine,
-                  .sources = files};
+                  .sources = files,
+                  .ledger = ledger.get(),
+                  .deferred = &deferred};
     signals.on_first([&shared] { stop_load(shared); });
     std::exception_ptr failure = produce_and_close(shared, conninfo, threads);
     signals.on_first({});
@@ -968,7 +1155,8 @@ void load_records(const LoadOptions& options, const std::string& conninfo, const
     summary.rows_read = shared.rows_read.load();
     summary.rows_loaded = committed.load();
     summary.rows_rejected = rejects.count();
-    summary.rows_not_loaded = held.rows_unsettled() + rejects.dropped();
+    summary.rows_not_loaded = held.rows_unsettled() + rejects.dropped() + deferred.unreported();
+    summary.rows_skipped_settled = shared.rows_skipped.load();
     summary.bytes_read = feed.reader().progress().decompressed_bytes;
     summary.interrupted = signals.first() != 0;
     if (failure) {
@@ -978,6 +1166,10 @@ void load_records(const LoadOptions& options, const std::string& conninfo, const
         throw Error("--rejects " + options.rejects + ": write failed: " + std::strerror(errno));
     }
     conclude(options, rejects, summary);
+    if (ledger) {
+        ledger->end(summary.exit == LoadExit::ok || summary.exit == LoadExit::rejects,
+                    options.quiet);
+    }
 }
 
 void fail(LoadSummary& summary, LoadExit exit, const std::string& message) {
@@ -1012,6 +1204,12 @@ void run_guarded(const LoadOptions& options, LoadSummary& summary) {
     SignalWatcher signals;  // from here on (threads started after it inherit its mask)
     try {
         load_records(options, conninfo, plan, signals, summary);
+    } catch (const LoadRefused& e) {
+        if (e.exit() != LoadExit::ok) {
+            fail(summary, e.exit(), e.what());
+        } else if (!options.quiet) {
+            std::fprintf(stderr, "pgingest load: %s\n", e.what());
+        }
     } catch (const std::invalid_argument& e) {
         fail(summary, LoadExit::usage, e.what());
     } catch (const ConnectionError& e) {
@@ -1045,6 +1243,14 @@ std::string LoadSummary::to_json() const {
     json.number(rows_rejected);
     json.key("rows_not_loaded");
     json.number(rows_not_loaded);
+    json.key("rows_skipped_settled");
+    json.number(rows_skipped_settled);
+    json.key("load_id");
+    if (load_id.empty()) {
+        json.null();
+    } else {
+        json.string(load_id);
+    }
     json.key("bytes_read");
     json.number(bytes_read);
     json.key("seconds");
@@ -1079,6 +1285,10 @@ std::string LoadSummary::to_text(const std::string& table) const {
                   seconds > 0 ? static_cast<double>(rows_loaded) / seconds : 0.0,
                   seconds > 0 ? mb / seconds : 0.0);
     out += text;
+    if (rows_skipped_settled != 0) {
+        out += "  resumed load " + load_id + ": " + std::to_string(rows_skipped_settled) +
+               " records settled by earlier runs skipped\n";
+    }
     if (interrupted) {
         out +=
             "  interrupted: stopped reading at the signal; the records read before were "

@@ -65,6 +65,12 @@ struct LoadOptions {
     std::string progress = "auto";  ///< auto (on a terminal) | always | never
     bool quiet = false;
     bool dry_run = false;
+    /// --no-ledger turns it off: the load records nothing and skips nothing (tools/load_ledger)
+    bool ledger = true;
+    std::string ledger_schema = "pgingest";  ///< --ledger-schema
+    std::string load_id;                     ///< --load-id; "": derived from table and files
+    std::string resume;                      ///< --resume: "" (not given) | strict | append
+    bool reload = false;                     ///< --reload: load a known load's sources again
 };
 
 /// What a load did; also the fields of `--summary json`.
@@ -75,6 +81,9 @@ struct LoadSummary {
     /// records read whose row was not committed when the load stopped (a failure, a signal,
     /// --max-errors): rolled back, or never sent
     std::uint64_t rows_not_loaded = 0;
+    /// records not read again because an earlier run of the load settled them (--resume)
+    std::uint64_t rows_skipped_settled = 0;
+    std::string load_id;           ///< the ledger's id of the load; "" without a ledger
     std::uint64_t bytes_read = 0;  ///< input bytes after decompression
     double seconds = 0;
     bool interrupted = false;  ///< a SIGINT/SIGTERM stopped the load
@@ -83,8 +92,8 @@ struct LoadSummary {
     std::string error;
 
     /// `--summary json`: one JSON object (rows_read, rows_loaded, rows_rejected,
-    /// rows_not_loaded, bytes_read, seconds, rows_per_s, mb_per_s, interrupted, exit_code,
-    /// error).
+    /// rows_not_loaded, rows_skipped_settled, load_id (null without a ledger), bytes_read,
+    /// seconds, rows_per_s, mb_per_s, interrupted, exit_code, error).
     [[nodiscard]] std::string to_json() const;
     /// `--summary text`: a few lines for people.
     [[nodiscard]] std::string to_text(const std::string& table) const;

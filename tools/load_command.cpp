@@ -43,12 +43,29 @@ const char* const load_description =
     "prints the summary (\"interrupted\": true) and exits 6; a second one rolls back what is\n"
     "open and exits at once with 128 + the signal number (130 SIGINT, 143 SIGTERM), without a\n"
     "summary (rejects already written stay).\n\n"
-    "Exit status: 0 every record stored; 1 finished with rejected records; 2 usage error (bad\n"
-    "flag, unknown table or column, unreadable file; nothing written); 3 cannot connect, or the\n"
-    "connection was lost for longer than --reconnect-timeout; 4 more rejects than\n"
-    "--max-errors (stopped after at most N + 1 rejects; rows committed before stay); 5 any\n"
-    "other failure, --lock-timeout included (rows committed before stay, the summary says how\n"
-    "many); 6 interrupted by a signal (see above); 130/143 a second signal.";
+    "Resume and reload (the ledger): a load of files records, in the same transaction as its\n"
+    "rows, which records of which file it settled (loaded, or rejected), in tables of the schema\n"
+    "--ledger-schema (default pgingest, created on first use) of the target database. A load is\n"
+    "named by --load-id, else by its table and the real paths of its files. Running a load\n"
+    "again: when it finished and its files did not change, it says so and exits 0 with nothing\n"
+    "written (--reload loads every record again); when it was interrupted (killed, a failure,\n"
+    "a lost server), it says how far it got and exits 2 with nothing written: --resume loads\n"
+    "exactly the records not yet settled, and reports each reject once across runs (rejects\n"
+    "are written once their transaction committed). A file whose size, modification time or\n"
+    "first or last MiB changed refuses the resume (exit 2, naming the file and the change);\n"
+    "--resume=append accepts an NDJSON file that only grew at its end. A second run of a load\n"
+    "that is running refuses (exit 2). When the role cannot create the ledger, a warning says\n"
+    "so and the load goes on without it (unless --load-id, --resume or --reload asked for it:\n"
+    "exit 2). stdin, pipes and other files that are not regular keep no ledger; --no-ledger\n"
+    "turns it off.\n\n"
+    "Exit status: 0 every record stored (or the load had finished before); 1 finished with\n"
+    "rejected records; 2 usage error (bad flag, unknown table or column, unreadable file; a\n"
+    "load interrupted before and not --resume'd, a changed file, a load running elsewhere;\n"
+    "nothing written); 3 cannot connect, or the connection was lost for longer than\n"
+    "--reconnect-timeout; 4 more rejects than --max-errors (stopped after at most N + 1\n"
+    "rejects; rows committed before stay); 5 any other failure, --lock-timeout included (rows\n"
+    "committed before stay, the summary says how many); 6 interrupted by a signal (see above); "
+    "130/143 a second signal.";
 
 }  // namespace
 
@@ -155,6 +172,25 @@ LoadCommand add_load_command(CLI::App& app) {
         ->envname("PGINGEST_PROGRESS");
     load->add_flag("--quiet,-q", o.quiet, "No progress, no text summary; errors still go to stderr")
         ->envname("PGINGEST_QUIET");
+    load->add_option("--ledger-schema", o.ledger_schema,
+                     "Schema of the ledger of loads in the target database (created on first use)")
+        ->capture_default_str()
+        ->envname("PGINGEST_LEDGER_SCHEMA");
+    load->add_option("--load-id", o.load_id,
+                     "Name of the load in the ledger; default: derived from the table and the "
+                     "real paths of the files")
+        ->envname("PGINGEST_LOAD_ID");
+    load->add_flag("--resume{strict}", o.resume,
+                   "Load the records an interrupted run of this load did not settle; "
+                   "--resume=append also accepts files that only grew at their end (NDJSON)")
+        ->check(CLI::IsMember({"strict", "append"}));
+    load->add_flag("--reload", o.reload,
+                   "Load every record of a known load again (its ledger is started over; rows "
+                   "already stored stay)");
+    load->add_flag("--ledger,!--no-ledger", o.ledger,
+                   "Record the load in the ledger (default), or not: no resume, no protection "
+                   "against loading the same files twice")
+        ->envname("PGINGEST_LEDGER");
     load->add_flag("--dry-run", o.dry_run,
                    "Print the plan (column, type, source) and exit; nothing is written")
         ->envname("PGINGEST_DRY_RUN");

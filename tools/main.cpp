@@ -1,5 +1,5 @@
 // pgingest command line: `load` (the main job), `generate` (sample data), `local` (pgingest's
-// own server), `demo` (the engine alone).
+// own server), `ledger` (the loads a database records), `demo` (the engine alone).
 
 #include <malloc.h>
 
@@ -15,6 +15,7 @@
 
 #include "tools/demo.hpp"
 #include "tools/generate_command.hpp"
+#include "tools/ledger_command.hpp"
 #include "tools/load_command.hpp"
 #include "tools/local_command.hpp"
 
@@ -46,6 +47,7 @@ void use_command_list_help(CLI::App& app) {
         {"load", "Load JSON records from files or stdin into a table through binary COPY"},
         {"generate", "Write deterministic sample NDJSON records, or a CREATE TABLE for them"},
         {"local", "Manage pgingest's own local PostgreSQL server"},
+        {"ledger", "List, show or forget the loads the ledger of a database records"},
         {"demo", "Load generated trace spans into a throwaway server (the engine alone)"},
     }));
     app.footer("`pgingest COMMAND --help` documents every flag of COMMAND.");
@@ -78,6 +80,9 @@ int main(int argc, char** argv) {
     pgingest::tools::LocalCommandOptions local;
     CLI::App* local_command = pgingest::tools::add_local_command(app, local);
 
+    pgingest::tools::LedgerCommandOptions ledger;
+    CLI::App* ledger_command = pgingest::tools::add_ledger_command(app, ledger);
+
     pgingest::tools::DemoOptions demo;
     CLI::App* demo_command = app.add_subcommand(
         "demo",
@@ -107,6 +112,9 @@ int main(int argc, char** argv) {
     }
     if (*local_command) {
         return pgingest::tools::run_local_command(*local_command, local);
+    }
+    if (*ledger_command) {
+        return pgingest::tools::run_ledger_command(*ledger_command, ledger);
     }
     if (*demo_command) {
         return pgingest::tools::run_demo(demo);

@@ -45,6 +45,8 @@ TEST_CASE("cli: the top-level --help lists the commands in one line each", "[too
           "  generate                    Write deterministic sample NDJSON records, or a CREATE "
           "TABLE for them\n"
           "  local                       Manage pgingest's own local PostgreSQL server\n"
+          "  ledger                      List, show or forget the loads the ledger of a database "
+          "records\n"
           "  demo                        Load generated trace spans into a throwaway server (the "
           "engine alone)\n"
           "\n"

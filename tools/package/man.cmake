@@ -9,6 +9,7 @@ set(pgingest_man_commands
     "load|load JSON records into a PostgreSQL table through binary COPY"
     "generate|write deterministic sample NDJSON records, or a CREATE TABLE for them"
     "local|manage pgingest's own local PostgreSQL server"
+    "ledger|list, show or forget the loads the ledger of a database records"
     "demo|load generated trace spans into a throwaway server (the engine alone)")
 set(pgingest_man_pages "")
 set(pgingest_see_also "")

@@ -7,7 +7,7 @@
 #   lib/libpgingest_codecs.a, lib/libpgingest_engine.a (position-independent)
 #   lib/cmake/pgingest/pgingest{Config,ConfigVersion,Targets}.cmake: pgingest::codecs, ::engine
 #   lib/pkgconfig/pgingest.pc
-#   share/man/man1/pgingest.1, pgingest-{load,generate,local,demo}.1
+#   share/man/man1/pgingest.1, pgingest-{load,generate,local,ledger,demo}.1
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
