@@ -3,10 +3,9 @@
 // Decoder of OTLP `ExportTraceServiceRequest` protobuf bytes (the body of an OTLP/HTTP
 // `application/x-protobuf` POST /v1/traces), written from the wire format alone.
 //
-// Field numbers: open-telemetry/opentelemetry-proto @ ac2c4b5,
-// opentelemetry/proto/collector/trace/v1/trace_service.proto, opentelemetry/proto/trace/v1/
-// trace.proto, opentelemetry/proto/common/v1/common.proto, opentelemetry/proto/resource/v1/
-// resource.proto (restated in ../shared/notes/OTLP.md §A1.5; no upstream file is copied):
+// Field numbers: open-telemetry/opentelemetry-proto @ ac2c4b5, in opentelemetry/proto/:
+// collector/trace/v1/trace_service.proto, trace/v1/trace.proto, common/v1/common.proto,
+// resource/v1/resource.proto (restated in ../shared/notes/OTLP.md §A1.5; nothing copied):
 //
 //   ExportTraceServiceRequest  1 resource_spans*
 //   ResourceSpans              1 resource, 2 scope_spans*, 3 schema_url
@@ -14,7 +13,8 @@
 //   ScopeSpans                 1 scope, 2 spans*, 3 schema_url
 //   InstrumentationScope       1 name, 2 version, 3 attributes*, 4 dropped_attributes_count
 //   Span                       1 trace_id, 2 span_id, 3 trace_state, 4 parent_span_id, 5 name,
-//                              6 kind, 7 start_time_unix_nano:fixed64, 8 end_time_unix_nano:fixed64,
+//                              6 kind, 7 start_time_unix_nano:fixed64,
+//                              8 end_time_unix_nano:fixed64,
 //                              9 attributes*, 10 dropped_attributes_count, 11 events*,
 //                              12 dropped_events_count, 13 links*, 14 dropped_links_count,
 //                              15 status, 16 flags:fixed32
@@ -23,8 +23,9 @@
 //                              5 dropped_attributes_count, 6 flags:fixed32
 //   Status                     2 message, 3 code
 //   KeyValue                   1 key, 2 value, (3 key_strindex: profiles only, skipped)
-//   AnyValue (oneof)           1 string, 2 bool, 3 int64, 4 double:fixed64, 5 ArrayValue{1 values*},
-//                              6 KeyValueList{1 values*}, 7 bytes, (8 string_value_strindex: skipped)
+//   AnyValue (oneof)           1 string, 2 bool, 3 int64, 4 double:fixed64,
+//                              5 ArrayValue{1 values*}, 6 KeyValueList{1 values*}, 7 bytes,
+//                              (8 string_value_strindex: profiles only, skipped)
 //
 // Wire format (protobuf encoding): each field is [tag:varint = number << 3 | wire type][payload]
 // with wire type 0 varint, 1 fixed64 (8 bytes little-endian), 2 [length:varint][bytes],
