@@ -119,6 +119,13 @@ bool json_double(element value, double& out) {
             } else if (text == "-Infinity") {
                 out = -std::numeric_limits<double>::infinity();
             } else {
+                // from_chars also reads "nan", "inf" and "infinity", which proto3 JSON does not.
+                for (char c : text) {
+                    bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+                    if (letter && c != 'e' && c != 'E') {
+                        return false;
+                    }
+                }
                 return parse_decimal(text, out);
             }
             return true;

@@ -42,7 +42,9 @@ public:
         }
         return *this;
     }
-    Pb& d(std::uint32_t number, double value) { return f64(number, std::bit_cast<std::uint64_t>(value)); }
+    Pb& d(std::uint32_t number, double value) {
+        return f64(number, std::bit_cast<std::uint64_t>(value));
+    }
     Pb& f32(std::uint32_t number, std::uint32_t value) {
         bytes_ += tag(number, 5);
         for (int i = 0; i < 4; ++i) {
