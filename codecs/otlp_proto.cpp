@@ -48,26 +48,26 @@ public:
     bool tag(Field& field) {
         field.offset = _position;
         std::uint64_t value = 0;
-        if (!varint(_message, value)) {
+        if (!varint(Where{}, value)) {
             return false;
         }
         field.wire = static_cast<std::uint32_t>(value & 7);
         if ((value >> 3) == 0) {
-            return fail(_message, "field number 0", field.offset);
+            return fail(Where{}, "field number 0", field.offset);
         }
         if ((value >> 3) > 0x1FFFFFFF) {
-            return fail(_message, "field number above 536870911", field.offset);
+            return fail(Where{}, "field number above 536870911", field.offset);
         }
         field.number = static_cast<std::uint32_t>(value >> 3);
         if (field.wire > wire_fixed32) {
-            return fail(_message, "invalid wire type " + std::to_string(field.wire),
+            return fail(Where{}, "invalid wire type " + std::to_string(field.wire),
                         field.offset);
         }
         return true;
     }
 
     bool u64(const Field& field, const char* name, std::uint64_t& value) {
-        return expect(field, name, wire_varint) && varint(context(name), value);
+        return expect(field, name, wire_varint) && varint(Where{name}, value);
     }
 
     bool u32(const Field& field, const char* name, std::uint32_t& value) {
@@ -89,12 +89,12 @@ public:
     }
 
     bool fixed64(const Field& field, const char* name, std::uint64_t& value) {
-        return expect(field, name, wire_fixed64) && little_endian(context(name), 8, value);
+        return expect(field, name, wire_fixed64) && little_endian(Where{name}, 8, value);
     }
 
     bool fixed32(const Field& field, const char* name, std::uint32_t& value) {
         std::uint64_t wide = 0;
-        if (!expect(field, name, wire_fixed32) || !little_endian(context(name), 4, wide)) {
+        if (!expect(field, name, wire_fixed32) || !little_endian(Where{name}, 4, wide)) {
             return false;
         }
         value = static_cast<std::uint32_t>(wide);
@@ -102,7 +102,7 @@ public:
     }
 
     bool bytes(const Field& field, const char* name, std::size_t& begin, std::size_t& end) {
-        return expect(field, name, wire_length) && length(context(name), begin, end);
+        return expect(field, name, wire_length) && length(Where{name}, begin, end);
     }
 
     bool string(const Field& field, const char* name, std::string_view& value) {
@@ -114,7 +114,7 @@ public:
         value = _in.substr(begin, end - begin);
         Status status = validate_utf8(value);
         if (!status.ok()) {
-            return fail(context(name), "invalid UTF-8", begin + status.position);
+            return fail(Where{name}, "invalid UTF-8", begin + status.position);
         }
         return true;
     }
@@ -128,7 +128,7 @@ public:
             return false;
         }
         if (end - begin != 0 && end - begin != size) {
-            return fail(context(name),
+            return fail(Where{name},
                         std::to_string(end - begin) + " bytes, expected " + std::to_string(size) +
                             ",",
                         begin);
@@ -140,7 +140,7 @@ public:
 
     /// Skips a field this decoder does not read, whatever its wire type.
     bool skip(const Field& field) {
-        std::string name = std::string(_message) + " field " + std::to_string(field.number);
+        Where name{nullptr, field.number};
         std::uint64_t ignored = 0;
         std::size_t begin = 0;
         std::size_t end = 0;
@@ -156,14 +156,25 @@ public:
             case wire_start_group:
                 return skip_group(name, field);
             default:
-                return fail(_message, "unmatched end group", field.offset);
+                return fail(Where{}, "unmatched end group", field.offset);
         }
     }
 
 private:
-    std::string context(const char* name) const { return std::string(_message) + "." + name; }
+    /// What an error is about: a known field by name, an unknown one by number, or the
+    /// message itself; turned into text only when an error is reported.
+    struct Where {
+        const char* field = nullptr;
+        std::uint32_t number = 0;
+    };
 
-    bool fail(const std::string& context, const std::string& what, std::size_t at) {
+    bool fail(Where where, const std::string& what, std::size_t at) {
+        std::string context = _message;
+        if (where.field != nullptr) {
+            context += std::string(".") + where.field;
+        } else if (where.number != 0) {
+            context += " field " + std::to_string(where.number);
+        }
         _error.offset = at;
         _error.message = context + ": " + what + " at byte " + std::to_string(at);
         return false;
@@ -173,13 +184,13 @@ private:
         if (field.wire == wire) {
             return true;
         }
-        return fail(context(name),
+        return fail(Where{name},
                     "wire type " + std::to_string(field.wire) + " (" + wire_name(field.wire) +
                         "), expected " + std::to_string(wire) + " (" + wire_name(wire) + "),",
                     field.offset);
     }
 
-    bool varint(const std::string& context, std::uint64_t& value) {
+    bool varint(Where context, std::uint64_t& value) {
         std::size_t start = _position;
         value = 0;
         for (unsigned shift = 0; shift < 70; shift += 7) {
@@ -195,7 +206,7 @@ private:
         return fail(context, "varint longer than 10 bytes", start);
     }
 
-    bool little_endian(const std::string& context, std::size_t size, std::uint64_t& value) {
+    bool little_endian(Where context, std::size_t size, std::uint64_t& value) {
         if (_end - _position < size) {
             return fail(context, size == 8 ? "truncated fixed64" : "truncated fixed32",
                         _position);
@@ -209,7 +220,7 @@ private:
         return true;
     }
 
-    bool length(const std::string& context, std::size_t& begin, std::size_t& end) {
+    bool length(Where context, std::size_t& begin, std::size_t& end) {
         std::size_t at = _position;
         std::uint64_t size = 0;
         if (!varint(context, size)) {
@@ -228,7 +239,7 @@ private:
     }
 
     // Groups nest; only the field numbers of the open ones are kept (bounded like values).
-    bool skip_group(const std::string& context, const Field& start) {
+    bool skip_group(Where context, const Field& start) {
         std::array<std::uint32_t, otlp_value_depth_max> open{};
         std::size_t depth = 0;
         open[depth++] = start.number;

@@ -86,7 +86,8 @@ std::vector<std::string> load(Connection& conn, const Tables& tables, Decode dec
     REQUIRE(decode(visitor) == "");
     visitor.finish();
     conn.copy_in(tables.spans.copy_sql(), visitor.span_stream.view());
-    conn.exec("CREATE TEMP TABLE IF NOT EXISTS resources_in (LIKE traces.resources INCLUDING DEFAULTS)");
+    conn.exec("CREATE TEMP TABLE IF NOT EXISTS resources_in "
+              "(LIKE traces.resources INCLUDING DEFAULTS)");
     conn.exec("TRUNCATE resources_in");
     TableInfo staging = tables.resources;
     staging.qualified_name = "pg_temp.resources_in";
