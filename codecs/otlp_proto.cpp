@@ -191,6 +191,11 @@ private:
     }
 
     bool varint(Where context, std::uint64_t& value) {
+        // Tags and most lengths are one byte: skip the loop for them.
+        if (_position < _end && static_cast<std::uint8_t>(_in[_position]) < 0x80) [[likely]] {
+            value = static_cast<std::uint8_t>(_in[_position++]);
+            return true;
+        }
         std::size_t start = _position;
         value = 0;
         for (unsigned shift = 0; shift < 70; shift += 7) {
