@@ -14,6 +14,8 @@ namespace pgingest {
 
 namespace {
 
+constexpr std::size_t no_index = static_cast<std::size_t>(-1);
+
 using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::element_type;
@@ -487,8 +489,12 @@ bool OtlpJsonDecoder::fail(std::string_view member, std::string_view what) {
     return false;
 }
 
-bool OtlpJsonDecoder::attributes(element element_value, std::string_view member,
-                                 OtlpAttributes& out) {
+bool OtlpJsonDecoder::attributes(element element_value, std::string_view prefix,
+                                 std::size_t index, OtlpAttributes& out) {
+    // The member's path is built only on error.
+    auto member = [prefix, index] {
+        return std::string(prefix) + (index == no_index ? "" : std::to_string(index));
+    };
     out = OtlpAttributes{};
     out.message_name = "attributes";
     out.is_json = true;
@@ -496,14 +502,14 @@ bool OtlpJsonDecoder::attributes(element element_value, std::string_view member,
         return true;
     }
     if (!element_value.is_array()) {
-        return fail(std::string(member) + "/attributes", expect_array);
+        return fail(member() + "/attributes", expect_array);
     }
     out.json = element_value.get_array().value_unsafe();
     out.count = static_cast<std::uint32_t>(out.json.size());
     OtlpNullSink sink;
     OtlpError error = _walker.walk(out, sink);
     if (!error.ok()) {
-        _error.message = path() + std::string(member) + error.message;
+        _error.message = path() + member() + error.message;
         return false;
     }
     return true;
@@ -524,7 +530,7 @@ bool OtlpJsonDecoder::resource_spans(object object_value) {
             object object_4 = value.get_object().value_unsafe();
             for (auto [inner_key, inner] : object_4) {
                 if (inner_key == "attributes" &&
-                    !attributes(inner, "/resource", resource.attributes)) {
+                    !attributes(inner, "/resource", no_index, resource.attributes)) {
                     return false;
                 }
                 if (inner_key == "droppedAttributesCount" && !inner.is_null() &&
@@ -588,7 +594,8 @@ bool OtlpJsonDecoder::scope_spans(object object_value) {
                                 inner_key == "droppedAttributesCount" ? expect_u32
                                                                       : expect_string);
                 }
-                if (inner_key == "attributes" && !attributes(inner, "/scope", scope.attributes)) {
+                if (inner_key == "attributes" &&
+                    !attributes(inner, "/scope", no_index, scope.attributes)) {
                     return false;
                 }
             }
@@ -678,7 +685,7 @@ bool OtlpJsonDecoder::span(object object_value) {
             continue;
         }
         if (key == "attributes") {
-            if (!attributes(value, "", out.attributes)) {
+            if (!attributes(value, "", no_index, out.attributes)) {
                 return false;
             }
         } else if (key == "events" || key == "links") {
@@ -719,9 +726,10 @@ bool OtlpJsonDecoder::span(object object_value) {
 }
 
 bool OtlpJsonDecoder::event(element element_value, std::size_t index) {
-    std::string at = "/events/" + std::to_string(index);
+    // Built only on error: an event or link must not cost an allocation.
+    auto at = [index] { return std::string("/events/") + std::to_string(index); };
     if (!element_value.is_object()) {
-        return fail(at, expect_object);
+        return fail(at(), expect_object);
     }
     OtlpEvent out;
     out.attributes.is_json = true;
@@ -731,15 +739,15 @@ bool OtlpJsonDecoder::event(element element_value, std::size_t index) {
             continue;
         }
         if (key == "timeUnixNano" && !json_u64(value, out.time_unix_nano)) {
-            return fail(at + "/timeUnixNano", expect_u64);
+            return fail(at() + "/timeUnixNano", expect_u64);
         }
         if (key == "name" && !json_string(value, out.name)) {
-            return fail(at + "/name", expect_string);
+            return fail(at() + "/name", expect_string);
         }
         if (key == "droppedAttributesCount" && !json_u32(value, out.dropped_attributes_count)) {
-            return fail(at + "/droppedAttributesCount", expect_u32);
+            return fail(at() + "/droppedAttributesCount", expect_u32);
         }
-        if (key == "attributes" && !attributes(value, at, out.attributes)) {
+        if (key == "attributes" && !attributes(value, "/events/", index, out.attributes)) {
             return false;
         }
     }
@@ -748,9 +756,10 @@ bool OtlpJsonDecoder::event(element element_value, std::size_t index) {
 }
 
 bool OtlpJsonDecoder::link(element element_value, std::size_t index) {
-    std::string at = "/links/" + std::to_string(index);
+    // Built only on error: an event or link must not cost an allocation.
+    auto at = [index] { return std::string("/links/") + std::to_string(index); };
     if (!element_value.is_object()) {
-        return fail(at, expect_object);
+        return fail(at(), expect_object);
     }
     OtlpLink out;
     out.attributes.is_json = true;
@@ -760,20 +769,20 @@ bool OtlpJsonDecoder::link(element element_value, std::size_t index) {
             continue;
         }
         if (key == "traceId" && !json_id(value, out.trace_id.data(), 16, out.has_trace_id)) {
-            return fail(at + "/traceId", id_expectation(value, 16));
+            return fail(at() + "/traceId", id_expectation(value, 16));
         }
         if (key == "spanId" && !json_id(value, out.span_id.data(), 8, out.has_span_id)) {
-            return fail(at + "/spanId", id_expectation(value, 8));
+            return fail(at() + "/spanId", id_expectation(value, 8));
         }
         if (key == "traceState" && !json_string(value, out.trace_state)) {
-            return fail(at + "/traceState", expect_string);
+            return fail(at() + "/traceState", expect_string);
         }
         bool count = key == "droppedAttributesCount" || key == "flags";
         if (count && !json_u32(value, key == "flags" ? out.flags
                                                      : out.dropped_attributes_count)) {
-            return fail(at + "/" + std::string(key), expect_u32);
+            return fail(at() + "/" + std::string(key), expect_u32);
         }
-        if (key == "attributes" && !attributes(value, at, out.attributes)) {
+        if (key == "attributes" && !attributes(value, "/links/", index, out.attributes)) {
             return false;
         }
     }

@@ -55,7 +55,7 @@ private:
     bool span(simdjson::dom::object object);
     bool event(simdjson::dom::element element, std::size_t index);
     bool link(simdjson::dom::element element, std::size_t index);
-    bool attributes(simdjson::dom::element element, std::string_view member,
+    bool attributes(simdjson::dom::element element, std::string_view prefix, std::size_t index,
                     OtlpAttributes& out);
     bool fail(std::string_view member, std::string_view what);
     [[nodiscard]] std::string path() const;

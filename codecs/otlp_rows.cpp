@@ -251,8 +251,12 @@ UuidBytes fnv1a_128_uuid(std::string_view first, std::string_view second) {
     return id;
 }
 
+/// Room for a formatted time or hex id plus the 16 bytes JsonWriter's fast path may read past
+/// a string's end: the texts are written from a stack buffer, not a heap string per event.
+using TextBuffer = std::array<char, 64>;
+
 /// RFC 3339 UTC with nanoseconds: 2026-12-07T21:35:17.123456789Z (Hinnant's civil_from_days).
-std::string format_time_ns(std::uint64_t ns) {
+std::string_view format_time_ns(std::uint64_t ns, TextBuffer& buffer) {
     auto days = static_cast<std::int64_t>(ns / 86400000000000ULL);
     std::uint64_t in_day = ns % 86400000000000ULL;
     std::int64_t z = days + 719468;
@@ -264,25 +268,24 @@ std::string format_time_ns(std::uint64_t ns) {
     std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
     std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
     std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-    char buffer[48];
-    std::snprintf(buffer, sizeof buffer, "%04lld-%02lld-%02lldT%02llu:%02llu:%02llu.%09lluZ",
+    int size = std::snprintf(buffer.data(), 48, "%04lld-%02lld-%02lldT%02llu:%02llu:%02llu.%09lluZ",
                   static_cast<long long>(year), static_cast<long long>(month),
                   static_cast<long long>(day),
                   static_cast<unsigned long long>(in_day / 3600000000000ULL),
                   static_cast<unsigned long long>(in_day / 60000000000ULL % 60),
                   static_cast<unsigned long long>(in_day / 1000000000ULL % 60),
                   static_cast<unsigned long long>(in_day % 1000000000ULL));
-    return buffer;
+    return {buffer.data(), static_cast<std::size_t>(size)};
 }
 
-std::string hex(const std::uint8_t* bytes, std::size_t size) {
+/// `size` (≤ 16) bytes as lowercase hex in `buffer`.
+std::string_view hex(const std::uint8_t* bytes, std::size_t size, TextBuffer& buffer) {
     static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
     for (std::size_t i = 0; i < size; ++i) {
-        out += digits[bytes[i] >> 4];
-        out += digits[bytes[i] & 15];
+        buffer[2 * i] = digits[bytes[i] >> 4];
+        buffer[2 * i + 1] = digits[bytes[i] & 15];
     }
-    return out;
+    return {buffer.data(), 2 * size};
 }
 
 std::int64_t span_id_value(const OtlpSpanId& id) {
@@ -424,7 +427,8 @@ void OtlpRowMapper::write_events(JsonWriter& writer, const OtlpSpan& span) {
     for (const OtlpEvent& event : span.events) {
         writer.begin_object();
         writer.key("time");
-        writer.string_valid_utf8(format_time_ns(event.time_unix_nano));
+        TextBuffer buffer{};
+        writer.string_valid_utf8(format_time_ns(event.time_unix_nano, buffer));
         writer.key("name");
         writer.string_valid_utf8(event.name);
         writer.key("attributes");
@@ -441,12 +445,14 @@ void OtlpRowMapper::write_events(JsonWriter& writer, const OtlpSpan& span) {
 void OtlpRowMapper::write_links(JsonWriter& writer, const OtlpSpan& span) {
     writer.begin_array();
     for (const OtlpLink& link : span.links) {
+        TextBuffer buffer{};
         writer.begin_object();
         writer.key("trace_id");
-        link.has_trace_id ? writer.string_valid_utf8(hex(link.trace_id.data(), 16))
+        link.has_trace_id ? writer.string_valid_utf8(hex(link.trace_id.data(), 16, buffer))
                           : writer.null();
         writer.key("span_id");
-        link.has_span_id ? writer.string_valid_utf8(hex(link.span_id.data(), 8)) : writer.null();
+        link.has_span_id ? writer.string_valid_utf8(hex(link.span_id.data(), 8, buffer))
+                         : writer.null();
         if (!link.trace_state.empty()) {
             writer.key("trace_state");
             writer.string_valid_utf8(link.trace_state);

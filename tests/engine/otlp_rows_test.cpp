@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include "codecs/copy_binary.hpp"
 #include "codecs/otlp_json.hpp"
 #include "codecs/otlp_proto.hpp"
@@ -217,4 +219,46 @@ TEST_CASE("otlp rows: spans a column or the mapping refuses are reported, others
                             "AT TIME ZONE 'UTC' FROM traces.spans ORDER BY name") ==
           std::vector<std::string>{"backwards -1000 1970-01-01 00:00:00.000002",
                                    "good 0 1970-01-01 00:00:00"});
+}
+
+TEST_CASE("otlp rows: output split out, base64 padding, infinities, a root span's NULLs",
+          "[engine][otlp][pg]") {
+    using otlp_test::any_bytes;
+    using otlp_test::any_double;
+    using otlp_test::any_string;
+    using otlp_test::kv;
+    using otlp_test::Pb;
+    auto conn = test::connect();
+    Tables tables = create_schema(conn);
+    Pb span = Pb().s(1, otlp_test::trace_id_bytes).s(2, otlp_test::span_id_bytes).s(5, "llm")
+        .m(9, kv("output.value", any_string("answer")))
+        .m(9, kv("llm.output_messages.0.message.role", any_string("assistant")))
+        .m(9, kv("llm.input_messages.0.message.role", any_string("user")))
+        .m(9, kv("gen_ai.system_instructions", any_string("be brief")))
+        .m(9, kv("one", any_bytes("a")))
+        .m(9, kv("two", any_bytes("ab")))
+        .m(9, kv("three", any_bytes("abc")))
+        .m(9, kv("up", any_double(std::numeric_limits<double>::infinity())))
+        .m(9, kv("down", any_double(-std::numeric_limits<double>::infinity())))
+        .m(9, kv("big", any_double(12.5)))
+        .u(12, 1);
+    std::string request = Pb().m(1, Pb().m(2, Pb().m(2, span))).bytes();
+    OtlpProtoDecoder decoder;
+    auto errors = load(conn, tables, [&](OtlpTraceVisitor& visitor) {
+        return decoder.decode(request, visitor).message;
+    });
+    CHECK(errors.empty());
+    CHECK(conn.query_column(
+              "SELECT concat_ws(' | ', attributes, input, output, dropped_counts, "
+              "coalesce(service_name, 'NULL'), coalesce(scope_name, 'NULL'), "
+              "coalesce(parent_span_id::text, 'NULL')) FROM traces.spans") ==
+          std::vector<std::string>{
+              "{\"up\": \"Infinity\", \"big\": 12.5, \"one\": \"YQ==\", \"two\": \"YWI=\", "
+              "\"down\": \"-Infinity\", \"three\": \"YWJj\"} | "
+              "{\"gen_ai.system_instructions\": \"be brief\", "
+              "\"llm.input_messages.0.message.role\": \"user\"} | "
+              "{\"output.value\": \"answer\", \"llm.output_messages.0.message.role\": "
+              "\"assistant\"} | {0,1,0} | NULL | NULL | NULL"});
+    CHECK(conn.query_value("SELECT (attributes->>'big')::float8 = 12.5 FROM traces.spans") ==
+          "t");
 }
