@@ -73,18 +73,25 @@ public:
     virtual bool attribute(std::string_view key) = 0;
     /// The key of the next entry inside a kvlist (UTF-8).
     virtual void key(std::string_view key) = 0;
+    /// An AnyValue with no member set (or a KeyValue without value).
     virtual void empty_value() = 0;
     /// `string_value` (UTF-8).
     virtual void string_value(std::string_view utf8) = 0;
+    /// `bool_value`.
     virtual void bool_value(bool value) = 0;
+    /// `int_value` (int64; OTLP/JSON's string or number form already converted).
     virtual void int_value(std::int64_t value) = 0;
     /// `double_value`; NaN and ±Infinity included.
     virtual void double_value(double value) = 0;
     /// `bytes_value`, raw (JSON's base64 already decoded); valid during the call only.
     virtual void bytes_value(std::string_view bytes) = 0;
+    /// `array_value` opens: its values follow, then `end_array`.
     virtual void begin_array() = 0;
+    /// The array opened last is complete.
     virtual void end_array() = 0;
+    /// `kvlist_value` opens: `key` + value pairs follow, then `end_kvlist`.
     virtual void begin_kvlist() = 0;
+    /// The kvlist opened last is complete.
     virtual void end_kvlist() = 0;
 };
 
@@ -112,6 +119,7 @@ public:
 /// thread-safe: one per thread.
 class OtlpAttributeWalker {
 public:
+    /// Allocates the frame stack (`otlp_value_depth_max` frames).
     OtlpAttributeWalker();
     ~OtlpAttributeWalker();
     OtlpAttributeWalker(OtlpAttributeWalker&&) noexcept;
@@ -195,8 +203,11 @@ struct OtlpScope {
 class OtlpTraceVisitor {
 public:
     virtual ~OtlpTraceVisitor() = default;
+    /// A ResourceSpans begins; its scopes and spans follow.
     virtual void resource(const OtlpResource& resource) = 0;
+    /// A ScopeSpans of the current resource begins; its spans follow.
     virtual void scope(const OtlpScope& scope) = 0;
+    /// One span of the current scope, its attribute lists already validated.
     virtual void span(const OtlpSpan& span) = 0;
 };
 
