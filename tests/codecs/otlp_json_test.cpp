@@ -168,3 +168,22 @@ TEST_CASE("otlp json: not JSON, not an object, wrong container types", "[codecs]
     CHECK(record.empty());
     CHECK(decode_json("{}", &record).empty());
 }
+
+TEST_CASE("otlp json: invalid UTF-8 and malformed resource and scope members",
+          "[codecs][otlp]") {
+    CHECK(decode_json(one_span("\"name\":\"\xff\"")) ==
+          "invalid JSON: The input is not valid UTF-8");
+    CHECK(decode_json(R"({"resourceSpans":[{"resource":{"droppedAttributesCount":-1}}]})") ==
+          "/resourceSpans/0/resource/droppedAttributesCount: expected an unsigned 32-bit "
+          "integer (number or decimal string)");
+    CHECK(decode_json(R"({"resourceSpans":[{"scopeSpans":[{"scope":{"version":2}}]}]})") ==
+          "/resourceSpans/0/scopeSpans/0/scope/version: expected a string");
+    CHECK(decode_json(R"({"resourceSpans":[{"scopeSpans":[{"scope":{"attributes":[)"
+                      R"({"key":"a","value":{"kvlistValue":[]}}]}}]}]})") ==
+          "/resourceSpans/0/scopeSpans/0/scope/attributes/0/value/kvlistValue: expected an "
+          "object");
+    CHECK(decode_json(one_span(R"("events":[{"attributes":[{"key":"a","value":)"
+                               R"({"intValue":[]}}]}])")) ==
+          span_path + "/events/0/attributes/0/value/intValue: expected a 64-bit integer "
+                      "(number or decimal string)");
+}

@@ -200,3 +200,28 @@ TEST_CASE("otlp proto: the visitor sees the spans before an error, none after",
     CHECK(decoder.decode(sample_request(), again).ok());
     CHECK(again.text == sample_record);
 }
+
+TEST_CASE("otlp proto: errors inside resources, scopes, events and links name their message",
+          "[codecs][otlp]") {
+    // Request: 0a LEN, ResourceSpans: 0a LEN (resource), Resource: 0a LEN (attributes) ...
+    Pb bad_attribute = kv("k", Pb().raw(Pb::tag(2, 0)).raw("\x80"));
+    CHECK(decode(Pb().m(1, Pb().m(1, Pb().m(1, bad_attribute))).bytes()) ==
+          "AnyValue.bool_value: truncated varint at byte 12");
+    CHECK(decode(Pb().m(1, Pb().m(1, Pb().u(2, 1).s(2, "x"))).bytes()) ==
+          "Resource.dropped_attributes_count: wire type 2 (length-delimited), expected 0 "
+          "(varint), at byte 6");
+    CHECK(decode(Pb().m(1, Pb().m(2, Pb().m(1, Pb().s(2, "v\xff")))).bytes()) ==
+          "InstrumentationScope.version: invalid UTF-8 at byte 9");
+    CHECK(decode(one_span(Pb().m(11, Pb().s(2, "\xff")))) ==
+          "Span.Event.name: invalid UTF-8 at byte " + std::to_string(span_at + 4));
+    CHECK(decode(one_span(Pb().m(11, Pb().u(1, 5)))) ==
+          "Span.Event.time_unix_nano: wire type 0 (varint), expected 1 (fixed64), at byte " +
+              std::to_string(span_at + 2));
+    CHECK(decode(one_span(Pb().m(13, Pb().raw(Pb::tag(6, 5) + "\x01")))) ==
+          "Span.Link.flags: truncated fixed32 at byte " + std::to_string(span_at + 3));
+    CHECK(decode(one_span(Pb().m(15, Pb().s(3, "x")))) ==
+          "Status.code: wire type 2 (length-delimited), expected 0 (varint), at byte " +
+              std::to_string(span_at + 2));
+    CHECK(decode(Pb().m(1, Pb().s(3, "\xc3")).bytes()) ==
+          "ResourceSpans.schema_url: invalid UTF-8 at byte 4");
+}
