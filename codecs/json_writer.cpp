@@ -123,10 +123,12 @@ inline bool step_special(EscapeCursor& cursor, const char* begin, NulPolicy nul,
 // 16 bytes at a time: they are copied unconditionally, then the first one needing an escape (if
 // any) is found with a compare mask. A tail shorter than 16 bytes is loaded whole when that
 // cannot cross a page, and the bytes past the end are masked off; the read past the end is why
-// AddressSanitizer is told to look away. Leaves a tail at the end of a page to the byte loop.
-__attribute__((no_sanitize_address)) bool escape_blocks(EscapeCursor& cursor, const char* begin,
-                                                        const char* end, NulPolicy nul,
-                                                        EscapeScan& scan) noexcept {
+// AddressSanitizer and ThreadSanitizer (which reports it as a use after free when the bytes past
+// the end belong to a freed block) are told to look away. Leaves a tail at the end of a page to
+// the byte loop.
+__attribute__((no_sanitize_address, no_sanitize_thread)) bool escape_blocks(
+    EscapeCursor& cursor, const char* begin, const char* end, NulPolicy nul,
+    EscapeScan& scan) noexcept {
     const __m128i control_max = _mm_set1_epi8(0x1F);
     const __m128i no_high = _mm_setzero_si128();
     __m128i high = _mm_setzero_si128();
