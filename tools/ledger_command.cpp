@@ -104,13 +104,15 @@ CLI::App* add_ledger_command(CLI::App& app, LedgerCommandOptions& options) {
     ledger->add_option("--ledger-schema", options.ledger_schema, "Schema of the ledger")
         ->capture_default_str()
         ->envname("PGINGEST_LEDGER_SCHEMA");
-    ledger->add_subcommand("list", "One line per load: id, state, table, rows loaded, rejected");
-    ledger->add_subcommand("show", "A load's table, state, rows and files")
-        ->add_option("id", options.load_id, "The load's id (see list)")
-        ->required();
-    ledger->add_subcommand("forget", "Delete what the ledger holds of a load")
-        ->add_option("id", options.load_id, "The load's id (see list)")
-        ->required();
+    // fallthrough: `ledger list --db X` as well as `ledger --db X list`.
+    ledger->add_subcommand("list", "One line per load: id, state, table, rows loaded, rejected")
+        ->fallthrough();
+    CLI::App* show = ledger->add_subcommand("show", "A load's table, state, rows and files");
+    show->fallthrough();
+    show->add_option("id", options.load_id, "The load's id (see list)")->required();
+    CLI::App* forget = ledger->add_subcommand("forget", "Delete what the ledger holds of a load");
+    forget->fallthrough();
+    forget->add_option("id", options.load_id, "The load's id (see list)")->required();
     return ledger;
 }
 

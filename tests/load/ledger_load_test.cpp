@@ -606,13 +606,13 @@ TEST_CASE("ledger: `pgingest ledger` lists, shows and forgets a load", "[load][l
     std::string conninfo = test::cluster().conninfo();
     std::string stored = count(conn, "lg_cmd");
 
-    test::CliResult list = test::run_pgingest({"ledger", "--db", conninfo, "list"});
+    test::CliResult list = test::run_pgingest({"ledger", "list", "--db", conninfo});
     INFO(list.output);
     CHECK(list.exit_code == 0);
     CHECK(list.output.find("cmd-1\tinterrupted\tpublic.lg_cmd\t" + stored +
                            " loaded\t1 rejected\n") != std::string::npos);
 
-    test::CliResult show = test::run_pgingest({"ledger", "--db", conninfo, "show", "cmd-1"});
+    test::CliResult show = test::run_pgingest({"ledger", "show", "cmd-1", "--db", conninfo});
     INFO(show.output);
     CHECK(show.exit_code == 0);
     CHECK(
