@@ -126,7 +126,7 @@ void append_element(std::string& array, std::string_view element) {
 std::string tables_sql(std::string_view s) {
     std::string q(s);
     return "CREATE TABLE IF NOT EXISTS " + q +
-           ".loads (load_id text PRIMARY KEY, target text NOT NULL, "
+           ".loads (load_id text PRIMARY KEY, target text NOT NULL, target_oid oid, "
            "started_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz);\n"
            "CREATE TABLE IF NOT EXISTS " +
            q +
@@ -436,7 +436,8 @@ std::optional<LoadRecord> Ledger::begin_load(const std::string& load_id, const s
     std::vector<Statement> inserts{Statement{.sql = "BEGIN"},
                                    Statement{.sql = "SET LOCAL synchronous_commit = off"},
                                    Statement{.sql = "INSERT INTO " + _quoted_schema +
-                                                    ".loads (load_id, target) VALUES ($1, $2)",
+                                                    ".loads (load_id, target, target_oid) "
+                                                    "VALUES ($1, $2, to_regclass($2)::oid)",
                                              .params = {load_id, target}}};
     for (std::size_t no = 0; no < sources.size(); no++) {
         const SourceIdentity& source = sources[no];
@@ -455,13 +456,16 @@ std::optional<LoadRecord> Ledger::begin_load(const std::string& load_id, const s
 
 std::optional<LoadRecord> Ledger::read_load(const std::string& load_id) {
     auto rows = query(_conn,
-                      "SELECT target, finished_at IS NOT NULL FROM " + _quoted_schema +
+                      "SELECT target, finished_at IS NOT NULL, "
+                      "target_oid IS DISTINCT FROM to_regclass(target)::oid FROM " +
+                          _quoted_schema +
                           ".loads WHERE load_id = $1",
                       {load_id});
     if (rows.empty()) {
         return std::nullopt;
     }
     LoadRecord record{.load_id = load_id, .target = rows[0][0]};
+    record.table_recreated = rows[0][2] == "t";
     const std::int64_t key = run_lock_key(_schema, load_id);
     bool running =
         !query(_conn,
@@ -548,7 +552,8 @@ void Ledger::reset_load(const std::string& load_id, const std::string& target,
     std::vector<Statement> statements{
         Statement{.sql = "BEGIN"},
         Statement{.sql = "UPDATE " + s +
-                         ".loads SET target = $2, finished_at = NULL, started_at = now() "
+                         ".loads SET target = $2, target_oid = to_regclass($2)::oid, finished_at = NULL, "
+                         "started_at = now() "
                          "WHERE load_id = $1",
                   .params = {load_id, target}},
         Statement{.sql = "DELETE FROM " + s + ".sources WHERE load_id = $1", .params = {load_id}}};

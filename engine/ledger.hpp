@@ -6,7 +6,8 @@
 // ledger keeps sets of offset ranges, never a high-water mark. It lives in the target database,
 // in a schema of its own (`pgingest` by default), created on first use:
 //
-//   <schema>.loads    load_id PK, target, started_at, finished_at (NULL until finished)
+//   <schema>.loads    load_id PK, target, target_oid (the table it began with), started_at,
+//                     finished_at (NULL until finished)
 //   <schema>.sources  (load_id, source_no) PK, path, size_bytes, mtime_ns, hashed_bytes,
 //                     head_xxh3, tail_xxh3: what a source was when the load began
 //   <schema>.settled  load_id, source_no, rejected, ranges int8multirange, rows, xid,
@@ -122,6 +123,9 @@ struct LoadRecord {
     OriginRanges rejected = {};
     std::uint64_t rows_loaded = 0;
     std::uint64_t rows_rejected = 0;
+    /// The table `target` names is not the one the load began with (its OID differs: dropped
+    /// and created again, or gone): the rows the ledger says were stored are not in it.
+    bool table_recreated = false;
 };
 
 /// The offsets of `extent` (per source: what the source holds, e.g. [0, size)) that no range of

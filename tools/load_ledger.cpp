@@ -151,6 +151,18 @@ namespace {
 /// header's comment). Returns the records to skip; throws `LoadRefused`.
 OriginRanges decide(Ledger& ledger, const LoadOptions& options, const LoadRecord& record,
                     const std::string& target, std::span<const SourceIdentity> now) {
+    if (record.table_recreated && !options.reload) {
+        // Dropped and created again (or a new table of that name): what the ledger says was
+        // stored is not in it, so nothing is skipped, --resume or not.
+        if (!options.quiet) {
+            std::fprintf(stderr,
+                         "pgingest load: table %s is not the table load %s ran into (dropped and "
+                         "created again since): loading every record anew\n",
+                         target.c_str(), record.load_id.c_str());
+        }
+        ledger.reset_load(record.load_id, target, now, false);
+        return {};
+    }
     OriginRanges settled = record.loaded;
     settled.add(record.rejected);
     std::optional<std::pair<std::string, std::string>> change = first_change(record, now);

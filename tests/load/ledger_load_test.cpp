@@ -317,6 +317,47 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "ledger: a finished load into a table dropped and created again loads every record anew",
+    "[load][ledger][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS lg_again; CREATE TABLE lg_again" + std::string(table_sql));
+    test::TempDir dir;
+    Source source = make_source(1, 6000);
+    std::string file = dir.write("again.ndjson", source.text);
+    std::string conninfo = test::cluster().conninfo();
+    test::CliResult first = test::run_pgingest(
+        load_args(conninfo, "lg_again", file, {"--rejects", dir.path("rejects")}));
+    INFO(first.output);
+    REQUIRE(first.exit_code == 1);
+    std::string rows = std::to_string(source.rows_good);
+    REQUIRE(count(conn, "lg_again") == rows);
+    std::string load_id =
+        conn.query_value("SELECT load_id FROM pgingest.loads WHERE target = 'public.lg_again'");
+
+    conn.exec("DROP TABLE lg_again; CREATE TABLE lg_again" + std::string(table_sql));
+    test::CliResult again = test::run_pgingest(
+        load_args(conninfo, "lg_again", file, {"--rejects", dir.path("rejects2")}));
+    INFO(again.output);
+    CHECK(again.exit_code == 1);
+    CHECK(again.output.find("pgingest load: table public.lg_again is not the table load " +
+                            load_id +
+                            " ran into (dropped and created again since): loading every record "
+                            "anew\n") != std::string::npos);
+    CHECK(test::parse_summary(again.output).rows_loaded == source.rows_good);
+    CHECK(count(conn, "lg_again") == rows);
+    CHECK(conn.query_value("SELECT count(*) FROM pgingest.rejects WHERE load_id = " +
+                           test::sql_literal(conn, load_id)) ==
+          std::to_string(source.reject_offsets.size()));
+
+    // Now the ledger knows the new table: a third run is the finished load again.
+    test::CliResult third = test::run_pgingest(load_args(conninfo, "lg_again", file, {}));
+    INFO(third.output);
+    CHECK(third.exit_code == 0);
+    CHECK(third.output.find("already finished (" + rows + " rows loaded") != std::string::npos);
+    CHECK(count(conn, "lg_again") == rows);
+}
+
+TEST_CASE(
     "ledger: an interrupted load run again without --resume exits 2, says how far it "
     "got and writes nothing; --resume loads the rest",
     "[load][ledger][pg]") {
