@@ -609,18 +609,27 @@ Statement Ledger::run_lock_check(const std::string& load_id) const {
     std::string message =
         "load " + load_id + " lost its run lock (the ledger's control connection, backend pid " +
         std::to_string(_backend_pid) + ", ended): nothing more is committed; --resume it";
-    std::string quoted;
-    for (char c : message) {
-        quoted += c == '\'' ? std::string("''") : std::string(1, c);
-    }
-    return Statement{
-        .sql =
-            "DO $pgingest$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = "
-            "'advisory' AND granted AND objsubid = 1 AND mode = 'ExclusiveLock' AND "
-            "classid::int8 = " +
-            std::to_string(key >> 32) + " AND objid::int8 = " + std::to_string(key & 0xffffffffU) +
-            " AND pid = " + std::to_string(_backend_pid) + ") THEN RAISE EXCEPTION '%', '" +
-            quoted + "'; END IF; END $pgingest$"};
+    // The message carries the load id (the user's text): it goes in a dollar-quoted literal
+    // whose tag it does not contain, inside a body whose tag the body does not contain, so no
+    // load id or table name can end either quote (nor a backslash, whatever
+    // standard_conforming_strings says).
+    auto free_tag = [](const std::string& text, std::string tag) {
+        while (text.find('$' + tag + '$') != std::string::npos) {
+            tag += '_';
+        }
+        return tag;
+    };
+    const std::string inner = free_tag(message, "m");
+    std::string body = " BEGIN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = "
+                       "'advisory' AND granted AND objsubid = 1 AND mode = 'ExclusiveLock' AND "
+                       "classid::int8 = " +
+                       std::to_string(key >> 32) +
+                       " AND objid::int8 = " + std::to_string(key & 0xffffffffU) +
+                       " AND pid = " + std::to_string(_backend_pid) +
+                       ") THEN RAISE EXCEPTION '%', $" + inner + "$" + message + "$" + inner +
+                       "$; END IF; END ";
+    const std::string outer = free_tag(body, "pgingest");
+    return Statement{.sql = "DO $" + outer + "$" + body + "$" + outer + "$"};
 }
 
 bool Ledger::forget(const std::string& load_id) {

@@ -650,3 +650,20 @@ TEST_CASE("ledger: schema names are quoted; an empty one is refused", "[engine][
     CHECK(conn.query_value("SELECT count(*) FROM \"Ledger \"\"Mixed\"\" Case\".loads") == "1");
     drop_schema(conn, "Ledger \"Mixed\" Case");
 }
+
+TEST_CASE("ledger: the run lock check quotes a load id that holds dollar quotes and backslashes",
+          "[engine][pg][ledger]") {
+    auto conn = test::connect();
+    drop_schema(conn, "ledger_t9");
+    Ledger ledger(test::cluster().conninfo(), LedgerOptions{.schema = "ledger_t9"});
+    const std::string id = "x$pgingest$; DROP TABLE t; $m$ ' \\ $pgingest_$";
+    CHECK_FALSE(ledger.begin_load(id, "t", {}).has_value());
+    Statement check = ledger.run_lock_check(id);
+    conn.exec(check.sql);  // the lock is held: no error, and nothing else ran
+    ledger.end_run(id);
+    CHECK_THROWS_WITH(conn.exec(check.sql),
+                      Catch::Contains("load " + id + " lost its run lock (the ledger's control "
+                                                     "connection, backend pid "));
+    conn.exec("SET standard_conforming_strings = off");
+    CHECK_THROWS_WITH(conn.exec(check.sql), Catch::Contains("load " + id + " lost its run lock"));
+}
