@@ -127,6 +127,7 @@ std::string tables_sql(std::string_view s) {
     std::string q(s);
     return "CREATE TABLE IF NOT EXISTS " + q +
            ".loads (load_id text PRIMARY KEY, target text NOT NULL, target_oid oid, "
+           "shape text NOT NULL DEFAULT '', "
            "started_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz);\n"
            "CREATE TABLE IF NOT EXISTS " +
            q +
@@ -413,7 +414,8 @@ void Ledger::create_schema() {
 }
 
 std::optional<LoadRecord> Ledger::begin_load(const std::string& load_id, const std::string& target,
-                                             std::span<const SourceIdentity> sources) {
+                                             std::span<const SourceIdentity> sources,
+                                             const std::string& shape) {
     const std::int64_t key = run_lock_key(_schema, load_id);
     if (query(_conn, "SELECT pg_try_advisory_lock($1)", {std::to_string(key)})[0][0] != "t") {
         auto holders = query(_conn,
@@ -436,9 +438,9 @@ std::optional<LoadRecord> Ledger::begin_load(const std::string& load_id, const s
     std::vector<Statement> inserts{Statement{.sql = "BEGIN"},
                                    Statement{.sql = "SET LOCAL synchronous_commit = off"},
                                    Statement{.sql = "INSERT INTO " + _quoted_schema +
-                                                    ".loads (load_id, target, target_oid) "
-                                                    "VALUES ($1, $2, to_regclass($2)::oid)",
-                                             .params = {load_id, target}}};
+                                                    ".loads (load_id, target, target_oid, shape) "
+                                                    "VALUES ($1, $2, to_regclass($2)::oid, $3)",
+                                             .params = {load_id, target, shape}}};
     for (std::size_t no = 0; no < sources.size(); no++) {
         const SourceIdentity& source = sources[no];
         inserts.push_back(Statement{
@@ -457,7 +459,7 @@ std::optional<LoadRecord> Ledger::begin_load(const std::string& load_id, const s
 std::optional<LoadRecord> Ledger::read_load(const std::string& load_id) {
     auto rows = query(_conn,
                       "SELECT target, finished_at IS NOT NULL, "
-                      "target_oid IS DISTINCT FROM to_regclass(target)::oid FROM " +
+                      "target_oid IS DISTINCT FROM to_regclass(target)::oid, shape FROM " +
                           _quoted_schema +
                           ".loads WHERE load_id = $1",
                       {load_id});
@@ -466,6 +468,7 @@ std::optional<LoadRecord> Ledger::read_load(const std::string& load_id) {
     }
     LoadRecord record{.load_id = load_id, .target = rows[0][0]};
     record.table_recreated = rows[0][2] == "t";
+    record.shape = rows[0][3];
     const std::int64_t key = run_lock_key(_schema, load_id);
     bool running =
         !query(_conn,
@@ -547,15 +550,16 @@ void Ledger::end_run(const std::string& load_id) {
 }
 
 void Ledger::reset_load(const std::string& load_id, const std::string& target,
-                        std::span<const SourceIdentity> sources, bool keep_settled) {
+                        std::span<const SourceIdentity> sources, bool keep_settled,
+                        const std::string& shape) {
     const std::string& s = _quoted_schema;
     std::vector<Statement> statements{
         Statement{.sql = "BEGIN"},
         Statement{.sql = "UPDATE " + s +
-                         ".loads SET target = $2, target_oid = to_regclass($2)::oid, finished_at = NULL, "
-                         "started_at = now() "
+                         ".loads SET target = $2, target_oid = to_regclass($2)::oid, "
+                         "shape = $3, finished_at = NULL, started_at = now() "
                          "WHERE load_id = $1",
-                  .params = {load_id, target}},
+                  .params = {load_id, target, shape}},
         Statement{.sql = "DELETE FROM " + s + ".sources WHERE load_id = $1", .params = {load_id}}};
     if (!keep_settled) {
         for (const char* table : {".settled", ".rejects"}) {

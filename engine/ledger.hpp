@@ -6,8 +6,8 @@
 // ledger keeps sets of offset ranges, never a high-water mark. It lives in the target database,
 // in a schema of its own (`pgingest` by default), created on first use:
 //
-//   <schema>.loads    load_id PK, target, target_oid (the table it began with), started_at,
-//                     finished_at (NULL until finished)
+//   <schema>.loads    load_id PK, target, target_oid (the table it began with), shape (how
+//                     records became rows), started_at, finished_at (NULL until finished)
 //   <schema>.sources  (load_id, source_no) PK, path, size_bytes, mtime_ns, hashed_bytes,
 //                     head_xxh3, tail_xxh3: what a source was when the load began
 //   <schema>.settled  load_id, source_no, rejected, ranges int8multirange, rows, xid,
@@ -126,6 +126,8 @@ struct LoadRecord {
     /// The table `target` names is not the one the load began with (its OID differs: dropped
     /// and created again, or gone): the rows the ledger says were stored are not in it.
     bool table_recreated = false;
+    /// What `begin_load` or `reset_load` was given as `shape` ("" when none).
+    std::string shape = {};
 };
 
 /// The offsets of `extent` (per source: what the source holds, e.g. [0, size)) that no range of
@@ -178,9 +180,11 @@ class Ledger {
     /// waits until every writer transaction of earlier runs has ended (the fence), then returns
     /// the load as it was before this run (nullopt for a new load, whose row and sources it
     /// inserts). The caller compares `sources` with the record's (`describe_source_change`).
-    /// Throws `ServerError`.
+    /// `shape`: the caller's text for what makes records into rows (format, pointer, mapping),
+    /// kept with a new load and returned in `LoadRecord::shape`. Throws `ServerError`.
     std::optional<LoadRecord> begin_load(const std::string& load_id, const std::string& target,
-                                         std::span<const SourceIdentity> sources);
+                                         std::span<const SourceIdentity> sources,
+                                         const std::string& shape = {});
 
     /// The load as the ledger has it now, nullopt when unknown. Throws `ServerError`.
     [[nodiscard]] std::optional<LoadRecord> read_load(const std::string& load_id);
@@ -198,7 +202,8 @@ class Ledger {
     /// `keep_settled`, deletes what it settled and its rejects (`--reload`; `keep_settled`:
     /// `--resume=append` of a source that grew). One transaction. Throws `ServerError`.
     void reset_load(const std::string& load_id, const std::string& target,
-                    std::span<const SourceIdentity> sources, bool keep_settled);
+                    std::span<const SourceIdentity> sources, bool keep_settled,
+                    const std::string& shape = {});
 
     /// Records, in a transaction of its own on the control connection, that the rows or
     /// records of `rejects` of load `load_id` are settled as rejected (a `settled` row per

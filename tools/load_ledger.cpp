@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -147,27 +148,59 @@ LoadLedger::~LoadLedger() {
 
 namespace {
 
+/// How this run makes records into rows: the flags that decide which rows a record gives (its
+/// format, pointer and mapping), one `flag=value` per line. A run with another shape would
+/// settle other rows under the same load: `decide` refuses it.
+std::string load_shape(const LoadOptions& options) {
+    std::string shape = "--format=" + options.format + "\n--pointer=" + options.pointer;
+    auto add = [&shape](const char* flag, const std::vector<std::string>& values) {
+        for (const std::string& value : values) {
+            if (!value.empty()) {
+                shape += std::string("\n") + flag + "=" + value;
+            }
+        }
+    };
+    add("--map", options.mapping.maps);
+    add("--set", options.mapping.sets);
+    add("--skip", options.mapping.skips);
+    add("--document-column", {options.mapping.document_column});
+    add("--rest-column", {options.mapping.rest_column});
+    add("--nul", {options.nul});
+    return shape;
+}
+
+/// `shape` for a message: its lines joined by spaces.
+std::string one_line(std::string shape) {
+    std::replace(shape.begin(), shape.end(), '\n', ' ');
+    return shape;
+}
+
 /// What the ledger knew of the load decides whether and how this run goes on (the table of the
 /// header's comment). Returns the records to skip; throws `LoadRefused`.
 OriginRanges decide(Ledger& ledger, const LoadOptions& options, const LoadRecord& record,
                     const std::string& target, std::span<const SourceIdentity> now) {
+    const std::string shape = load_shape(options);
+    if (!record.shape.empty() && record.shape != shape && !options.reload) {
+        throw LoadRefused(LoadExit::usage,
+                          "load " + record.load_id + " ran with other flags (" +
+                              one_line(record.shape) + "; now " + one_line(shape) +
+                              "); nothing written. Run it with the same flags, or " +
+                              reload_hint);
+    }
     if (record.table_recreated && !options.reload) {
-        // Dropped and created again (or a new table of that name): what the ledger says was
-        // stored is not in it, so nothing is skipped, --resume or not.
-        if (!options.quiet) {
-            std::fprintf(stderr,
-                         "pgingest load: table %s is not the table load %s ran into (dropped and "
-                         "created again since): loading every record anew\n",
-                         target.c_str(), record.load_id.c_str());
-        }
-        ledger.reset_load(record.load_id, target, now, false);
-        return {};
+        // Another OID: dropped and created again (its rows are gone), or restored from a dump
+        // or swapped in by a rename (its rows may all be there). Only the user knows which.
+        throw LoadRefused(LoadExit::usage,
+                          "table " + target + " is not the table load " + record.load_id +
+                              " ran into (its OID changed: dropped and created again, or "
+                              "restored from a dump); nothing written. If the rows it loaded "
+                              "are gone, " + reload_hint);
     }
     OriginRanges settled = record.loaded;
     settled.add(record.rejected);
     std::optional<std::pair<std::string, std::string>> change = first_change(record, now);
     if (options.reload || (settled.empty() && options.resume.empty())) {
-        ledger.reset_load(record.load_id, target, now, false);  // nothing stored, or --reload
+        ledger.reset_load(record.load_id, target, now, false, shape);  // none stored, --reload
         return {};
     }
     const std::string& id = record.load_id;
@@ -199,7 +232,7 @@ OriginRanges decide(Ledger& ledger, const LoadOptions& options, const LoadRecord
     }
     if (change) {
         check_appended(record, now);
-        ledger.reset_load(id, target, now, true);  // the appended records are loaded next
+        ledger.reset_load(id, target, now, true, shape);  // the appended records are next
     } else if (record.state == LoadState::finished) {
         throw LoadRefused(LoadExit::ok, "load " + id + " already finished (" +
                                             std::to_string(record.rows_loaded) + " rows loaded, " +
@@ -262,7 +295,7 @@ std::unique_ptr<LoadLedger> LoadLedger::open(const LoadOptions& options,
         options.load_id.empty() ? derived_load_id(target, files) : options.load_id;
     std::optional<LoadRecord> before;
     try {
-        before = ledger->begin_load(load_id, target, now);
+        before = ledger->begin_load(load_id, target, now, load_shape(options));
     } catch (const LoadBusy& e) {
         throw LoadRefused(LoadExit::usage, std::string(e.what()) + "; nothing written");
     }

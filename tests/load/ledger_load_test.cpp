@@ -317,7 +317,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "ledger: a finished load into a table dropped and created again loads every record anew",
+    "ledger: a load into a table dropped and created again refuses (exit 2, nothing written) "
+    "until --reload",
     "[load][ledger][pg]") {
     auto conn = test::connect();
     conn.exec("DROP TABLE IF EXISTS lg_again; CREATE TABLE lg_again" + std::string(table_sql));
@@ -335,26 +336,78 @@ TEST_CASE(
         conn.query_value("SELECT load_id FROM pgingest.loads WHERE target = 'public.lg_again'");
 
     conn.exec("DROP TABLE lg_again; CREATE TABLE lg_again" + std::string(table_sql));
-    test::CliResult again = test::run_pgingest(
-        load_args(conninfo, "lg_again", file, {"--rejects", dir.path("rejects2")}));
-    INFO(again.output);
-    CHECK(again.exit_code == 1);
-    CHECK(again.output.find("pgingest load: table public.lg_again is not the table load " +
-                            load_id +
-                            " ran into (dropped and created again since): loading every record "
-                            "anew\n") != std::string::npos);
-    CHECK(test::parse_summary(again.output).rows_loaded == source.rows_good);
+    for (const char* resume : {"", "--resume"}) {
+        std::vector<std::string> extra{"--rejects", dir.path("rejects2")};
+        if (*resume != 0) {
+            extra.emplace_back(resume);
+        }
+        test::CliResult again = test::run_pgingest(load_args(conninfo, "lg_again", file, extra));
+        INFO(again.output);
+        CHECK(again.exit_code == 2);
+        CHECK(again.output.find(
+                  "pgingest load: error: table public.lg_again is not the table load " + load_id +
+                  " ran into (its OID changed: dropped and created again, or restored from a "
+                  "dump); nothing written. If the rows it loaded are gone, --reload loads every "
+                  "record again\n") != std::string::npos);
+        CHECK(count(conn, "lg_again") == "0");
+    }
+
+    test::CliResult reload = test::run_pgingest(
+        load_args(conninfo, "lg_again", file, {"--reload", "--rejects", dir.path("rejects3")}));
+    INFO(reload.output);
+    CHECK(reload.exit_code == 1);
+    CHECK(test::parse_summary(reload.output).rows_loaded == source.rows_good);
     CHECK(count(conn, "lg_again") == rows);
     CHECK(conn.query_value("SELECT count(*) FROM pgingest.rejects WHERE load_id = " +
                            test::sql_literal(conn, load_id)) ==
           std::to_string(source.reject_offsets.size()));
 
-    // Now the ledger knows the new table: a third run is the finished load again.
+    // Now the ledger knows the new table: another run is the finished load again.
     test::CliResult third = test::run_pgingest(load_args(conninfo, "lg_again", file, {}));
     INFO(third.output);
     CHECK(third.exit_code == 0);
     CHECK(third.output.find("already finished (" + rows + " rows loaded") != std::string::npos);
     CHECK(count(conn, "lg_again") == rows);
+}
+
+TEST_CASE("ledger: a load run again with other flags for its records refuses until --reload",
+          "[load][ledger][pg]") {
+    auto conn = test::connect();
+    conn.exec("DROP TABLE IF EXISTS lg_shape; CREATE TABLE lg_shape" + std::string(table_sql));
+    test::TempDir dir;
+    Source source = make_source(1, 1000);  // no bad record below id 1001
+    std::string file = dir.write("shape.ndjson", source.text);
+    std::string conninfo = test::cluster().conninfo();
+    test::CliResult first = test::run_pgingest(load_args(conninfo, "lg_shape", file, {}));
+    INFO(first.output);
+    REQUIRE(first.exit_code == 0);
+    std::string rows = std::to_string(source.rows_good);
+    REQUIRE(count(conn, "lg_shape") == rows);
+    std::string load_id =
+        conn.query_value("SELECT load_id FROM pgingest.loads WHERE target = 'public.lg_shape'");
+
+    test::CliResult other =
+        test::run_pgingest(load_args(conninfo, "lg_shape", file, {"--nul", "strip"}));
+    INFO(other.output);
+    CHECK(other.exit_code == 2);
+    CHECK(other.output.find("pgingest load: error: load " + load_id +
+                            " ran with other flags (--format=auto --pointer= --nul=error; now "
+                            "--format=auto --pointer= --nul=strip); nothing "
+                            "written. Run it with the same flags, or --reload loads every "
+                            "record again\n") != std::string::npos);
+    CHECK(count(conn, "lg_shape") == rows);
+
+    test::CliResult reload = test::run_pgingest(
+        load_args(conninfo, "lg_shape", file, {"--nul", "strip", "--reload"}));
+    INFO(reload.output);
+    CHECK(reload.exit_code == 0);
+    CHECK(count(conn, "lg_shape") == std::to_string(2 * source.rows_good));
+    // The ledger now holds the new flags: the same command again is the finished load.
+    test::CliResult again =
+        test::run_pgingest(load_args(conninfo, "lg_shape", file, {"--nul", "strip"}));
+    INFO(again.output);
+    CHECK(again.exit_code == 0);
+    CHECK(again.output.find("already finished (" + rows + " rows loaded") != std::string::npos);
 }
 
 TEST_CASE(
