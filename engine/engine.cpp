@@ -967,10 +967,19 @@ class Writer {
             try {
                 send_commit_pipeline(rows);
             } catch (const ConnectionError&) {
-                // Lost during COMMIT: it may or may not have committed. Ask, never guess.
-                reconnect();
-                if (!committed_before_loss(_marks)) {
-                    throw AttemptLost{};
+                // Lost during COMMIT: it may or may not have committed. Ask, never guess: a
+                // connection lost while asking is asked again on a new one (an error escaping
+                // here would make the caller re-send a transaction that may have committed).
+                for (;;) {
+                    reconnect();
+                    try {
+                        if (!committed_before_loss(_marks)) {
+                            throw AttemptLost{};
+                        }
+                        break;
+                    } catch (const ConnectionError&) {
+                        continue;
+                    }
                 }
             }
             _in_txn = false;
